@@ -1,0 +1,514 @@
+"""The walking street network: projected nodes, undirected edges with geometry, CSR arcs.
+
+A :class:`StreetNetwork` is built from an OpenStreetMap file (``.osm.pbf``, ``.osm``),
+a place name (OSMnx, online) or any street-centreline line layer. Everything is in metres
+in the UTM zone of the data (computed from the data, never hard-coded). Walking is allowed
+both ways on every edge, so each edge gives two directed arcs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from . import settings
+from ._errors import InputError, InputFileNotFoundError, NetworkError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import networkx as nx
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+#: Bump when the cached arrays change meaning.
+_CACHE_VERSION = 1
+
+OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.xml", ".xml")
+LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet", ".zip")
+
+
+@dataclass(frozen=True, eq=False)
+class Snapped:
+    """Points snapped to the nearest point on the nearest street edge.
+
+    Attributes
+    ----------
+    index
+        Positions (0-based) in the input of the points that were kept.
+    edge
+        Edge of each kept point.
+    offset_m
+        Distance along the edge from its ``u`` end to the snapped point, metres.
+    leg_m
+        Straight-line off-network leg from the point to the snapped point, metres.
+    dropped
+        Positions in the input of the points farther than ``max_snap_m`` from any street.
+    """
+
+    index: I64
+    edge: I64
+    offset_m: F64
+    leg_m: F64
+    dropped: I64
+    n_input: int
+
+    def __len__(self) -> int:
+        return int(self.index.size)
+
+
+@dataclass(frozen=True, eq=False)
+class StreetNetwork:
+    """An immutable walking network in a projected CRS (metres).
+
+    Nodes are ``x``/``y``; undirected edges are ``edge_u``/``edge_v`` with their length
+    and polyline geometry (``edge_coords[edge_offsets[i]:edge_offsets[i+1]]``). Directed
+    arcs in CSR form (``indptr``, ``indices``, ``arc_length_m``, ``arc_edge``) are derived.
+    """
+
+    crs: str
+    x: F64
+    y: F64
+    edge_u: I64
+    edge_v: I64
+    edge_length_m: F64
+    edge_offsets: I64
+    edge_coords: F64
+    source: str = ""
+    node_osm_id: I64 | None = None
+    indptr: I64 = field(init=False, repr=False)
+    indices: I64 = field(init=False, repr=False)
+    arc_length_m: F64 = field(init=False, repr=False)
+    arc_edge: I64 = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = self.x.size
+        if self.y.size != n:
+            msg = "`x` and `y` must have the same length"
+            raise NetworkError(msg)
+        m = self.edge_u.size
+        if not (self.edge_v.size == m == self.edge_length_m.size == self.edge_offsets.size - 1):
+            msg = "edge arrays must all describe the same number of edges"
+            raise NetworkError(msg)
+        tail = np.concatenate([self.edge_u, self.edge_v])
+        head = np.concatenate([self.edge_v, self.edge_u])
+        edge = np.concatenate([np.arange(m), np.arange(m)]).astype(np.int64)
+        order = np.lexsort((head, tail))
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
+        object.__setattr__(self, "indptr", indptr)
+        object.__setattr__(self, "indices", head[order].astype(np.int64))
+        object.__setattr__(
+            self, "arc_length_m", np.concatenate([self.edge_length_m, self.edge_length_m])[order]
+        )
+        object.__setattr__(self, "arc_edge", edge[order])
+
+    # ----------------------------------------------------------------- sizes
+    @property
+    def n_nodes(self) -> int:
+        return int(self.x.size)
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.edge_u.size)
+
+    @property
+    def n_arcs(self) -> int:
+        return int(self.indices.size)
+
+    def __repr__(self) -> str:
+        return (
+            f"StreetNetwork({self.n_nodes} nodes, {self.n_edges} edges, "
+            f"{self.edge_length_m.sum() / 1000:.1f} km, crs={self.crs_obj.name!r})"
+        )
+
+    @property
+    def crs_obj(self) -> Any:
+        from pyproj import CRS
+
+        return CRS.from_user_input(self.crs)
+
+    # ----------------------------------------------------------- geometry
+    def edge_geometries(self) -> npt.NDArray[np.object_]:
+        """Edge polylines as shapely LineStrings (projected CRS)."""
+        cached = self.__dict__.get("_edge_geoms")
+        if cached is None:
+            idx = np.repeat(np.arange(self.n_edges), np.diff(self.edge_offsets))
+            cached = shapely.linestrings(self.edge_coords, indices=idx)
+            object.__setattr__(self, "_edge_geoms", cached)
+        return cached  # type: ignore[no-any-return]
+
+    def edges_gdf(self) -> gpd.GeoDataFrame:
+        """Edges as a GeoDataFrame in the network's CRS."""
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame(
+            {"u": self.edge_u, "v": self.edge_v, "length_m": self.edge_length_m},
+            geometry=self.edge_geometries(),
+            crs=self.crs,
+        )
+
+    def nodes_gdf(self) -> gpd.GeoDataFrame:
+        """Nodes as a GeoDataFrame in the network's CRS."""
+        import geopandas as gpd
+
+        data: dict[str, Any] = {}
+        if self.node_osm_id is not None:
+            data["osm_id"] = self.node_osm_id
+        return gpd.GeoDataFrame(data, geometry=shapely.points(self.x, self.y), crs=self.crs)
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        return (float(self.x.min()), float(self.y.min()), float(self.x.max()), float(self.y.max()))
+
+    # ------------------------------------------------------------ interop
+    def csr(self) -> sparse.csr_matrix:
+        """Directed arcs as a scipy CSR matrix of metres (parallel arcs keep the shortest)."""
+        order = np.lexsort((self.arc_length_m, self.indices, np.repeat(
+            np.arange(self.n_nodes), np.diff(self.indptr))))
+        tail = np.repeat(np.arange(self.n_nodes), np.diff(self.indptr))[order]
+        head, w = self.indices[order], self.arc_length_m[order]
+        first = np.ones(head.size, dtype=bool)
+        first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
+        return sparse.csr_matrix(
+            (w[first], (tail[first], head[first])), shape=(self.n_nodes, self.n_nodes)
+        )
+
+    def to_networkx(self) -> nx.MultiGraph:
+        """An undirected networkx MultiGraph with ``length`` in metres (for tests and interop)."""
+        import networkx as nx
+
+        g = nx.MultiGraph(crs=self.crs)
+        g.add_nodes_from((i, {"x": float(self.x[i]), "y": float(self.y[i])}) for i in range(self.n_nodes))
+        g.add_edges_from(
+            (int(u), int(v), int(k), {"length": float(w)})
+            for k, (u, v, w) in enumerate(zip(self.edge_u, self.edge_v, self.edge_length_m, strict=True))
+        )
+        return g
+
+    # ----------------------------------------------------------- snapping
+    def snap(
+        self,
+        points: Any,
+        *,
+        max_snap_m: float | None = None,
+    ) -> Snapped:
+        """Snap points to the nearest point on the nearest edge.
+
+        Parameters
+        ----------
+        points
+            A GeoSeries/GeoDataFrame in the network CRS, or an array of shapely Points.
+        max_snap_m
+            Points farther than this from every edge are dropped and reported.
+        """
+        limit = settings.max_snap_m if max_snap_m is None else float(max_snap_m)
+        geoms = np.asarray(getattr(points, "geometry", points), dtype=object)
+        n = geoms.size
+        edges = self.edge_geometries()
+        if n == 0 or edges.size == 0:
+            empty_i = np.zeros(0, dtype=np.int64)
+            return Snapped(empty_i, empty_i, np.zeros(0), np.zeros(0), np.arange(n, dtype=np.int64), n)
+        tree = shapely.STRtree(edges)
+        (pidx, eidx), dist = tree.query_nearest(
+            geoms, max_distance=limit, return_distance=True, all_matches=True
+        )
+        # ties: take the lowest edge index so results never depend on tree internals
+        order = np.lexsort((eidx, pidx))
+        pidx, eidx, dist = pidx[order], eidx[order], dist[order]
+        first = np.ones(pidx.size, dtype=bool)
+        first[1:] = pidx[1:] != pidx[:-1]
+        pidx, eidx, dist = pidx[first].astype(np.int64), eidx[first].astype(np.int64), dist[first]
+        keep = dist <= limit
+        pidx, eidx, dist = pidx[keep], eidx[keep], dist[keep]
+        offset = shapely.line_locate_point(edges[eidx], geoms[pidx])
+        # geometric length equals edge_length_m (both measured in the projected CRS)
+        offset = np.clip(offset, 0.0, self.edge_length_m[eidx])
+        dropped = np.setdiff1d(np.arange(n, dtype=np.int64), pidx)
+        return Snapped(pidx, eidx, offset.astype(np.float64), dist.astype(np.float64), dropped, n)
+
+    # ---------------------------------------------------------- components
+    def largest_component(self) -> StreetNetwork:
+        """The largest connected component; the number of dropped nodes is logged."""
+        if self.n_nodes == 0:
+            return self
+        ncomp, labels = csgraph.connected_components(self.csr(), directed=False)
+        if ncomp <= 1:
+            return self
+        counts = np.bincount(labels)
+        best = int(np.argmax(counts))
+        keep = labels == best
+        log.info(
+            "kept the largest connected component: %d of %d nodes (%d dropped in %d other components)",
+            int(counts[best]), self.n_nodes, self.n_nodes - int(counts[best]), ncomp - 1,
+        )
+        return self.subgraph(keep)
+
+    def subgraph(self, keep_nodes: npt.NDArray[np.bool_]) -> StreetNetwork:
+        """The network restricted to ``keep_nodes`` (edges with both ends kept)."""
+        new_id = np.full(self.n_nodes, -1, dtype=np.int64)
+        new_id[keep_nodes] = np.arange(int(keep_nodes.sum()))
+        ekeep = keep_nodes[self.edge_u] & keep_nodes[self.edge_v]
+        counts = np.diff(self.edge_offsets)[ekeep]
+        coord_mask = np.repeat(ekeep, np.diff(self.edge_offsets))
+        offsets = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        return StreetNetwork(
+            crs=self.crs,
+            x=self.x[keep_nodes],
+            y=self.y[keep_nodes],
+            edge_u=new_id[self.edge_u[ekeep]],
+            edge_v=new_id[self.edge_v[ekeep]],
+            edge_length_m=self.edge_length_m[ekeep],
+            edge_offsets=offsets,
+            edge_coords=self.edge_coords[coord_mask],
+            source=self.source,
+            node_osm_id=None if self.node_osm_id is None else self.node_osm_id[keep_nodes],
+        )
+
+    # ----------------------------------------------------------- building
+    @classmethod
+    def from_lines(
+        cls,
+        lines: Any,
+        *,
+        source: str = "",
+        osm_ids: dict[tuple[float, float], int] | None = None,
+    ) -> StreetNetwork:
+        """Build from already-noded LineStrings in a projected CRS.
+
+        Each line is one edge; its two end points are its nodes (ends closer than a
+        millimetre are the same node). Zero-length lines are dropped.
+        """
+        crs = lines.crs
+        if crs is None or not crs.is_projected:
+            msg = "lines given to `StreetNetwork.from_lines` must be in a projected CRS (metres)"
+            raise NetworkError(msg)
+        geoms = shapely.line_merge(np.asarray(lines.geometry, dtype=object))
+        geoms = np.asarray(geoms, dtype=object)
+        parts = shapely.get_parts(geoms)
+        parts = parts[shapely.get_type_id(parts) == 1]  # LineString
+        parts = parts[~shapely.is_empty(parts)]
+        length = shapely.length(parts)
+        parts, length = parts[length > 0], length[length > 0]
+        coords, idx = shapely.get_coordinates(parts, return_index=True)
+        counts = np.bincount(idx, minlength=parts.size)
+        offsets = np.zeros(parts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        starts = coords[offsets[:-1]]
+        ends = coords[offsets[1:] - 1]
+        ends_all = np.round(np.vstack([starts, ends]), 3)
+        uniq, inv = np.unique(ends_all, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        m = parts.size
+        node_osm = None
+        if osm_ids is not None:
+            node_osm = np.array([osm_ids.get((float(a), float(b)), -1) for a, b in uniq], dtype=np.int64)
+        net = cls(
+            crs=crs.to_wkt(),
+            x=uniq[:, 0].astype(np.float64),
+            y=uniq[:, 1].astype(np.float64),
+            edge_u=inv[:m].astype(np.int64),
+            edge_v=inv[m:].astype(np.int64),
+            edge_length_m=length.astype(np.float64),
+            edge_offsets=offsets,
+            edge_coords=coords.astype(np.float64),
+            source=source,
+            node_osm_id=node_osm,
+        )
+        return net
+
+    # -------------------------------------------------------------- cache
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save to ``.npz`` (written to a temporary name, then renamed)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, Any] = {
+            "x": self.x, "y": self.y, "edge_u": self.edge_u, "edge_v": self.edge_v,
+            "edge_length_m": self.edge_length_m, "edge_offsets": self.edge_offsets,
+            "edge_coords": self.edge_coords,
+            "meta": np.array(json.dumps({"crs": self.crs, "source": self.source, "v": _CACHE_VERSION})),
+        }
+        if self.node_osm_id is not None:
+            arrays["node_osm_id"] = self.node_osm_id
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> StreetNetwork:
+        """Load a network saved with :meth:`save`."""
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta.get("v") != _CACHE_VERSION:
+                msg = f"{path}: cached network is from another siting version; delete it"
+                raise NetworkError(msg)
+            return cls(
+                crs=meta["crs"], x=z["x"], y=z["y"], edge_u=z["edge_u"], edge_v=z["edge_v"],
+                edge_length_m=z["edge_length_m"], edge_offsets=z["edge_offsets"],
+                edge_coords=z["edge_coords"], source=meta["source"],
+                node_osm_id=z["node_osm_id"] if "node_osm_id" in z.files else None,
+            )
+
+
+# ====================================================================== loading
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _cache_key(kind: str, ident: str, options: dict[str, Any]) -> str:
+    blob = json.dumps({"kind": kind, "id": ident, "opts": options, "v": _CACHE_VERSION}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def is_osm_file(path: str | os.PathLike[str]) -> bool:
+    name = str(path).lower()
+    return name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.xml", ".osm.bz2"))
+
+
+def load_network(
+    source: str | os.PathLike[str],
+    *,
+    largest_component: bool = True,
+    split_crossings: bool = True,
+    snap_tolerance_m: float | None = None,
+    layer: str | None = None,
+    use_cache: bool | None = None,
+    cache_folder: str | os.PathLike[str] | None = None,
+) -> StreetNetwork:
+    """Build (or load from cache) a walking network.
+
+    Parameters
+    ----------
+    source
+        An OpenStreetMap file (``.osm.pbf``, ``.osm``), a street-centreline line layer
+        (GeoPackage, Shapefile, GeoJSON, GeoParquet), a cached network (``.npz``), or
+        ``place:NAME`` for an OSMnx download (needs internet).
+    largest_component
+        Keep only the largest connected component (dropped nodes are logged).
+    split_crossings
+        For line layers: split lines where they cross (``False`` keeps crossings such as
+        bridges unconnected; lines are still joined where one ends on another).
+    snap_tolerance_m
+        For line layers: join line ends closer than this (default ``settings.snap_ends_tolerance_m``).
+    """
+    cache = settings.use_cache if use_cache is None else use_cache
+    folder = Path(cache_folder) if cache_folder is not None else settings.cache_folder
+    tol = settings.snap_ends_tolerance_m if snap_tolerance_m is None else float(snap_tolerance_m)
+    src = str(source)
+    opts = {"lcc": largest_component, "split": split_crossings, "tol": tol, "layer": layer}
+
+    if src.startswith("place:"):
+        place = src[len("place:"):].strip()
+        key = _cache_key("place", place, opts)
+        loader = lambda: _from_place(place)  # noqa: E731
+    else:
+        path = Path(src)
+        if not path.exists():
+            msg = f"{path}: street network file not found; give an .osm.pbf/.osm file, a line layer, or place:NAME"
+            raise InputFileNotFoundError(msg)
+        if path.suffix.lower() == ".npz":
+            return StreetNetwork.load(path)
+        key = _cache_key("file", _file_digest(path), opts | {"name": path.name})
+        if is_osm_file(path):
+            loader = lambda: _from_osm_file(path)  # noqa: E731
+        elif path.suffix.lower() in LINE_SUFFIXES or path.is_dir():
+            loader = lambda: _from_line_layer(path, layer=layer, split_crossings=split_crossings, tol=tol)  # noqa: E731
+        else:
+            msg = (
+                f"{path}: unknown street network format {path.suffix!r}; use .osm.pbf, .osm, "
+                ".gpkg, .shp, .geojson or .parquet"
+            )
+            raise InputError(msg)
+
+    cache_file = folder / f"network-{key}.npz"
+    if cache and cache_file.exists():
+        try:
+            net = StreetNetwork.load(cache_file)
+            log.info("loaded cached network %s", cache_file)
+            return net
+        except Exception as exc:  # a corrupt cache is rebuilt, not fatal
+            log.warning("ignoring unreadable network cache %s (%s)", cache_file, exc)
+    net = loader()
+    if net.n_edges == 0:
+        msg = f"{src}: no walkable street lines found"
+        raise NetworkError(msg)
+    if largest_component:
+        net = net.largest_component()
+    if cache:
+        try:
+            net.save(cache_file)
+        except OSError as exc:
+            log.warning("could not write network cache %s (%s)", cache_file, exc)
+    return net
+
+
+def project_to_utm(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Project a layer to the UTM zone of its own data (computed, never hard-coded)."""
+    if gdf.crs is None:
+        msg = "layer has no CRS; set one (e.g. EPSG:4326) before projecting"
+        raise InputError(msg)
+    if gdf.crs.is_projected and gdf.crs.to_epsg() and 32601 <= gdf.crs.to_epsg() <= 32760:
+        return gdf
+    utm = gdf.to_crs(4326).estimate_utm_crs() if len(gdf) else None
+    if utm is None:
+        msg = "cannot choose a UTM zone for an empty layer"
+        raise InputError(msg)
+    return gdf.to_crs(utm)
+
+
+def _from_osm_file(path: Path) -> StreetNetwork:
+    from ._osm import read_osm_lines
+
+    lines, osm_ids = read_osm_lines(path)
+    proj = project_to_utm(lines)
+    ids = None
+    if osm_ids is not None:
+        pts = shapely.points(osm_ids[["lon", "lat"]].to_numpy())
+        import geopandas as gpd
+
+        p = gpd.GeoSeries(pts, crs=4326).to_crs(proj.crs)
+        xy = np.round(shapely.get_coordinates(p.values), 3)
+        ids = {(float(a), float(b)): int(i) for (a, b), i in zip(xy, osm_ids["id"], strict=True)}
+    return StreetNetwork.from_lines(proj, source=f"osm:{path.name}", osm_ids=ids)
+
+
+def _from_place(place: str) -> StreetNetwork:
+    from ._osm import read_place_lines
+
+    lines = read_place_lines(place)
+    return StreetNetwork.from_lines(project_to_utm(lines), source=f"place:{place}")
+
+
+def _from_line_layer(path: Path, *, layer: str | None, split_crossings: bool, tol: float) -> StreetNetwork:
+    from ._lines import read_line_layer, repair_lines
+
+    lines = read_line_layer(path, layer=layer)
+    proj = project_to_utm(lines)
+    repaired, report = repair_lines(proj, tolerance_m=tol, split_crossings=split_crossings)
+    log.info("street lines repaired: %s", ", ".join(f"{k}={v}" for k, v in report.items()))
+    return StreetNetwork.from_lines(repaired, source=f"lines:{path.name}")
