@@ -1,0 +1,24 @@
+"""Shared test fixtures and the switch for tests that need internet access."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("SITING_NETWORK_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="needs internet (set SITING_NETWORK_TESTS=1 to run)")
+    for item in items:
+        if "network" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test's network cache out of the user's home."""
+    from siting import settings
+
+    monkeypatch.setattr(settings, "cache_folder", tmp_path_factory.getbasetemp() / "siting-cache")
