@@ -1,0 +1,338 @@
+"""From a :class:`~siting.scenario.Scenario` to walking distances and a scored :class:`Plan`.
+
+:func:`prepare` does the shared work every command needs (network, layers, snapping,
+exclusions, regions, reach); :func:`score_plan` turns it into a Plan. Progress goes to an
+optional callback so the CLI can show it; the library itself only logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from scipy import sparse
+
+from ._errors import InputError
+from .layers import LayerSpec, read_layer, read_polygons, to_network_crs
+from .network import Snapped, StreetNetwork, load_network
+from .plan import Plan
+from .reach import walking_reach
+from .score import ExtraLayer, score_candidates
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from .scenario import Scenario
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+@contextmanager
+def _step(progress: Progress | None, what: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    if progress:
+        progress(f"{what}...")
+    yield
+    dt = time.perf_counter() - t0
+    log.info("%s took %.2f s", what, dt)
+    if progress:
+        progress(f"{what}: done in {dt:.1f} s")
+
+
+@dataclass
+class PointLayer:
+    """A read, projected and snapped point layer."""
+
+    spec: LayerSpec
+    gdf: gpd.GeoDataFrame  # every feature, in the network CRS
+    snapped: Snapped
+
+    @property
+    def kept(self) -> gpd.GeoDataFrame:
+        return self.gdf.iloc[self.snapped.index]
+
+    @property
+    def dropped_ids(self) -> list[str]:
+        return [str(i) for i in self.gdf["id"].to_numpy()[self.snapped.dropped]]
+
+
+@dataclass
+class Prepared:
+    """The shared inputs of scoring and selection."""
+
+    scenario: Scenario
+    network: StreetNetwork
+    demand: PointLayer
+    candidates: PointLayer
+    services: PointLayer | None
+    extras: list[PointLayer]
+    #: all candidates x kept demand points, walking metres within the cutoff
+    demand_metres: sparse.csr_matrix
+    service_metres: sparse.csr_matrix | None
+    extra_metres: list[sparse.csr_matrix]
+    excluded: npt.NDArray[np.bool_]
+    excluded_reason: npt.NDArray[np.object_]
+    regions: gpd.GeoDataFrame | None
+    candidate_region: npt.NDArray[np.object_] | None
+    exclusion_zones: gpd.GeoDataFrame | None
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def candidate_ids(self) -> list[str]:
+        return [str(i) for i in self.candidates.gdf["id"]]
+
+    @property
+    def demand_weight(self) -> npt.NDArray[np.float64]:
+        return self.demand.kept["weight"].to_numpy(dtype=np.float64)
+
+
+def sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("siting", "numpy", "pandas", "geopandas", "shapely", "scipy", "numba", "highspy", "osmnx", "pyrosm", "folium"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def _expand_rows(mat: sparse.csr_matrix, kept: npt.NDArray[np.int64], n_rows: int) -> sparse.csr_matrix:
+    """Rows of ``mat`` placed at ``kept`` positions of an ``n_rows``-row matrix (others empty)."""
+    counts = np.zeros(n_rows, dtype=np.int64)
+    counts[kept] = np.diff(mat.indptr)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return sparse.csr_matrix((mat.data, mat.indices, indptr), shape=(n_rows, mat.shape[1]))
+
+
+def _check_swapped(layer: gpd.GeoDataFrame, raw: gpd.GeoDataFrame, net: StreetNetwork, spec: LayerSpec) -> None:
+    """Most points far outside the network but inside it with lat/lon swapped: say so."""
+    if raw.crs is None or not raw.crs.is_geographic or len(layer) == 0:
+        return
+    x0, y0, x1, y1 = net.bounds()
+    pad = 5000.0
+    xy = shapely.get_coordinates(layer.geometry.values)
+    inside = (xy[:, 0] >= x0 - pad) & (xy[:, 0] <= x1 + pad) & (xy[:, 1] >= y0 - pad) & (xy[:, 1] <= y1 + pad)
+    if inside.mean() >= 0.5:
+        return
+    ll = shapely.get_coordinates(raw.geometry.values)
+    if (np.abs(ll[:, 0]) > 90).any():
+        return
+    import geopandas as gpd
+
+    swapped = gpd.GeoSeries(shapely.points(ll[:, 1], ll[:, 0]), crs=raw.crs).to_crs(net.crs)
+    sxy = shapely.get_coordinates(swapped.values)
+    s_inside = (sxy[:, 0] >= x0 - pad) & (sxy[:, 0] <= x1 + pad) & (sxy[:, 1] >= y0 - pad) & (sxy[:, 1] <= y1 + pad)
+    if s_inside.mean() >= 0.5:
+        cols = raw.attrs.get("coordinate_columns")
+        where = f"columns {cols[0]!r}/{cols[1]!r}" if cols else "the geometry"
+        msg = (
+            f"{spec.path}: latitude and longitude look swapped in {where} "
+            f"({inside.sum()} of {len(layer)} points lie near the street network, {s_inside.sum()} would if swapped); "
+            "swap them or pass --lat-column/--lon-column"
+        )
+        raise InputError(msg)
+
+
+def _read_point_layer(spec: LayerSpec, net: StreetNetwork, max_snap_m: float) -> PointLayer:
+    raw = read_layer(spec)
+    gdf = to_network_crs(raw, net.crs)
+    _check_swapped(gdf, raw, net, spec)
+    snapped = net.snap(gdf, max_snap_m=max_snap_m)
+    layer = PointLayer(spec=spec, gdf=gdf, snapped=snapped)
+    if snapped.dropped.size:
+        ids = layer.dropped_ids
+        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        log.warning(
+            "%s: %d of %d %s points are farther than %.0f m from any street and were left out (ids %s)",
+            spec.path, len(ids), len(gdf), spec.role, max_snap_m, shown,
+        )
+    if len(snapped) == 0:
+        msg = (
+            f"{spec.path}: none of the {len(gdf)} points is within {max_snap_m:.0f} m of a street of the "
+            "network; check the layer covers the same area (and CRS) as the network"
+        )
+        raise InputError(msg)
+    return layer
+
+
+def _reach_matrix(net: StreetNetwork, src: PointLayer, dst: PointLayer, cutoff_m: float, workers: int) -> sparse.csr_matrix:
+    r = walking_reach(net, src.snapped, dst.snapped, cutoff_m=cutoff_m, workers=workers)
+    return _expand_rows(r.to_csr(), src.snapped.index, len(src.gdf))
+
+
+def prepare(scenario: Scenario, *, progress: Progress | None = None, network: StreetNetwork | None = None) -> Prepared:
+    """Network, layers, snapping, exclusions, regions and walking reach for a scenario."""
+    sc = scenario
+    if network is None:
+        with _step(progress, "building the street network"):
+            network = load_network(
+                sc.network, split_crossings=sc.split_crossings, snap_tolerance_m=sc.snap_tolerance_m,
+                layer=sc.network_layer,
+            )
+    net = network
+    log.info("network: %r", net)
+    with _step(progress, "reading and snapping layers"):
+        demand = _read_point_layer(sc.demand, net, sc.max_snap_m)
+        candidates = _read_point_layer(sc.candidates, net, sc.max_snap_m)
+        services = _read_point_layer(sc.services, net, sc.max_snap_m) if sc.services else None
+        extras = [_read_point_layer(s, net, sc.max_snap_m) for s in sc.layers]
+        names = [e.spec.name for e in extras]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            msg = f"extra layer name(s) {', '.join(map(repr, dup))} used twice; give each layer its own NAME"
+            raise InputError(msg)
+
+    n_c = len(candidates.gdf)
+    excluded = np.zeros(n_c, dtype=bool)
+    reason = np.array([""] * n_c, dtype=object)
+    far = candidates.snapped.dropped
+    excluded[far] = True
+    reason[far] = f"farther than {sc.max_snap_m:.0f} m from any street"
+
+    zones = None
+    if sc.exclusions:
+        import geopandas as gpd
+
+        parts = []
+        for ex in sc.exclusions:
+            z = to_network_crs(read_polygons(ex.path, layer=ex.layer) if not ex.path.lower().endswith(".csv")
+                               else read_layer(LayerSpec(path=ex.path, role="attract")), net.crs)
+            geom = z.geometry.buffer(ex.buffer_m) if ex.buffer_m > 0 else z.geometry
+            label = ex.label or (f"within {ex.buffer_m:.0f} m of {Path(ex.path).name}" if ex.buffer_m else f"inside {Path(ex.path).name}")
+            names_z = z["name"] if "name" in z.columns else pd.Series([""] * len(z))
+            parts.append(gpd.GeoDataFrame({"rule": label, "name": names_z.astype(str).to_numpy()}, geometry=geom.values, crs=net.crs))
+        zones = pd.concat(parts, ignore_index=True)
+        zones = gpd.GeoDataFrame(zones, geometry="geometry", crs=net.crs)
+        tree = shapely.STRtree(zones.geometry.values)
+        ci, zi = tree.query(candidates.gdf.geometry.values, predicate="intersects")
+        order = np.lexsort((zi, ci))
+        for c, z in zip(ci[order], zi[order], strict=True):
+            label = str(zones["rule"].iat[z])
+            if label not in reason[c]:
+                reason[c] = f"{reason[c]}; {label}" if reason[c] else label
+            excluded[c] = True
+
+    regions = None
+    cand_region = None
+    if sc.regions:
+        regions = to_network_crs(read_polygons(sc.regions, name_column=sc.regions_name_column), net.crs)
+        cand_region = np.array([""] * n_c, dtype=object)
+        tree = shapely.STRtree(regions.geometry.values)
+        ci, ri = tree.query(candidates.gdf.geometry.values, predicate="intersects")
+        order = np.lexsort((ri, ci))
+        for c, r in zip(ci[order], ri[order], strict=True):
+            if not cand_region[c]:
+                cand_region[c] = str(regions["name"].iat[r])
+
+    with _step(progress, f"computing walking reach within {sc.cutoff_min:g} min ({sc.cutoff_m:.0f} m)"):
+        demand_m = _reach_matrix(net, candidates, demand, sc.cutoff_m, sc.workers)
+        service_m = _reach_matrix(net, candidates, services, sc.cutoff_m, sc.workers) if services else None
+        extra_m = [_reach_matrix(net, candidates, e, sc.cutoff_m, sc.workers) for e in extras]
+
+    manifest: dict[str, Any] = {
+        "scenario": sc.name,
+        "network": {"source": sc.network, "nodes": net.n_nodes, "edges": net.n_edges, "crs": net.crs_obj.name},
+        "inputs": {},
+        "versions": package_versions(),
+        "seed": sc.seed,
+    }
+    if not sc.network.startswith("place:") and Path(sc.network).exists():
+        manifest["inputs"]["network"] = {"path": sc.network, "sha256": sha256(sc.network)}
+    for layer in [demand, candidates, services, *extras]:
+        if layer is None:
+            continue
+        manifest["inputs"][layer.spec.name or layer.spec.role] = {
+            "path": str(layer.spec.path), "role": layer.spec.role, "sha256": sha256(layer.spec.path),
+            "features": len(layer.gdf), "left_out_far_from_streets": layer.dropped_ids,
+        }
+    return Prepared(
+        scenario=sc, network=net, demand=demand, candidates=candidates, services=services, extras=extras,
+        demand_metres=demand_m, service_metres=service_m, extra_metres=extra_m, excluded=excluded,
+        excluded_reason=reason, regions=regions, candidate_region=cand_region, exclusion_zones=zones,
+        manifest=manifest,
+    )
+
+
+def parameters(sc: Scenario) -> dict[str, Any]:
+    return {
+        "cutoff_min": round(sc.cutoff_min, 6),
+        "cutoff_m": round(sc.cutoff_m, 6),
+        "walking_speed_m_per_min": sc.speed_m_per_min,
+        "max_snap_m": sc.max_snap_m,
+        "suppression_threshold": sc.suppression_threshold,
+        "include_incident_points": sc.include_incident_points,
+        "seed": sc.seed,
+        "layers": {s.name: {"role": s.role, "weight": s.weight, "path": str(s.path)} for s in sc.layers},
+    }
+
+
+def score_plan(prep: Prepared) -> Plan:
+    """Score every candidate and wrap the results in a :class:`Plan`."""
+    sc = prep.scenario
+    extras = [
+        ExtraLayer(
+            name=str(layer.spec.name), role=layer.spec.role, weight=layer.spec.weight, metres=m,
+            point_weight=layer.kept["weight"].to_numpy(dtype=np.float64),
+        )
+        for layer, m in zip(prep.extras, prep.extra_metres, strict=True)
+    ]
+    table = score_candidates(
+        prep.candidate_ids,
+        demand_metres=prep.demand_metres,
+        demand_weight=prep.demand_weight,
+        cutoff_m=sc.cutoff_m,
+        speed_m_per_min=sc.speed_m_per_min,
+        service_metres=prep.service_metres,
+        extra=extras,
+        weights=sc.weights,
+        excluded=prep.excluded,
+    )
+    import geopandas as gpd
+
+    cand = prep.candidates.gdf
+    out = gpd.GeoDataFrame(table, geometry=cand.geometry.values, crs=cand.crs)
+    out["excluded_reason"] = prep.excluded_reason
+    if prep.candidate_region is not None:
+        out["region"] = prep.candidate_region
+    if "name" in cand.columns:
+        out.insert(1, "name", cand["name"].to_numpy())
+    params = parameters(sc)
+    params["weights"] = table.attrs.get("weights", {})
+    dates = prep.demand.gdf["date"] if "date" in prep.demand.gdf.columns else None
+    if dates is not None and dates.notna().any():
+        params["incidents_from"] = str(pd.Timestamp(dates.min()).date())
+        params["incidents_to"] = str(pd.Timestamp(dates.max()).date())
+    return Plan(
+        name=sc.name,
+        network=prep.network,
+        candidates=out,
+        demand=prep.demand.kept.reset_index(drop=True),
+        services=prep.services.kept.reset_index(drop=True) if prep.services else None,
+        extra_layers={str(e.spec.name): e.kept.reset_index(drop=True) for e in prep.extras},
+        regions=prep.regions,
+        exclusions=prep.exclusion_zones,
+        parameters=params,
+        manifest=prep.manifest,
+    )
