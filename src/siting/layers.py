@@ -119,6 +119,14 @@ def _features(positions: Any) -> str:
 
 def _find_column(columns: Any, key: str, given: str | None, path: Path) -> str | None:
     cols = [str(c) for c in columns]
+    soft = given is not None and given.startswith("?")
+    if soft:  # a CLI-wide hint: use it where the file has it, else the conventions
+        hint = given[1:]  # type: ignore[index]
+        lower_cols = {c.lower(): c for c in cols}
+        if hint in cols or hint.lower() in lower_cols:
+            given = hint
+        else:
+            given = None
     if given is not None:
         if given in cols:
             return given
@@ -234,7 +242,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     if n_col is not None:
         out["name"] = gdf[n_col].astype("string").fillna("").to_numpy(dtype=object)
 
-    used = {c for c in (id_col, w_col, d_col, f_col, n_col) if c}
+    used = {c for c in (w_col, d_col, f_col, n_col) if c}  # the id column is kept as the user named it
     used |= set(gdf.attrs.get("coordinate_columns", ()))
     for c in cols:
         if c not in used and c not in out.columns:

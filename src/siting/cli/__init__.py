@@ -1,0 +1,131 @@
+"""The ``siting`` command line: the only place that knows about argv, exit codes and the terminal.
+
+Bad input of any kind (a :class:`~siting._errors.SitingError`, a missing file, a click
+usage error) prints one line on stderr and exits with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+from .._errors import SitingError
+
+
+class _InputProblem(click.ClickException):
+    """A one-line error for bad input: exit status 2."""
+
+    exit_code = 2
+
+
+class SitingGroup(click.Group):
+    """A click group that turns siting's own errors into one-line messages and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except SitingError as exc:
+            raise _InputProblem(_one_line(exc)) from None
+        except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+            raise _InputProblem(_one_line(exc)) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) if not isinstance(exc, OSError) or not exc.filename else (
+        str(exc) if exc.strerror is None else f"{exc.filename}: {exc.strerror}"
+    )
+    return " ".join(text.split())
+
+
+class _StderrHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            prefix = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
+            click.echo(prefix + self.format(record), err=True)
+        except Exception:  # pragma: no cover - logging must never break a run
+            self.handleError(record)
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING - 10 * verbosity
+    logger = logging.getLogger("siting")
+    for h in list(logger.handlers):
+        if isinstance(h, _StderrHandler):
+            logger.removeHandler(h)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(max(logging.DEBUG, min(logging.CRITICAL, level)))
+    logger.propagate = False
+
+
+def _show_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from ..pipeline import package_versions
+
+    for name, ver in package_versions().items():
+        click.echo(f"{name}: {ver}")
+    ctx.exit(0)
+
+
+@click.group(cls=SitingGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("-q", "--quiet", count=True, help="Less output: no progress, only errors.")
+@click.version_option(__version__, prog_name="siting")
+@click.option("--show-versions", is_flag=True, expose_value=False, is_eager=True, callback=_show_versions,
+              help="Print the versions of siting and its main dependencies, then exit.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
+    """Plan supervised consumption sites by walking time on the real street network.
+
+    Logs and progress go to stderr; data goes to files (or stdout with -o -).
+    """
+    verbosity = verbose - quiet
+    _configure_logging(verbosity)
+    ctx.ensure_object(dict)
+    ctx.obj["verbosity"] = verbosity
+
+
+def progress_printer(ctx: click.Context) -> Any:
+    """A progress callback for the pipeline: lines on stderr, silenced by -q."""
+    if ctx.find_root().obj.get("verbosity", 0) < 0:
+        return None
+
+    def show(message: str) -> None:
+        click.echo(f"siting: {message}", err=True)
+
+    return show
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="siting")
+
+
+def _register() -> None:
+    from . import demo, run, score
+
+    cli.add_command(score.score)
+    cli.add_command(run.run)
+    cli.add_command(demo.demo)
+    for optional in ("select", "compare"):
+        try:
+            module = __import__(f"{__name__}.{optional}", fromlist=[optional])
+        except ModuleNotFoundError as exc:  # a command whose module is not in this build
+            if exc.name != f"{__name__}.{optional}":
+                raise
+            continue
+        cli.add_command(getattr(module, optional))
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""``siting demo``: the whole planner offline on central Helsinki with synthetic incidents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import settings
+from .run import read_scenario_file
+from .score import run_and_write
+
+
+def demo_data_folder() -> Path:
+    """data/demo of the source tree, or a copy generated into the cache folder."""
+    here = Path(__file__).resolve()
+    for root in (here.parents[3], Path.cwd()):
+        folder = root / "data" / "demo"
+        if (folder / "scenario.toml").exists():
+            return folder
+    from .._demo import generate
+
+    folder = settings.cache_folder / "demo-data"
+    if not (folder / "scenario.toml").exists():
+        generate(folder)
+    return folder
+
+
+@click.command()
+@click.option("--out-dir", type=click.Path(file_okay=False), default="maps", show_default=True,
+              help="Folder for the demo's map and outputs.")
+@click.pass_context
+def demo(ctx: click.Context, out_dir: str) -> None:
+    """Run everything offline on central Helsinki (OpenStreetMap) with SYNTHETIC incidents."""
+    folder = demo_data_folder()
+    scenario, _ = read_scenario_file(folder / "scenario.toml")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    click.echo(f"siting demo: layers from {folder} (incidents are synthetic)", err=True)
+    run_and_write(
+        ctx, scenario, output=str(out / "demo-candidates.gpkg"), map_path=str(out / "demo.html"),
+        overwrite=True, top=10,
+    )
+    click.echo(f"map: {out / 'demo.html'}\ntable: {out / 'demo-candidates.gpkg'}")
