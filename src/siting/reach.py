@@ -1,0 +1,418 @@
+"""Walking reach: exact walking distances from sources to targets under a cutoff.
+
+Points are snapped to the nearest point on the nearest street edge (see
+:meth:`StreetNetwork.snap`); a point at offset ``t`` on edge ``(u, v)`` of length ``L``
+with an off-network leg ``l`` starts a search at ``u`` with ``l + t`` and at ``v`` with
+``l + L - t``. A target at offset ``t'`` on edge ``(u', v')`` with leg ``l'`` is reached
+at ``min(d[u'] + t', d[v'] + L' - t') + l'``, or directly along the edge
+(``l + |t - t'| + l'``) when source and target share it.
+
+One bounded multi-seed Dijkstra per source (compiled, see :mod:`siting._dijkstra`)
+touches only the nodes of its walking catchment; targets are looked up per reached
+node, so the cost follows the size of a catchment, not the size of the county.
+Sources are independent: ``workers`` threads split them, and results do not depend
+on the number of workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+from . import _dijkstra
+from ._errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from .network import Snapped, StreetNetwork
+
+log = logging.getLogger(__name__)
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+#: Sources per compiled call; small enough to balance threads, large enough to amortise.
+_CHUNK = 64
+
+__all__ = ["Reach", "isochrones", "node_reach", "walking_reach"]
+
+
+@dataclass(frozen=True, eq=False)
+class Reach:
+    """Sparse sources x targets walking distances within a cutoff.
+
+    Attributes
+    ----------
+    n_sources, n_targets
+        Shape: rows are positions in the sources given, columns positions in the targets
+        (for :func:`node_reach`, network node ids).
+    cutoff_m
+        Pairs farther than this (metres of walking) are absent.
+    indptr
+        CSR row pointer by source (``n_sources + 1``).
+    target
+        Target positions, sorted within each row.
+    metres
+        Total walk: source off-network leg + network distance + target leg.
+    """
+
+    n_sources: int
+    n_targets: int
+    cutoff_m: float
+    indptr: I64
+    target: I64
+    metres: F64
+
+    @property
+    def nnz(self) -> int:
+        """Number of (source, target) pairs within the cutoff."""
+        return int(self.target.size)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.n_sources, self.n_targets)
+
+    def row(self, i: int) -> tuple[I64, F64]:
+        """Targets reached from source ``i`` and their metres."""
+        a, b = self.indptr[i], self.indptr[i + 1]
+        return self.target[a:b], self.metres[a:b]
+
+    def sources(self) -> I64:
+        """The source position of every pair (the CSR rows expanded)."""
+        return np.repeat(np.arange(self.n_sources, dtype=np.int64), np.diff(self.indptr))
+
+    def to_csr(self) -> sparse.csr_matrix:
+        """A scipy CSR matrix of metres; explicit zeros are kept (distance 0 is real)."""
+        return sparse.csr_matrix(
+            (self.metres, self.target, self.indptr), shape=(self.n_sources, self.n_targets)
+        )
+
+    def minutes(self, speed_m_per_min: float) -> F64:
+        """Walking minutes of every pair at ``speed_m_per_min`` (aligned with ``target``)."""
+        if not speed_m_per_min > 0:
+            msg = f"`speed_m_per_min` must be positive, got {speed_m_per_min!r}"
+            raise InputError(msg)
+        return self.metres / float(speed_m_per_min)
+
+    def within(self, cutoff_m: float) -> Reach:
+        """The same reach restricted to a smaller cutoff (no new search)."""
+        if cutoff_m > self.cutoff_m:
+            msg = f"`cutoff_m` {cutoff_m} exceeds the cutoff {self.cutoff_m} this reach was computed with"
+            raise InputError(msg)
+        keep = self.metres <= cutoff_m
+        indptr = np.zeros(self.n_sources + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.sources()[keep], minlength=self.n_sources), out=indptr[1:])
+        return Reach(self.n_sources, self.n_targets, float(cutoff_m), indptr,
+                     self.target[keep], self.metres[keep])
+
+
+# ================================================================== preparation
+def _check(net: StreetNetwork, pts: Snapped, what: str) -> None:
+    if pts.edge.size and (pts.edge.min() < 0 or pts.edge.max() >= net.n_edges):
+        msg = f"`{what}` were snapped to another network (edge ids out of range); snap them with this network"
+        raise InputError(msg)
+
+
+def _check_cutoff(cutoff_m: float) -> float:
+    c = float(cutoff_m)
+    if not (math.isfinite(c) and c >= 0):
+        msg = f"`cutoff_m` must be a finite number of metres >= 0, got {cutoff_m!r}"
+        raise InputError(msg)
+    return c
+
+
+def _seeds(net: StreetNetwork, src: Snapped) -> tuple[I64, I64, F64]:
+    """Two seeds per source: the ends of its edge with the distance walked to reach them."""
+    n = len(src)
+    e = src.edge
+    length = net.edge_length_m[e]
+    seed_node = np.empty(2 * n, dtype=np.int64)
+    seed_dist = np.empty(2 * n, dtype=np.float64)
+    seed_node[0::2] = net.edge_u[e]
+    seed_node[1::2] = net.edge_v[e]
+    seed_dist[0::2] = src.leg_m + src.offset_m
+    seed_dist[1::2] = src.leg_m + (length - src.offset_m)
+    seed_ptr = np.arange(0, 2 * n + 1, 2, dtype=np.int64)
+    return seed_ptr, seed_node, seed_dist
+
+
+@dataclass(frozen=True, eq=False)
+class _TargetIndex:
+    """Targets looked up by network node (both ends of their edge) and by edge."""
+
+    n_targets: int
+    tn_ptr: I64
+    tn_target: I64
+    tn_add: F64
+    te_ptr: I64
+    te_target: I64
+    te_off: F64
+    te_leg: F64
+
+    @classmethod
+    def build(cls, net: StreetNetwork, tgt: Snapped) -> _TargetIndex:
+        n = len(tgt)
+        e = tgt.edge
+        length = net.edge_length_m[e]
+        node = np.concatenate([net.edge_u[e], net.edge_v[e]])
+        target = np.concatenate([np.arange(n), np.arange(n)]).astype(np.int64)
+        add = np.concatenate([tgt.offset_m + tgt.leg_m, (length - tgt.offset_m) + tgt.leg_m])
+        order = np.argsort(node, kind="stable")
+        tn_ptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(node, minlength=net.n_nodes), out=tn_ptr[1:])
+        eorder = np.argsort(e, kind="stable")
+        te_ptr = np.zeros(net.n_edges + 1, dtype=np.int64)
+        np.cumsum(np.bincount(e, minlength=net.n_edges), out=te_ptr[1:])
+        return cls(
+            n, tn_ptr, target[order], add[order].astype(np.float64),
+            te_ptr, eorder.astype(np.int64), tgt.offset_m[eorder].astype(np.float64),
+            tgt.leg_m[eorder].astype(np.float64),
+        )
+
+
+# ==================================================================== execution
+_Chunk = tuple[I64, I64, F64]
+
+
+def _run_chunks(
+    n_sources: int,
+    run: Callable[[int, int, dict[str, Any]], _Chunk],
+    workspace: Callable[[], dict[str, Any]],
+    workers: int,
+) -> tuple[I64, I64, F64]:
+    """Run ``run(start, stop, ws)`` over chunks of sources; concatenate in source order."""
+    if not (isinstance(workers, int | np.integer) and workers >= 1):
+        msg = f"`workers` must be an integer >= 1, got {workers!r}"
+        raise InputError(msg)
+    bounds = [(a, min(a + _CHUNK, n_sources)) for a in range(0, n_sources, _CHUNK)]
+    if workers == 1 or len(bounds) <= 1:
+        ws = workspace() if bounds else {}
+        parts = [run(a, b, ws) for a, b in bounds]
+    else:
+        local = threading.local()
+
+        def task(ab: tuple[int, int]) -> _Chunk:
+            ws = getattr(local, "ws", None)
+            if ws is None:
+                ws = local.ws = workspace()
+            return run(ab[0], ab[1], ws)
+
+        with ThreadPoolExecutor(max_workers=int(workers), thread_name_prefix="siting-reach") as pool:
+            parts = list(pool.map(task, bounds))
+    indptr = np.zeros(n_sources + 1, dtype=np.int64)
+    if not parts:
+        return indptr, np.zeros(0, np.int64), np.zeros(0, np.float64)
+    np.cumsum(np.concatenate([p[0] for p in parts]), out=indptr[1:])
+    return indptr, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+
+
+def walking_reach(
+    net: StreetNetwork,
+    sources: Snapped,
+    targets: Snapped,
+    *,
+    cutoff_m: float,
+    workers: int = 1,
+) -> Reach:
+    """Exact walking metres from every source to every target within ``cutoff_m``.
+
+    Parameters
+    ----------
+    net
+        The walking network the points were snapped to.
+    sources, targets
+        Snapped points (rows and columns of the result are their positions,
+        ``0..len-1``; ``Snapped.index`` maps back to input rows).
+    cutoff_m
+        Longest walk kept, metres, including both off-network legs.
+    workers
+        Threads that split the sources; the result does not depend on it.
+
+    Returns
+    -------
+    Reach
+        Sparse ``len(sources) x len(targets)``; a pair is present iff its walk is
+        ``<= cutoff_m``.
+    """
+    cutoff = _check_cutoff(cutoff_m)
+    _check(net, sources, "sources")
+    _check(net, targets, "targets")
+    ns, nt = len(sources), len(targets)
+    if ns == 0 or nt == 0:
+        return Reach(ns, nt, cutoff, np.zeros(ns + 1, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    seed_ptr, seed_node, seed_dist = _seeds(net, sources)
+    ti = _TargetIndex.build(net, targets)
+    src_edge = sources.edge.astype(np.int64)
+    src_off = sources.offset_m.astype(np.float64)
+    src_leg = sources.leg_m.astype(np.float64)
+    n_nodes = net.n_nodes
+
+    def workspace() -> dict[str, Any]:
+        return {
+            "dist": np.full(n_nodes, np.inf), "touched": np.empty(n_nodes, np.int64),
+            "best": np.full(nt, np.inf), "tseen": np.empty(nt, np.int64),
+        }
+
+    def run(a: int, b: int, ws: dict[str, Any]) -> _Chunk:
+        sp = seed_ptr[a : b + 1] - seed_ptr[a]
+        sl = slice(seed_ptr[a], seed_ptr[b])
+        return _dijkstra.target_chunk(  # type: ignore[no-any-return]
+            net.indptr, net.indices, net.arc_length_m,
+            sp, seed_node[sl], seed_dist[sl],
+            src_edge[a:b], src_off[a:b], src_leg[a:b],
+            ti.tn_ptr, ti.tn_target, ti.tn_add,
+            ti.te_ptr, ti.te_target, ti.te_off, ti.te_leg,
+            cutoff, ws["dist"], ws["touched"], ws["best"], ws["tseen"],
+        )
+
+    indptr, target, metres = _run_chunks(ns, run, workspace, workers)
+    log.debug("walking reach: %d sources x %d targets, %d pairs within %.0f m", ns, nt, target.size, cutoff)
+    return Reach(ns, nt, cutoff, indptr, target, metres)
+
+
+def node_reach(
+    net: StreetNetwork,
+    sources: Snapped,
+    cutoff_m: float,
+    *,
+    workers: int = 1,
+) -> Reach:
+    """Network nodes reached from every source within ``cutoff_m`` and their metres.
+
+    The metres include the source's off-network leg. Columns are node ids
+    (``n_targets == net.n_nodes``).
+    """
+    cutoff = _check_cutoff(cutoff_m)
+    _check(net, sources, "sources")
+    ns, n_nodes = len(sources), net.n_nodes
+    if ns == 0:
+        return Reach(0, n_nodes, cutoff, np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    seed_ptr, seed_node, seed_dist = _seeds(net, sources)
+
+    def workspace() -> dict[str, Any]:
+        return {"dist": np.full(n_nodes, np.inf), "touched": np.empty(n_nodes, np.int64)}
+
+    def run(a: int, b: int, ws: dict[str, Any]) -> _Chunk:
+        sp = seed_ptr[a : b + 1] - seed_ptr[a]
+        sl = slice(seed_ptr[a], seed_ptr[b])
+        return _dijkstra.node_chunk(  # type: ignore[no-any-return]
+            net.indptr, net.indices, net.arc_length_m, sp, seed_node[sl], seed_dist[sl],
+            cutoff, ws["dist"], ws["touched"],
+        )
+
+    indptr, nodes, metres = _run_chunks(ns, run, workspace, workers)
+    return Reach(ns, n_nodes, cutoff, indptr, nodes, metres)
+
+
+# ==================================================================== isochrones
+def _reached_pieces(
+    net: StreetNetwork, nodes: I64, metres: F64, cutoff: float, edge: int, offset: float, leg: float
+) -> list[Any]:
+    """Line pieces of the network within ``cutoff`` of one source (reached edge parts)."""
+    import shapely
+    from shapely.ops import substring
+
+    geoms = net.edge_geometries()
+    r_own = cutoff - leg
+    if r_own < 0:
+        return []
+    keep = metres <= cutoff
+    nodes, metres = nodes[keep], metres[keep]
+    d = dict(zip(nodes.tolist(), metres.tolist(), strict=True))
+    # edges incident to a reached node
+    starts, stops = net.indptr[nodes], net.indptr[nodes + 1]
+    if nodes.size:
+        counts = stops - starts
+        arc = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        edges = np.unique(net.arc_edge[arc])
+    else:
+        edges = np.zeros(0, np.int64)
+    pieces: list[Any] = []
+    full: list[int] = []
+    for e in edges.tolist():
+        length = float(net.edge_length_m[e])
+        du = d.get(int(net.edge_u[e]))
+        dv = d.get(int(net.edge_v[e]))
+        ru = -1.0 if du is None else cutoff - du
+        rv = -1.0 if dv is None else cutoff - dv
+        if ru >= 0 and rv >= 0 and ru + rv >= length:
+            full.append(e)
+            continue
+        if ru > 0:
+            pieces.append(substring(geoms[e], 0.0, min(ru, length)))
+        if rv > 0:
+            pieces.append(substring(geoms[e], max(length - rv, 0.0), length))
+    if full:
+        pieces.extend(geoms[np.asarray(full)])
+    length = float(net.edge_length_m[edge])
+    a, b = max(offset - r_own, 0.0), min(offset + r_own, length)
+    pieces.append(substring(geoms[edge], a, b) if b > a else shapely.line_interpolate_point(geoms[edge], a))
+    return pieces
+
+
+def isochrones(
+    net: StreetNetwork,
+    sources: Snapped,
+    cutoffs_m: Sequence[float],
+    *,
+    buffer_m: float = 35.0,
+    workers: int = 1,
+) -> gpd.GeoDataFrame:
+    """Walking isochrone polygons in the network's CRS, for maps.
+
+    Each polygon is the reached part of the network (whole edges and the reached parts
+    of partially reached ones, including the source's own edge) buffered by
+    ``buffer_m``. A source whose off-network leg alone exceeds a cutoff gets an empty
+    polygon.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``source`` (position in ``sources``), ``cutoff_m``, geometry; one row per
+        source and cutoff, sources first, cutoffs in the order given.
+    """
+    import geopandas as gpd
+    import shapely
+
+    cuts = [_check_cutoff(c) for c in cutoffs_m]
+    if not buffer_m > 0:
+        msg = f"`buffer_m` must be positive, got {buffer_m!r}"
+        raise InputError(msg)
+    rows_src: list[int] = []
+    rows_cut: list[float] = []
+    geoms: list[Any] = []
+    if cuts and len(sources):
+        reach = node_reach(net, sources, max(cuts), workers=workers)
+        for i in range(len(sources)):
+            nodes, metres = reach.row(i)
+            for c in cuts:
+                pieces = _reached_pieces(
+                    net, nodes, metres, c, int(sources.edge[i]), float(sources.offset_m[i]),
+                    float(sources.leg_m[i]),
+                )
+                if pieces:
+                    # buffering pieces one by one then merging is ~100x faster than
+                    # buffering one multi-part geometry
+                    poly = shapely.union_all(
+                        shapely.buffer(np.asarray(pieces, dtype=object), buffer_m, quad_segs=4)
+                    )
+                else:
+                    poly = shapely.Polygon()
+                rows_src.append(i)
+                rows_cut.append(c)
+                geoms.append(poly)
+    return gpd.GeoDataFrame(
+        {"source": np.asarray(rows_src, dtype=np.int64), "cutoff_m": np.asarray(rows_cut, dtype=np.float64)},
+        geometry=gpd.GeoSeries(geoms, crs=net.crs) if geoms else gpd.GeoSeries([], crs=net.crs),
+        crs=net.crs,
+    )
