@@ -1,0 +1,386 @@
+"""Where demand concentrates: density surface, clusters, Getis-Ord Gi*, time profile.
+
+Every analysis states its parameters (kept in ``GeoDataFrame.attrs['parameters']`` and in
+a ``params`` text column of polygon outputs) so a planner can see how a hotspot was made:
+
+- :func:`kde_grid`: Gaussian kernel density on the plane, bandwidth in metres.
+- :func:`cluster_hotspots`: DBSCAN or HDBSCAN (scikit-learn) clusters of incidents, each
+  drawn as the union of the hexagons its members fall in (never a hull through incident
+  points, whose corners would be incident locations).
+- :func:`gi_star` and :func:`gi_star_hotspots`: Getis-Ord Gi* z-scores on a hexagon grid
+  with binary contiguity weights (the cell and its 6 neighbours), p-values from the normal
+  distribution, Benjamini-Hochberg false-discovery-rate q-values, so a hotspot is
+  statistically significant, not merely dense.
+- :func:`time_profile`: incidents by hour of day and by day of week.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from . import privacy
+from ._errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+log = logging.getLogger(__name__)
+
+F64 = npt.NDArray[np.float64]
+
+#: Axial offsets of the 6 neighbours of a hexagon.
+_HEX_NEIGHBOURS = ((1, 0), (1, -1), (0, -1), (-1, 0), (-1, 1), (0, 1))
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _xy(points: gpd.GeoDataFrame) -> tuple[F64, F64]:
+    if points.crs is None or not points.crs.is_projected:
+        msg = "hotspot analysis needs points in a projected CRS (metres); project them first"
+        raise InputError(msg)
+    g = points.geometry.values
+    keep = ~(shapely.is_missing(g) | shapely.is_empty(g))
+    xy = shapely.get_coordinates(shapely.centroid(g[keep])) if keep.any() else np.empty((0, 2))
+    return xy[:, 0], xy[:, 1]
+
+
+# ------------------------------------------------------------------------- KDE
+def kde_grid(
+    x: F64,
+    y: F64,
+    *,
+    weights: F64 | None = None,
+    bandwidth_m: float = 200.0,
+    cell_m: float = 25.0,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> tuple[F64, tuple[float, float, float, float]]:
+    """Gaussian kernel density of weighted points on a regular grid (plane, metres).
+
+    Points are binned onto the grid and smoothed with a Gaussian of standard deviation
+    ``bandwidth_m`` (truncated at 4 bandwidths). The surface is in weight per km^2 and
+    integrates to the total weight (up to what falls outside ``bounds``).
+
+    Returns
+    -------
+    grid, bounds
+        ``grid[row, col]`` with row 0 at the *south* edge, and ``(minx, miny, maxx, maxy)``
+        of the grid's outer edges.
+
+    Examples
+    --------
+    >>> g, b = kde_grid(np.array([0.0]), np.array([0.0]), bandwidth_m=100, cell_m=10)
+    >>> round(float(g.sum()) * 10 * 10 / 1e6, 6)  # integrates to the one point
+    1.0
+    >>> kde_grid(np.array([]), np.array([]))[0].shape
+    (0, 0)
+    """
+    from scipy import ndimage
+
+    if bandwidth_m <= 0 or cell_m <= 0:
+        msg = f"`bandwidth_m` and `cell_m` must be positive, got {bandwidth_m} and {cell_m}"
+        raise InputError(msg)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
+    if x.size == 0:
+        return np.zeros((0, 0)), (0.0, 0.0, 0.0, 0.0)
+    if bounds is None:
+        pad = 3.0 * bandwidth_m
+        bounds = (x.min() - pad, y.min() - pad, x.max() + pad, y.max() + pad)
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    nx = max(1, int(np.ceil((maxx - minx) / cell_m)))
+    ny = max(1, int(np.ceil((maxy - miny) / cell_m)))
+    maxx, maxy = minx + nx * cell_m, miny + ny * cell_m
+    col = np.floor((x - minx) / cell_m).astype(np.int64)
+    row = np.floor((y - miny) / cell_m).astype(np.int64)
+    inside = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
+    binned = np.zeros((ny, nx))
+    np.add.at(binned, (row[inside], col[inside]), w[inside])
+    smooth = ndimage.gaussian_filter(binned, sigma=bandwidth_m / cell_m, mode="constant", truncate=4.0)
+    density = smooth / (cell_m * cell_m) * 1e6
+    return density, (minx, miny, maxx, maxy)
+
+
+def kde_surface(
+    points: gpd.GeoDataFrame,
+    *,
+    weight: str | None = None,
+    bandwidth_m: float = 200.0,
+    cell_m: float = 25.0,
+) -> tuple[F64, tuple[float, float, float, float], dict[str, Any]]:
+    """Kernel density of a point layer (projected), with its parameters.
+
+    Internal: computed from the incidents themselves. A public heat surface is built
+    from suppressed hexagon counts instead (see :mod:`siting.maps`).
+    """
+    x, y = _xy(points)
+    w = None
+    if weight is not None:
+        w = pd.to_numeric(points[weight], errors="coerce").fillna(0).to_numpy(np.float64)
+    grid, b = kde_grid(x, y, weights=w, bandwidth_m=bandwidth_m, cell_m=cell_m)
+    params = {
+        "method": "kde",
+        "kernel": "gaussian",
+        "bandwidth_m": bandwidth_m,
+        "cell_m": cell_m,
+        "weight": weight or "count",
+        "units": "per km2",
+    }
+    return grid, b, params
+
+
+# --------------------------------------------------------------------- clusters
+def cluster_hotspots(
+    points: gpd.GeoDataFrame,
+    *,
+    method: str = "dbscan",
+    eps_m: float = 150.0,
+    min_samples: int = 15,
+    min_cluster_size: int = 25,
+    hex_size_m: float = 100.0,
+    threshold: int | None = None,
+) -> gpd.GeoDataFrame:
+    """Density-based clusters of incidents as hotspot polygons.
+
+    Parameters
+    ----------
+    method
+        ``"dbscan"`` (``eps_m``, ``min_samples``) or ``"hdbscan"`` (``min_cluster_size``,
+        ``min_samples``).
+    hex_size_m
+        Each cluster is drawn as the union of the hexagons of this size holding its members.
+    threshold
+        Clusters with ``threshold`` members or fewer are dropped from the output (their size
+        would be a small count); default ``settings.suppression_threshold``.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``cluster`` (1 = largest), ``n_incidents`` (text: the count, or the suppression
+        label), ``method``, ``params`` and polygon geometry, sorted by size.
+    """
+    import geopandas as gpd
+    from sklearn.cluster import DBSCAN, HDBSCAN
+
+    from . import settings
+
+    t = settings.suppression_threshold if threshold is None else int(threshold)
+    x, y = _xy(points)
+    method = method.lower()
+    if method == "dbscan":
+        params = f"DBSCAN eps={eps_m:g} m, min_samples={min_samples}"
+        model: Any = DBSCAN(eps=eps_m, min_samples=min_samples)
+    elif method == "hdbscan":
+        params = f"HDBSCAN min_cluster_size={min_cluster_size}, min_samples={min_samples}"
+        model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples, copy=True)
+    else:
+        msg = f"unknown clustering `method` {method!r}; use 'dbscan' or 'hdbscan'"
+        raise InputError(msg)
+    cols = {"cluster": [], "n_incidents": [], "method": [], "params": []}
+    if x.size < 2:
+        return gpd.GeoDataFrame(cols, geometry=[], crs=points.crs)
+    labels = model.fit_predict(np.column_stack([x, y]))
+    origin = privacy.hex_grid_origin(x, y, size_m=hex_size_m)
+    q, r = privacy.hex_axial(x, y, size_m=hex_size_m, origin=origin)
+    rows = []
+    for lab in sorted(set(labels.tolist()) - {-1}):
+        mem = labels == lab
+        n = int(mem.sum())
+        if n <= t:
+            continue
+        cells = np.unique(np.column_stack([q[mem], r[mem]]), axis=0)
+        cx, cy = privacy.hex_centres(cells[:, 0], cells[:, 1], size_m=hex_size_m, origin=origin)
+        poly = shapely.union_all(privacy.hex_polygons(cx, cy, size_m=hex_size_m))
+        rows.append((n, poly))
+    rows.sort(key=lambda t_: (-t_[0], t_[1].centroid.x, t_[1].centroid.y))
+    out = gpd.GeoDataFrame(
+        {
+            "cluster": np.arange(1, len(rows) + 1),
+            "n_incidents": [str(n) for n, _ in rows],
+            "method": method,
+            "params": params,
+        },
+        geometry=[p for _, p in rows],
+        crs=points.crs,
+    )
+    out.attrs["parameters"] = {"method": method, "params": params, "hex_size_m": hex_size_m}
+    return out
+
+
+# ------------------------------------------------------------------------ Gi*
+def benjamini_hochberg(p: F64) -> F64:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the input order.
+
+    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5])).round(4).tolist()
+    [0.04, 0.0533, 0.0533, 0.5]
+    >>> benjamini_hochberg(np.array([])).tolist()
+    []
+    """
+    p = np.asarray(p, dtype=np.float64)
+    n = p.size
+    if n == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * n / np.arange(1, n + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    q = np.empty(n)
+    q[order] = np.minimum(ranked, 1.0)
+    return q
+
+
+def gi_star_statistic(values: F64, neighbours: list[npt.NDArray[np.int64]]) -> F64:
+    """Getis-Ord Gi* z-scores with binary weights that include each cell itself.
+
+    ``neighbours[i]`` lists the cells adjacent to ``i`` (not ``i`` itself); the weight of
+    ``i`` with itself is 1. With ``n`` cells, mean ``xbar`` and ``S`` the population
+    standard deviation of ``values``::
+
+        Gi* = (sum_j w_ij x_j - xbar W_i) / (S sqrt((n W_i - W_i^2) / (n - 1)))
+
+    where ``W_i = sum_j w_ij`` (binary weights, so the sum of squares is also ``W_i``).
+    """
+    x = np.asarray(values, dtype=np.float64)
+    n = x.size
+    if n < 2:
+        return np.full(n, np.nan)
+    xbar = x.mean()
+    s = np.sqrt((x * x).mean() - xbar * xbar)
+    z = np.full(n, np.nan)
+    if s <= 0:
+        return np.zeros(n)
+    for i in range(n):
+        nb = neighbours[i]
+        wi = 1.0 + nb.size
+        lag = x[i] + x[nb].sum()
+        denom = s * np.sqrt((n * wi - wi * wi) / (n - 1))
+        z[i] = (lag - xbar * wi) / denom if denom > 0 else 0.0
+    return z
+
+
+def _grid_neighbours(q: npt.NDArray[np.int64], r: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
+    pos = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(q, r, strict=True))}
+    out = []
+    for a, b in zip(q.tolist(), r.tolist(), strict=True):
+        nb = [pos[(a + dq, b + dr)] for dq, dr in _HEX_NEIGHBOURS if (a + dq, b + dr) in pos]
+        out.append(np.asarray(nb, dtype=np.int64))
+    return out
+
+
+def gi_star(
+    points: gpd.GeoDataFrame,
+    *,
+    size_m: float = 250.0,
+    weight: str | None = None,
+    alpha: float = 0.05,
+) -> gpd.GeoDataFrame:
+    """Getis-Ord Gi* per hexagon over the incidents' extent, with FDR control.
+
+    The grid covers every hexagon within one ring of a cell holding an incident (empty
+    cells count as zeros). Internal output: it carries exact counts.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``q``, ``r``, ``value`` (count or weight sum), ``gi_z``, ``p_value`` (two-sided),
+        ``q_value`` (Benjamini-Hochberg), ``class`` (``"hot"``, ``"cold"`` or ``""``
+        where ``q_value >= alpha``), hexagon geometry.
+    """
+    import geopandas as gpd
+    from scipy import stats
+
+    x, y = _xy(points)
+    w = np.ones_like(x)
+    if weight is not None:
+        w = pd.to_numeric(points[weight], errors="coerce").fillna(0).to_numpy(np.float64)
+    origin = privacy.hex_grid_origin(x, y, size_m=size_m)
+    q, r = privacy.hex_axial(x, y, size_m=size_m, origin=origin)
+    occupied = np.unique(np.column_stack([q, r]), axis=0) if x.size else np.empty((0, 2), np.int64)
+    ring = [occupied] + [occupied + np.array(d) for d in _HEX_NEIGHBOURS]
+    cells = np.unique(np.vstack(ring), axis=0) if x.size else occupied
+    index = {(int(a), int(b)): i for i, (a, b) in enumerate(cells)}
+    values = np.zeros(len(cells))
+    for a, b, wt in zip(q.tolist(), r.tolist(), w.tolist(), strict=True):
+        values[index[(a, b)]] += wt
+    nbs = _grid_neighbours(cells[:, 0], cells[:, 1])
+    z = gi_star_statistic(values, nbs)
+    p = 2.0 * stats.norm.sf(np.abs(z)) if z.size else z
+    qv = benjamini_hochberg(np.nan_to_num(p, nan=1.0))
+    cls = np.where(qv < alpha, np.where(z > 0, "hot", "cold"), "")
+    cx, cy = privacy.hex_centres(cells[:, 0], cells[:, 1], size_m=size_m, origin=origin)
+    out = gpd.GeoDataFrame(
+        {
+            "q": cells[:, 0], "r": cells[:, 1], "value": values,
+            "gi_z": z, "p_value": p, "q_value": qv, "class": cls.astype(object),
+        },
+        geometry=privacy.hex_polygons(cx, cy, size_m=size_m),
+        crs=points.crs,
+    )
+    out.attrs["parameters"] = {
+        "method": "gi_star", "size_m": size_m, "weights": "hexagon + 6 neighbours (binary)",
+        "fdr": "Benjamini-Hochberg", "alpha": alpha, "value": weight or "count",
+    }
+    return out
+
+
+def gi_star_hotspots(
+    points: gpd.GeoDataFrame, *, size_m: float = 250.0, weight: str | None = None, alpha: float = 0.05
+) -> gpd.GeoDataFrame:
+    """Significant Gi* hot spots as dissolved polygons (public: no per-cell statistics).
+
+    Returns ``method`` (``"gi_star"``), ``class`` (``"hot"``), ``n_cells``, ``params`` and
+    polygon geometry, one row per connected patch of significant hot cells.
+    """
+    import geopandas as gpd
+
+    cells = gi_star(points, size_m=size_m, weight=weight, alpha=alpha)
+    params = f"Gi* on {size_m:g} m hexagons, BH FDR q < {alpha:g}"
+    hot = cells[cells["class"] == "hot"]
+    cols: dict[str, Any] = {"method": [], "class": [], "n_cells": [], "params": []}
+    if hot.empty:
+        return gpd.GeoDataFrame(cols, geometry=[], crs=points.crs)
+    merged = shapely.get_parts(shapely.union_all(hot.geometry.values))
+    n_cells = [int(shapely.contains(p, shapely.centroid(hot.geometry.values)).sum()) for p in merged]
+    out = gpd.GeoDataFrame(
+        {"method": "gi_star", "class": "hot", "n_cells": n_cells, "params": params},
+        geometry=merged,
+        crs=points.crs,
+    )
+    out = out.sort_values("n_cells", ascending=False, kind="stable").reset_index(drop=True)
+    out.attrs["parameters"] = cells.attrs["parameters"]
+    return out
+
+
+# ----------------------------------------------------------------- time profile
+def time_profile(demand: pd.DataFrame, *, date_column: str = "date") -> dict[str, pd.Series]:
+    """Incidents by hour of day (0..23) and day of week (Mon..Sun).
+
+    Rows whose date is missing or unparseable are left out (and counted in the log).
+    Dates without a time of day put every incident at hour 0; ``has_time`` tells.
+
+    Returns
+    -------
+    dict
+        ``"hour"`` and ``"weekday"`` Series of counts (all bins present), and
+        ``"has_time"`` (a one-element bool Series).
+    """
+    if date_column not in demand.columns:
+        msg = f"no `{date_column}` column in the incidents; a time profile needs dates"
+        raise InputError(msg)
+    d = pd.to_datetime(demand[date_column], errors="coerce", format="mixed")
+    missing = int(d.isna().sum())
+    if missing:
+        log.info("time profile: %d incident(s) without a usable date left out", missing)
+    d = d.dropna()
+    hour = d.dt.hour.value_counts().reindex(range(24), fill_value=0).sort_index()
+    hour.index.name = "hour"
+    wd = d.dt.dayofweek.value_counts().reindex(range(7), fill_value=0).sort_index()
+    wd.index = pd.Index(WEEKDAYS, name="weekday")
+    has_time = bool(((d.dt.hour != 0) | (d.dt.minute != 0)).any())
+    return {"hour": hour.rename("incidents"), "weekday": wd.rename("incidents"),
+            "has_time": pd.Series([has_time])}

@@ -1,0 +1,173 @@
+"""Small-count suppression, and proof that no incident location leaks into public outputs."""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from test_maps import CRS, X0, Y0, make_plan
+
+from siting import maps, privacy
+from siting._errors import InputError
+
+NUM = re.compile(r"-?\d+\.\d+")
+
+
+def _pairs(text: str, decimals: int) -> set[tuple[float, float]]:
+    """Every two consecutive decimal numbers in the text, rounded."""
+    nums = [float(v) for v in NUM.findall(text)]
+    return {(round(a, decimals), round(b, decimals)) for a, b in zip(nums, nums[1:], strict=False)}
+
+
+def leaked_coordinates(text: str, demand: gpd.GeoDataFrame) -> list[str]:
+    """Incident coordinates found in ``text``, in WGS84 and projected, at written precisions.
+
+    A location is a pair of numbers: lon/lat (either order) at 4 to 7 decimals, or
+    projected x/y at 0 to 3 decimals. Full-precision single values are checked too.
+    """
+    found = []
+    ll = shapely.get_coordinates(demand.to_crs(4326).geometry.values)
+    xy = shapely.get_coordinates(demand.geometry.values)
+    for dec in (5, 6, 7):
+        pairs = _pairs(text, dec)
+        for lon, lat in ll:
+            if (round(lon, dec), round(lat, dec)) in pairs or (round(lat, dec), round(lon, dec)) in pairs:
+                found.append(f"wgs84 {lon:.{dec}f},{lat:.{dec}f}")
+    ints = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", text)]
+    int_pairs = {(round(a), round(b)) for a, b in zip(ints, ints[1:], strict=False)}
+    for dec in (1, 2, 3):
+        pairs = _pairs(text, dec)
+        for x, y in xy:
+            if (round(x, dec), round(y, dec)) in pairs:
+                found.append(f"projected {x:.{dec}f},{y:.{dec}f}")
+    for x, y in xy:
+        if (round(x), round(y)) in int_pairs:
+            found.append(f"projected {x:.0f},{y:.0f}")
+    for v in np.concatenate([ll.ravel(), xy.ravel()]):
+        if repr(float(v)) in text:
+            found.append(f"value {v!r}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def plan():  # type: ignore[no-untyped-def]
+    return make_plan()
+
+
+def test_default_map_holds_no_incident_coordinate(plan) -> None:  # type: ignore[no-untyped-def]
+    text = maps.render_html(maps.plan_map(plan))
+    assert leaked_coordinates(text, plan.demand) == []
+
+
+def test_the_leak_check_catches_points_when_opted_in(plan) -> None:  # type: ignore[no-untyped-def]
+    text = maps.render_html(maps.plan_map(plan, include_incident_points=True))
+    assert len(leaked_coordinates(text, plan.demand)) >= len(plan.demand)
+
+
+def test_public_geojson_holds_no_incident_coordinate(plan) -> None:  # type: ignore[no-untyped-def]
+    hexes = privacy.hex_counts(plan.demand, weight="weight")
+    for crs in (4326, plan.demand.crs):
+        text = hexes.to_crs(crs).to_json()
+        assert leaked_coordinates(text, plan.demand) == []
+
+
+def test_report_holds_no_incident_coordinate(plan) -> None:  # type: ignore[no-untyped-def]
+    report = pytest.importorskip("siting.report")
+    text = report.report_html(plan)
+    assert leaked_coordinates(text, plan.demand) == []
+
+
+def test_incident_on_a_hexagon_corner_shifts_the_grid() -> None:
+    size = 250.0
+    # a point exactly on the (0, 0)-anchored grid's centre and one on a corner
+    pts = gpd.GeoDataFrame(geometry=shapely.points([[0.0, 0.0], [size, 0.0]] * 6), crs=CRS)
+    hexes = privacy.hex_counts(pts, size_m=size)
+    assert hexes.attrs["hex_origin"] != (0.0, 0.0)
+    verts = shapely.get_coordinates(hexes.geometry.values)
+    centres = shapely.get_coordinates(shapely.centroid(hexes.geometry.values))
+    for v in np.vstack([verts, centres]):
+        assert min(np.hypot(v[0] - 0.0, v[1]), np.hypot(v[0] - size, v[1])) >= 0.5
+    # deterministic
+    again = privacy.hex_counts(pts, size_m=size)
+    assert again.attrs["hex_origin"] == hexes.attrs["hex_origin"]
+
+
+def test_counts_and_labels_against_brute_force(plan) -> None:  # type: ignore[no-untyped-def]
+    hexes = privacy.hex_counts(plan.demand, size_m=150, weight="weight")
+    pts = plan.demand.geometry.values
+    exact = np.array([int(shapely.contains(h, pts).sum())
+                      for h in hexes.geometry.values])
+    # every point falls in exactly one cell (cells tile the plane), so totals agree
+    assert exact.sum() == len(plan.demand)
+    assert (exact > 0).all()
+    sup = hexes["suppressed"].to_numpy()
+    np.testing.assert_array_equal(sup, exact <= 10)
+    np.testing.assert_array_equal(hexes.loc[~sup, "count"].to_numpy(dtype=int), exact[~sup])
+    assert hexes.loc[sup, "count"].isna().all() and hexes.loc[sup, "weight"].isna().all()
+    assert (hexes.loc[sup, "label"] == "fewer than 11").all()
+    assert (hexes.loc[~sup, "label"] == [str(v) for v in exact[~sup]]).all()
+    assert (hexes.loc[sup, "heat"] == 5.5).all()
+    w = np.array([plan.demand.loc[shapely.contains(h, pts), "weight"].sum() for h in hexes.geometry.values])
+    np.testing.assert_allclose(hexes.loc[~sup, "weight"].to_numpy(dtype=float), w[~sup])
+
+
+def test_no_public_column_holds_a_small_count(plan) -> None:  # type: ignore[no-untyped-def]
+    hexes = privacy.hex_counts(plan.demand, size_m=100)
+    sup = hexes[hexes["suppressed"]]
+    assert len(sup) > 0
+    for col in hexes.columns.drop(["geometry", "q", "r", "suppressed"]):
+        vals = pd.Series(sup[col]).dropna()
+        if col == "heat":
+            assert set(vals) == {5.5}
+        elif col == "label":
+            assert set(vals) == {"fewer than 11"}
+        else:
+            assert vals.empty, col
+
+
+@pytest.mark.parametrize("threshold", [0, 4, 20])
+def test_threshold_is_settable(plan, threshold: int) -> None:  # type: ignore[no-untyped-def]
+    hexes = privacy.hex_counts(plan.demand, threshold=threshold)
+    n = hexes["count"]
+    assert (hexes["suppressed"] == hexes["count"].isna()).all()
+    assert (n.dropna() > threshold).all()
+    if threshold:
+        assert (hexes.loc[hexes["suppressed"], "label"] == f"fewer than {threshold + 1}").all()
+
+
+def test_hexagons_tile_and_have_the_stated_size() -> None:
+    rng = np.random.default_rng(1)
+    xy = rng.uniform([X0, Y0], [X0 + 2000, Y0 + 2000], size=(3000, 2))
+    pts = gpd.GeoDataFrame(geometry=shapely.points(xy), crs=CRS)
+    hexes = privacy.hex_counts(pts, size_m=100, threshold=0)
+    area = 3 * np.sqrt(3) / 2 * 100**2
+    np.testing.assert_allclose(hexes.area, area)
+    assert hexes["count"].sum() == 3000
+    # no overlaps: union area equals the sum
+    assert abs(shapely.union_all(hexes.geometry.values).area - area * len(hexes)) < 1e-3 * area
+    # each point lies in (or on the edge of) its own cell
+    q, r = privacy.hex_axial(xy[:, 0], xy[:, 1], size_m=100, origin=hexes.attrs["hex_origin"])
+    cx, cy = privacy.hex_centres(q, r, size_m=100, origin=hexes.attrs["hex_origin"])
+    assert (np.hypot(xy[:, 0] - cx, xy[:, 1] - cy) <= 100 + 1e-9).all()
+    # and no other centre is closer
+    from scipy.spatial import cKDTree
+
+    cents = shapely.get_coordinates(shapely.centroid(hexes.geometry.values))
+    d, _ = cKDTree(cents).query(xy)
+    np.testing.assert_allclose(np.hypot(xy[:, 0] - cx, xy[:, 1] - cy), d, atol=1e-6)
+
+
+def test_bad_inputs() -> None:
+    pts = gpd.GeoDataFrame(geometry=shapely.points([[24.9, 60.1]]), crs=4326)
+    with pytest.raises(InputError, match="projected CRS"):
+        privacy.hex_counts(pts)
+    proj = pts.to_crs(CRS)
+    with pytest.raises(InputError, match="size_m"):
+        privacy.hex_counts(proj, size_m=0)
+    with pytest.raises(InputError, match="weight column `w`"):
+        privacy.hex_counts(proj, weight="w")
+    assert len(privacy.hex_counts(proj.iloc[:0])) == 0
