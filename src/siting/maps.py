@@ -79,7 +79,9 @@ SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 _VIRIDIS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
-_HEX_CLASSES = ((0, "#fee8c8"), (25, "#fdbb84"), (50, "#fc8d59"), (100, "#e34a33"), (250, "#b30000"))
+#: Hexagon fill by count: suppressed cells first, then lower bounds (exclusive) of each class.
+_HEX_SUPPRESSED = "#fdf0dc"
+_HEX_CLASSES = ((0, "#fdd49e"), (25, "#fdae6b"), (50, "#fd8d3c"), (100, "#e6550d"), (250, "#a63603"))
 _ISO_COLOURS = {5: "#08519c", 10: "#3182bd", 15: "#9ecae1"}
 _EXCLUDED_COLOUR = "#9e9e9e"
 
@@ -231,7 +233,9 @@ def ramp(t: float, stops: tuple[str, ...] = _VIRIDIS) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def _hex_colour(heat: float) -> str:
+def _hex_colour(heat: float, suppressed: bool = False) -> str:
+    if suppressed:
+        return _HEX_SUPPRESSED
     colour = _HEX_CLASSES[0][1]
     for lo, c in _HEX_CLASSES:
         if heat > lo:
@@ -452,29 +456,45 @@ def heat_overlay(
 
 
 # ------------------------------------------------------------------- layers
-def _candidate_popup(row: pd.Series, extra_cols: list[str], region_col: bool) -> str:
+_CANDIDATE_SKIP = {"candidate_id", "geometry", "rank", "score", "excluded", "excluded_reason", "region", "name"}
+
+
+def _candidate_popup(row: pd.Series, region_col: bool) -> str:
+    """Rank, score, every component column present, other attributes, region, exclusion."""
     rows: list[tuple[str, str]] = []
     if "rank" in row.index:
-        rows.append(("Rank", fmt(row["rank"])))
+        rows.append(("Rank", fmt(row["rank"]) or "not ranked"))
     if "score" in row.index:
         rows.append(("Score", fmt(row["score"])))
+    shown = set(_CANDIDATE_SKIP)
     for col, label in SCORE_COLUMNS:
         if col in row.index:
             rows.append((label, fmt(row[col])))
-    for col in extra_cols:
-        rows.append((esc(col.removeprefix("layer_")) + " (layer)", fmt(row[col])))
+            shown.add(col)
+    for col in row.index:
+        if str(col).startswith("part_"):
+            rows.append((esc(str(col).removeprefix("part_").replace("_", " ")) + " (part of score)", fmt(row[col])))
+            shown.add(col)
+    for col in row.index:
+        if str(col).startswith("layer_"):
+            rows.append((esc(str(col).removeprefix("layer_")) + " (layer)", fmt(row[col])))
+            shown.add(col)
+    for col in row.index:
+        if col not in shown and not str(col).startswith("_"):
+            rows.append((esc(col), fmt(row[col])))
     if region_col:
         rows.append(("Region", fmt(row["region"])))
-    excluded = bool(row.get("excluded", False)) if not pd.isna(row.get("excluded", False)) else False
-    if excluded:
+    ex = row.get("excluded", False)
+    if ex is not None and not pd.isna(ex) and bool(ex):
         rows.append(("Excluded", esc(row.get("excluded_reason", "")) or "yes"))
     title = "Candidate " + esc(row.get("candidate_id", row.name))
+    if "name" in row.index and pd.notna(row["name"]) and str(row["name"]):
+        title += f" &middot; {esc(row['name'])}"
     return _popup_table(title, rows)
 
 
 def _candidates_layer(cands: gpd.GeoDataFrame, notes: _Notes) -> tuple[dict[str, Any], tuple[float, float]]:
     cands = _capped(cands, "candidates", notes, label="Candidates", order="rank", kept="best ranked")
-    extra_cols = sorted(c for c in cands.columns if c.startswith("layer_"))
     region_col = "region" in cands.columns
     score = pd.to_numeric(cands["score"], errors="coerce") if "score" in cands.columns else None
     excluded = cands["excluded"].fillna(False).astype(bool) if "excluded" in cands.columns else None
@@ -495,7 +515,7 @@ def _candidates_layer(cands: gpd.GeoDataFrame, notes: _Notes) -> tuple[dict[str,
         tip = esc(row.get("candidate_id", ""))
         if "rank" in row.index and pd.notna(row["rank"]):
             tip += f" (rank {fmt(row['rank'])})"
-        props.append({"_s": style, "_p": _candidate_popup(row, extra_cols, region_col), "_t": tip,
+        props.append({"_s": style, "_p": _candidate_popup(row, region_col), "_t": tip,
                       "candidate_id": str(row.get("candidate_id", "")), "rank": _json_num(row.get("rank"))})
     geoms = _to_wgs84(cands).geometry.values
     return _features(geoms, props), (lo, hi)
@@ -546,8 +566,8 @@ def _hex_layer(hexes: gpd.GeoDataFrame, notes: _Notes, threshold: int) -> dict[s
     props = []
     for label, heat, sup in zip(hexes["label"], hexes["heat"], hexes["suppressed"], strict=True):
         props.append({
-            "_s": {"color": "#7f2704", "weight": 0.5, "fillColor": _hex_colour(float(heat)),
-                   "fillOpacity": 0.5 if sup else 0.7},
+            "_s": {"color": "#7f2704", "weight": 0.5, "fillColor": _hex_colour(float(heat), bool(sup)),
+                   "fillOpacity": 0.45},
             "_t": f"Incidents: {esc(label)}",
             "_p": _popup_table("Incidents in this hexagon", [("Count", esc(label))],
                                note=esc(privacy.privacy_rule(threshold))),
@@ -566,6 +586,11 @@ def _title_html(plan: Plan, *, internal: bool, threshold: int, notes: _Notes, cu
     lines = [
         f'<div style="font-size:15px;font-weight:700">{esc(plan.name)}</div>',
         f"<div>Date: {when} &middot; Walking cutoff: {fmt(cutoff)} min</div>",
+        *(
+            [f"<div>Incidents from {esc(plan.parameters['incidents_from'])} to "
+             f"{esc(plan.parameters['incidents_to'])}</div>"]
+            if plan.parameters.get("incidents_from") and plan.parameters.get("incidents_to") else []
+        ),
         f'<div style="max-width:320px;{"color:#b00020;font-weight:700" if internal else ""}">'
         f"{esc(rule)}</div>",
     ]
@@ -592,7 +617,7 @@ def _legend_html(score_range: tuple[float, float] | None, has_hex: bool, thresho
         parts.append('<div style="font-weight:600;margin-top:4px">Incidents per hexagon</div>')
         labels = [privacy.suppression_label(threshold), f"{threshold + 1}\u201325", "26\u201350",
                   "51\u2013100", "101\u2013250", "more than 250"]
-        classes = [_HEX_CLASSES[0][1], *[c for _, c in _HEX_CLASSES]]
+        classes = [_HEX_SUPPRESSED, *[c for _, c in _HEX_CLASSES]]
         for lab, c in zip(labels, classes, strict=False):
             parts.append(f'<div><span style="display:inline-block;width:12px;height:10px;background:{c};'
                          f'opacity:.8"></span> {esc(lab)}</div>')
@@ -644,7 +669,7 @@ _PLUGINS_TEMPLATE = """
         var mini = L.geoJSON({{ this.mini }}, {interactive: false,
                               style: {color: '#555', weight: 1, opacity: 0.7}});
         new L.Control.MiniMap(mini, {position: 'bottomright', toggleDisplay: true,
-                                     zoomLevelOffset: -4, width: 140, height: 140}).addTo(map);
+                                     zoomLevelOffset: -3, width: 140, height: 140}).addTo(map);
     }
 })();
 {% endmacro %}
@@ -720,10 +745,12 @@ def plan_map(
         Save it with :func:`save_map`. Layer names are listed in ``m.siting_layers``.
     """
     folium = _folium()
-    t = settings.suppression_threshold if threshold is None else int(threshold)
+    params = plan.parameters or {}
+    if threshold is None:
+        threshold = params.get("suppression_threshold", settings.suppression_threshold)
+    t = int(threshold)  # type: ignore[arg-type]
     notes = _Notes()
     net = plan.network
-    params = plan.parameters or {}
     cutoff = params.get("cutoff_min", settings.cutoff_min)
     m = _m if _m is not None else _new_map(folium, title=plan.name)
     root = m.get_root()
