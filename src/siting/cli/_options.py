@@ -185,6 +185,26 @@ def scenario_from_options(kw: dict[str, Any]) -> Scenario:
     )
 
 
+def _more_verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    if not value:
+        return
+    from . import _configure_logging
+
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    sign = 1 if param.name == "sub_verbose" else -1
+    root.obj["verbosity"] = root.obj.get("verbosity", 0) + sign * value
+    _configure_logging(root.obj["verbosity"])
+
+
+def verbosity_options(f: F) -> F:
+    """``-v``/``-q`` after the command name too (``siting score ... -q``)."""
+    f = click.option("-q", "--quiet", "sub_quiet", count=True, expose_value=False, callback=_more_verbose,
+                     help="Less output: no progress, only errors.")(f)
+    return click.option("-v", "--verbose", "sub_verbose", count=True, expose_value=False, callback=_more_verbose,
+                        help="More log output on stderr.")(f)
+
+
 def output_options(f: F) -> F:
     opts = [
         click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",

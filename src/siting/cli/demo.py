@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._options import verbosity_options
+
 from .. import settings
 from .run import read_scenario_file
 from .score import run_and_write
@@ -29,6 +31,7 @@ def demo_data_folder() -> Path:
 @click.command()
 @click.option("--out-dir", type=click.Path(file_okay=False), default="maps", show_default=True,
               help="Folder for the demo's map and outputs.")
+@verbosity_options
 @click.pass_context
 def demo(ctx: click.Context, out_dir: str) -> None:
     """Run everything offline on central Helsinki (OpenStreetMap) with SYNTHETIC incidents."""

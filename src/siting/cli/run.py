@@ -10,6 +10,7 @@ import click
 
 from .._errors import InputError
 from ..scenario import Scenario
+from ._options import verbosity_options
 from .score import run_and_write
 
 
@@ -43,6 +44,7 @@ def read_scenario_file(path: str | Path) -> tuple[Scenario, dict[str, Any]]:
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), help="Overrides [output] map.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True)
+@verbosity_options
 @click.pass_context
 def run(ctx: click.Context, scenario_file: str, output: str | None, map_path: str | None, overwrite: bool, top: int) -> None:
     """Score the candidates of a scenario file (see data/demo/scenario.toml)."""

@@ -10,7 +10,7 @@ import numpy as np
 from ..outputs import check_writable, output_format, write_layers
 from ..pipeline import prepare, score_plan
 from . import progress_printer
-from ._options import input_options, output_options, scenario_from_options
+from ._options import input_options, output_options, scenario_from_options, verbosity_options
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 @input_options
 @output_options
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="Rows of the ranked summary to print.")
+@verbosity_options
 @click.pass_context
 def score(ctx: click.Context, output: str | None, map_path: str | None, overwrite: bool, top: int, **kw: Any) -> None:
     """Score candidate sites: incidents and services within a walk, with every component shown.
