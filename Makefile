@@ -13,11 +13,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
+# Leaflet and its plugins from the npm registry, inlined into every map (offline maps).
+ASSETS := src/siting/static/node_modules/.installed
+$(ASSETS): src/siting/static/package.json src/siting/static/package-lock.json
+	npm ci --prefix src/siting/static --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed $(ASSETS)
 	$(PIP) install -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(ASSETS)
 install-test: $(VENV)/.installed-test
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
@@ -37,4 +43,4 @@ bench: install-test
 	$(PY) bench/orlib.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build src/*.egg-info
+	rm -rf $(VENV) .pytest_cache build src/*.egg-info src/siting/static/node_modules
