@@ -11,6 +11,7 @@ county of a few hundred thousand lines is repaired in seconds.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,7 +100,9 @@ def read_line_layer(
         gdf = _read_vector(path, layer)
     elif suffix in PARQUET_SUFFIXES:
         try:
-            gdf = gpd.read_parquet(path)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+                gdf = gpd.read_parquet(path)
         except Exception as exc:
             msg = f"{path}: cannot read this GeoParquet file ({exc}); check it was written as GeoParquet"
             raise InputError(msg) from exc
@@ -135,7 +138,10 @@ def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         msg = f"{path}: no layer {layer!r}; the file has {', '.join(names)}"
         raise InputError(msg)
     try:
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
+        with warnings.catch_warnings():
+            # NaN coordinates: reported by row in `_validate_lines`, not as a warning here
+            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            return gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:
         msg = f"{path}: cannot read layer {layer or names[0]!r} ({exc}); check the file is complete"
         raise InputError(msg) from exc

@@ -8,6 +8,7 @@ both ways on every edge, so each edge gives two directed arcs.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
@@ -25,7 +26,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from . import settings
-from ._errors import InputError, InputFileNotFoundError, NetworkError
+from ._errors import InputError, InputFileNotFoundError, NetworkError, NoCrsError, UnknownFormatError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -373,10 +374,19 @@ class StreetNetwork:
 
 # ====================================================================== loading
 def _file_digest(path: Path) -> str:
+    """SHA-256 of a file; of a Shapefile with its sidecar files; of every file in a folder."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+    elif path.suffix.lower() == ".shp":
+        files = sorted(p for p in path.parent.glob(f"{glob.escape(path.stem)}.*") if p.is_file())
+    else:
+        files = [path]
     h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+    for file in files:
+        h.update(file.name.encode() + b"\0")
+        with file.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):  # noqa: B023
+                h.update(chunk)
     return h.hexdigest()
 
 
@@ -387,7 +397,7 @@ def _cache_key(kind: str, ident: str, options: dict[str, Any]) -> str:
 
 def is_osm_file(path: str | os.PathLike[str]) -> bool:
     name = str(path).lower()
-    return name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.xml", ".osm.bz2"))
+    return name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.xml", ".osm.bz2", ".osm.gz"))
 
 
 def load_network(
@@ -443,7 +453,7 @@ def load_network(
                 f"{path}: unknown street network format {path.suffix!r}; use .osm.pbf, .osm, "
                 ".gpkg, .shp, .geojson or .parquet"
             )
-            raise InputError(msg)
+            raise UnknownFormatError(msg)
 
     cache_file = folder / f"network-{key}.npz"
     if cache and cache_file.exists():
@@ -471,7 +481,7 @@ def project_to_utm(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Project a layer to the UTM zone of its own data (computed, never hard-coded)."""
     if gdf.crs is None:
         msg = "layer has no CRS; set one (e.g. EPSG:4326) before projecting"
-        raise InputError(msg)
+        raise NoCrsError(msg)
     if gdf.crs.is_projected and gdf.crs.to_epsg() and 32601 <= gdf.crs.to_epsg() <= 32760:
         return gdf
     utm = gdf.to_crs(4326).estimate_utm_crs() if len(gdf) else None

