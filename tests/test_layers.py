@@ -180,3 +180,14 @@ def test_read_polygons_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
         gpd.GeoDataFrame({"NAME": ["x"]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=UTM).to_file(
             tmp_path / "l.geojson")
         read_polygons(tmp_path / "l.geojson")
+
+
+def test_csv_with_projected_xy_needs_a_crs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    p = tmp_path / "xy.csv"
+    p.write_text("id,X,Y\n1,385000.5,6671000.25\n2,385100,6671000\n")
+    _raises(NoCrsError, LayerSpec(p), "'X'/'Y'", "--csv-crs")
+    gdf = read_layer(LayerSpec(p, crs=UTM))
+    assert gdf.geometry.x.tolist() == [385000.5, 385100.0]
+    d = tmp_path / "deg.csv"
+    d.write_text("id,x,y\n1,24.94,60.17\n")
+    assert read_layer(LayerSpec(d)).crs.to_epsg() == 4326

@@ -336,6 +336,12 @@ def _read_csv(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
     lat_col = _find_column(df.columns, "lat", spec.lat_column, path)
     lon_col = _find_column(df.columns, "lon", spec.lon_column, path)
     wkt_col = next((c for c in df.columns if c.lower() in ("geometry", "wkt", "geom")), None)
+    if (lat_col is None or lon_col is None) and spec.lat_column is None and spec.lon_column is None:
+        lower = {c.lower(): c for c in df.columns}
+        x_col = next((lower[c] for c in _X_NAMES if c in lower), None)
+        y_col = next((lower[c] for c in _Y_NAMES if c in lower), None)
+        if x_col is not None and y_col is not None:
+            return _read_csv_xy(path, df, x_col, y_col, spec)
     if lat_col is None or lon_col is None:
         if wkt_col is not None and spec.crs is not None:
             geoms = shapely.from_wkt(df[wkt_col].fillna("").to_numpy(), on_invalid="ignore")
@@ -373,9 +379,41 @@ def _read_csv(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
     if problems:
         msg = f"{path}: " + "; ".join(problems)
         raise InputError(msg)
-    crs = spec.crs or "EPSG:4326"
+    crs = "EPSG:4326"  # latitude/longitude are WGS84 degrees; `crs` is for x/y columns
     gdf = gpd.GeoDataFrame(df, geometry=shapely.points(lon.to_numpy(), lat.to_numpy()), crs=crs)
     gdf.attrs["coordinate_columns"] = (lat_col, lon_col)
+    return gdf
+
+
+_X_NAMES = ("x", "point_x", "x_coord", "xcoord", "easting", "east", "x_utm")
+_Y_NAMES = ("y", "point_y", "y_coord", "ycoord", "northing", "north", "y_utm")
+
+
+def _read_csv_xy(path: Path, df: pd.DataFrame, x_col: str, y_col: str, spec: LayerSpec) -> gpd.GeoDataFrame:
+    """A CSV with x/y columns: projected coordinates need the layer's CRS (``--csv-crs``)."""
+    import geopandas as gpd
+
+    x = pd.to_numeric(df[x_col].str.strip(), errors="coerce")
+    y = pd.to_numeric(df[y_col].str.strip(), errors="coerce")
+    problems = [
+        f"column {col!r} is not a number in {_rows(np.flatnonzero(v.isna().to_numpy()))}"
+        for col, v in ((x_col, x), (y_col, y)) if v.isna().any()
+    ]
+    if problems:
+        msg = f"{path}: " + "; ".join(problems)
+        raise InputError(msg)
+    crs = spec.crs
+    if crs is None:
+        if (x.abs() <= 180).all() and (y.abs() <= 90).all():
+            crs = "EPSG:4326"
+        else:
+            msg = (
+                f"{path}: columns {x_col!r}/{y_col!r} hold projected coordinates but the CSV has no CRS; "
+                "give it with --csv-crs (e.g. EPSG:2926) or `crs` in the scenario file"
+            )
+            raise NoCrsError(msg)
+    gdf = gpd.GeoDataFrame(df, geometry=shapely.points(x.to_numpy(), y.to_numpy()), crs=crs)
+    gdf.attrs["coordinate_columns"] = (y_col, x_col)
     return gdf
 
 

@@ -125,6 +125,7 @@ def input_options(f: F) -> F:
         click.option("--fatal-column", metavar="COL", help="Incidents' fatal flag column (default: fatal, ...)."),
         click.option("--lat-column", metavar="COL", help="Latitude column of CSV layers that have it."),
         click.option("--lon-column", metavar="COL", help="Longitude column of CSV layers that have it."),
+        click.option("--csv-crs", metavar="CRS", help="CRS of CSV layers with projected x/y columns (e.g. EPSG:2926)."),
         click.option("--services-id-column", metavar="COL", help="Services' id column."),
         click.option("--demand-id-column", metavar="COL", help="Incidents' id column."),
         click.option("--component-weight", "component_weights", multiple=True, metavar="NAME=W",
@@ -153,7 +154,18 @@ def scenario_from_options(kw: dict[str, Any]) -> Scenario:
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--cutoff") from None
     lat, lon = kw.pop("lat_column"), kw.pop("lon_column")
-    soft = {"lat_column": f"?{lat}" if lat else None, "lon_column": f"?{lon}" if lon else None}
+    csv_crs = kw.pop("csv_crs")
+    if csv_crs:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            CRS.from_user_input(csv_crs)
+        except CRSError:
+            msg = f"{csv_crs!r} is not a CRS pyproj knows; use an EPSG code like EPSG:2926"
+            raise click.BadParameter(msg, param_hint="--csv-crs") from None
+    soft: dict[str, Any] = {"lat_column": f"?{lat}" if lat else None, "lon_column": f"?{lon}" if lon else None,
+                            "crs": csv_crs}
     demand = LayerSpec(
         path=kw.pop("demand"), role="demand", weight_column=kw.pop("weight_column"),
         date_column=kw.pop("date_column"), fatal_column=kw.pop("fatal_column"),
@@ -166,6 +178,7 @@ def scenario_from_options(kw: dict[str, Any]) -> Scenario:
     for spec in layers:
         spec.lat_column = spec.lat_column or soft["lat_column"]
         spec.lon_column = spec.lon_column or soft["lon_column"]
+        spec.crs = spec.crs or csv_crs
     weights = dict(parse_weight_option(t) for t in kw.pop("component_weights"))
     exclusions = [parse_exclusion_option(t) for t in kw.pop("exclusions")]
     network = kw.pop("network")
