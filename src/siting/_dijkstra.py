@@ -20,54 +20,17 @@ _INF = np.inf
 
 
 @njit(nogil=True, cache=True)
-def _push(hk, hv, size, key, val):  # type: ignore[no-untyped-def]
-    """Push onto a binary min-heap stored in ``hk`` (keys) / ``hv`` (values)."""
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= key:
-            break
-        hk[i] = hk[p]
-        hv[i] = hv[p]
-        i = p
-    hk[i] = key
-    hv[i] = val
-    return size + 1
-
-
-@njit(nogil=True, cache=True)
-def _pop(hk, hv, size):  # type: ignore[no-untyped-def]
-    """Remove the heap's top (read it from ``hk[0]``/``hv[0]`` first); returns the new size."""
-    size -= 1
-    key = hk[size]
-    val = hv[size]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and hk[c + 1] < hk[c]:
-            c += 1
-        if hk[c] >= key:
-            break
-        hk[i] = hk[c]
-        hv[i] = hv[c]
-        i = c
-    if size > 0:
-        hk[i] = key
-        hv[i] = val
-    return size
-
-
-@njit(nogil=True, cache=True)
 def _search(indptr, indices, arc_w, seed_node, seed_dist, cutoff, dist, touched, hk, hv):  # type: ignore[no-untyped-def]
     """Bounded Dijkstra from several seeds; fills ``dist`` for nodes within ``cutoff``.
 
-    Returns ``(n_touched, hk, hv)``: ``touched[:n_touched]`` are the nodes whose
-    ``dist`` is now finite (all ``<= cutoff``); the heap arrays may have grown.
+    Returns ``n_touched``: ``touched[:n_touched]`` are the nodes whose ``dist`` is now
+    finite (all ``<= cutoff``). Returns -1, with ``dist`` reset, if the heap arrays are
+    too small; the caller grows them and searches again (growing them here, in the hot
+    loop, makes numba's code several times slower).
     """
     nt = 0
     size = 0
+    cap = hk.size
     for k in range(seed_node.size):
         s = seed_node[k]
         d = seed_dist[k]
@@ -76,17 +39,43 @@ def _search(indptr, indices, arc_w, seed_node, seed_dist, cutoff, dist, touched,
                 touched[nt] = s
                 nt += 1
             dist[s] = d
-            if size == hk.size:
-                hk2 = np.empty(2 * hk.size, np.float64)
-                hv2 = np.empty(2 * hv.size, np.int64)
-                hk2[:size] = hk[:size]
-                hv2[:size] = hv[:size]
-                hk, hv = hk2, hv2
-            size = _push(hk, hv, size, d, s)
+            if size == cap:
+                for i in range(nt):
+                    dist[touched[i]] = _INF
+                return -1
+            i = size
+            while i > 0:
+                p = (i - 1) >> 1
+                if hk[p] <= d:
+                    break
+                hk[i] = hk[p]
+                hv[i] = hv[p]
+                i = p
+            hk[i] = d
+            hv[i] = s
+            size += 1
     while size > 0:
         d = hk[0]
         u = hv[0]
-        size = _pop(hk, hv, size)
+        # pop: move the last entry down from the root
+        size -= 1
+        key = hk[size]
+        val = hv[size]
+        i = 0
+        while True:
+            c = 2 * i + 1
+            if c >= size:
+                break
+            if c + 1 < size and hk[c + 1] < hk[c]:
+                c += 1
+            if hk[c] >= key:
+                break
+            hk[i] = hk[c]
+            hv[i] = hv[c]
+            i = c
+        if size > 0:
+            hk[i] = key
+            hv[i] = val
         if d > dist[u]:
             continue  # stale entry
         for a in range(indptr[u], indptr[u + 1]):
@@ -99,14 +88,22 @@ def _search(indptr, indices, arc_w, seed_node, seed_dist, cutoff, dist, touched,
                     touched[nt] = v
                     nt += 1
                 dist[v] = nd
-                if size == hk.size:
-                    hk2 = np.empty(2 * hk.size, np.float64)
-                    hv2 = np.empty(2 * hv.size, np.int64)
-                    hk2[:size] = hk[:size]
-                    hv2[:size] = hv[:size]
-                    hk, hv = hk2, hv2
-                size = _push(hk, hv, size, nd, v)
-    return nt, hk, hv
+                if size == cap:
+                    for i in range(nt):
+                        dist[touched[i]] = _INF
+                    return -1
+                i = size
+                while i > 0:
+                    p = (i - 1) >> 1
+                    if hk[p] <= nd:
+                        break
+                    hk[i] = hk[p]
+                    hv[i] = hv[p]
+                    i = p
+                hk[i] = nd
+                hv[i] = v
+                size += 1
+    return nt
 
 
 @njit(nogil=True, cache=True)
@@ -135,9 +132,11 @@ def node_chunk(indptr, indices, arc_w, seed_ptr, seed_node, seed_dist, cutoff, d
     pos = 0
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt, hk, hv = _search(
-            indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
-        )
+        nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
+        while nt < 0:
+            hk = np.empty(2 * hk.size, np.float64)
+            hv = np.empty(2 * hv.size, np.int64)
+            nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
         out_n = _grow(out_n, pos + nt)
         out_m = _grow(out_m, pos + nt)
         nodes = np.sort(touched[:nt])
@@ -175,9 +174,11 @@ def target_chunk(  # type: ignore[no-untyped-def]
     pos = 0
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt, hk, hv = _search(
-            indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
-        )
+        nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
+        while nt < 0:
+            hk = np.empty(2 * hk.size, np.float64)
+            hv = np.empty(2 * hv.size, np.int64)
+            nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
         nseen = 0
         # targets on the source's own edge, walked to directly along it
         e = src_edge[s]
