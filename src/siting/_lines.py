@@ -205,10 +205,12 @@ def _merge_close(xy: F64, tol: float, weight: F64 | None = None) -> tuple[F64, I
     n = xy.shape[0]
     if n == 0:
         return xy.copy(), np.zeros(0, dtype=np.int64), 0
-    pts = shapely.points(xy)
-    i, j = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=tol)
-    keep = i < j
-    graph = sparse.coo_matrix((np.ones(int(keep.sum()), dtype=np.int8), (i[keep], j[keep])), shape=(n, n))
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(xy).query_pairs(tol, output_type="ndarray") if tol > 0 else np.zeros((0, 2), int)
+    graph = sparse.coo_matrix(
+        (np.ones(pairs.shape[0], dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
+    )
     ngroups, labels = csgraph.connected_components(graph, directed=False)
     w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
     wsum = np.bincount(labels, weights=w, minlength=ngroups)
@@ -267,6 +269,55 @@ class _Lines:
         uniq, inv = _unique_xy(self.end_xy())
         return uniq, inv[: self.n], inv[self.n :]
 
+    def vertex_s(self) -> F64:
+        """Distance of every vertex along its line from the line's start."""
+        seg = np.zeros(self.coords.shape[0])
+        same = self.line[1:] == self.line[:-1]
+        seg[1:] = np.where(same, np.hypot(*(self.coords[1:] - self.coords[:-1]).T), 0.0)
+        cum = np.cumsum(seg)
+        return cum - cum[self.start][self.line] if self.n else cum
+
+    def lengths(self) -> F64:
+        return self.vertex_s()[self.end] if self.n else np.zeros(0)
+
+    def drop_repeated(self) -> _Lines:
+        """The lines without consecutive repeated vertices."""
+        keep = np.ones(self.coords.shape[0], dtype=bool)
+        keep[1:] = (self.line[1:] != self.line[:-1]) | (self.coords[1:] != self.coords[:-1]).any(axis=1)
+        if keep.all():
+            return self
+        return _Lines(self.coords[keep], self.line[keep], self.source)
+
+    def collapsed(self) -> npt.NDArray[np.bool_]:
+        """Lines of fewer than two distinct vertices (call on lines without repeats)."""
+        return np.diff(self.offsets) < 2
+
+    def duplicates(self) -> npt.NDArray[np.bool_]:
+        """True for every line that repeats an earlier one (same vertices either way, to 1 mm)."""
+        import pandas as pd
+
+        if self.n == 0:
+            return np.zeros(0, dtype=bool)
+        # cheap screen on ends (in a fixed order), vertex count and length; compare in full
+        # only the lines that share all of these with another
+        a = np.round(self.coords[self.start] / _WELD_M)
+        b = np.round(self.coords[self.end] / _WELD_M)
+        swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+        lo, hi = np.where(swap[:, None], b, a), np.where(swap[:, None], a, b)
+        screen = pd.DataFrame({
+            "x0": lo[:, 0], "y0": lo[:, 1], "x1": hi[:, 0], "y1": hi[:, 1],
+            "n": np.diff(self.offsets), "len": np.round(self.lengths() / _WELD_M),
+        })
+        cand = np.flatnonzero(screen.duplicated(keep=False).to_numpy())
+        out = np.zeros(self.n, dtype=bool)
+        if cand.size:
+            mask = np.zeros(self.n, dtype=bool)
+            mask[cand] = True
+            geoms = self.select(mask).geoms()
+            key = shapely.to_wkb(shapely.normalize(shapely.set_precision(geoms, _WELD_M)))
+            out[cand] = pd.Series(key).duplicated().to_numpy()
+        return out
+
     def select(self, keep: npt.NDArray[np.bool_]) -> _Lines:
         vkeep = keep[self.line]
         new_id = np.cumsum(keep) - 1
@@ -287,31 +338,6 @@ def _unique_xy(xy: F64) -> tuple[F64, I64]:
     return srt[new], inv
 
 
-def _duplicate_mask(geoms: Geoms) -> npt.NDArray[np.bool_]:
-    """True for every line that repeats an earlier one (same vertices, either direction, to 1 mm)."""
-    import pandas as pd
-
-    n = geoms.size
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    # cheap screen: ends (in a fixed order), vertex count and length; compare fully only
-    # the lines that share all of these with another
-    a = np.round(shapely.get_coordinates(shapely.get_point(geoms, 0)) / _WELD_M)
-    b = np.round(shapely.get_coordinates(shapely.get_point(geoms, -1)) / _WELD_M)
-    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
-    lo, hi = np.where(swap[:, None], b, a), np.where(swap[:, None], a, b)
-    screen = pd.DataFrame({
-        "x0": lo[:, 0], "y0": lo[:, 1], "x1": hi[:, 0], "y1": hi[:, 1],
-        "n": shapely.get_num_points(geoms), "len": np.round(shapely.length(geoms) / _WELD_M),
-    })
-    cand = np.flatnonzero(screen.duplicated(keep=False).to_numpy())
-    out = np.zeros(n, dtype=bool)
-    if cand.size:
-        key = shapely.to_wkb(shapely.normalize(shapely.set_precision(geoms[cand], _WELD_M)))
-        out[cand] = pd.Series(key).duplicated().to_numpy()
-    return out
-
-
 def _split(lines: _Lines, split_line: I64, split_xy: F64) -> _Lines:
     """Cut lines at the given points (each inserted exactly as given, as a shared node).
 
@@ -322,7 +348,8 @@ def _split(lines: _Lines, split_line: I64, split_xy: F64) -> _Lines:
         return lines
     geoms = lines.geoms()
     s = shapely.line_locate_point(geoms[split_line], shapely.points(split_xy))
-    length = shapely.length(geoms)[split_line]
+    vs = lines.vertex_s()
+    length = vs[lines.end][split_line]
     ok = (s > _WELD_M) & (s < length - _WELD_M)
     split_line, split_xy, s = split_line[ok], split_xy[ok], s[ok]
     order = np.lexsort((s, split_line))
@@ -333,12 +360,6 @@ def _split(lines: _Lines, split_line: I64, split_xy: F64) -> _Lines:
     if split_line.size == 0:
         return lines
 
-    # distance along the line of every vertex
-    seg = np.zeros(lines.coords.shape[0])
-    same = lines.line[1:] == lines.line[:-1]
-    seg[1:] = np.where(same, np.hypot(*(lines.coords[1:] - lines.coords[:-1]).T), 0.0)
-    cum = np.cumsum(seg)
-    vs = cum - cum[lines.start][lines.line]
 
     # events: vertices (kind 1) and every cut twice: the end of one piece (kind 0) and
     # the start of the next (kind 2); sorted along each line
@@ -440,14 +461,13 @@ def repair_lines(
     is_line = np.isin(shapely.get_type_id(parts), (1, 2)) & ~shapely.is_empty(parts)
     parts, prow = parts[is_line], row[pidx[is_line]]
     report["lines_in"] = int(parts.size)
-    parts = shapely.remove_repeated_points(parts)
-    zero = (shapely.get_num_points(parts) < 2) | (shapely.length(parts) == 0)
-    parts, prow = parts[~zero], prow[~zero]
+    net = _Lines.from_geoms(parts, prow).drop_repeated()
+    zero = net.collapsed()
     report["zero_length_dropped"] += int(zero.sum())
-    dup = _duplicate_mask(parts)
-    parts, prow = parts[~dup], prow[~dup]
+    net = net.select(~zero)
+    dup = net.duplicates()
     report["duplicates_dropped"] += int(dup.sum())
-    net = _Lines.from_geoms(parts, prow)
+    net = net.select(~dup)
 
     if net.n:
         # ---- 2. merge near-coincident ends
@@ -473,15 +493,14 @@ def repair_lines(
         uniq, inv_s, inv_e = net.nodes()
         welded, _, _ = _merge_close(uniq, _WELD_M)
         net.set_end_xy(welded[np.concatenate([inv_s, inv_e])])
-        pieces = shapely.remove_repeated_points(net.geoms())
-        zero = (shapely.get_num_points(pieces) < 2) | (shapely.length(pieces) == 0)
+        net = net.drop_repeated()
+        zero = net.collapsed()
         report["zero_length_dropped"] += int(zero.sum())
-        dup = _duplicate_mask(pieces) & ~zero
+        net = net.select(~zero)
+        dup = net.duplicates()
         report["duplicates_dropped"] += int(dup.sum())
-        keep = ~zero & ~dup
-        out_geoms, out_row = pieces[keep], net.source[keep]
-    else:
-        out_geoms, out_row = np.empty(0, dtype=object), np.zeros(0, dtype=np.int64)
+        net = net.select(~dup)
+    out_geoms, out_row = net.geoms(), net.source
 
     report["lines_out"] = int(out_geoms.size)
     out = gpd.GeoDataFrame({"source_row": out_row}, geometry=out_geoms, crs=crs)
@@ -544,6 +563,9 @@ def _crossings(net: _Lines, near_m: float) -> tuple[I64, F64, int]:
         return np.zeros(0, dtype=np.int64), np.zeros((0, 2)), 0
     inter = shapely.intersection(geoms[a], geoms[b])
     parts, pidx = shapely.get_parts(inter, return_index=True)
+    # the overlay can disagree with the predicate on a touch and give an empty result
+    nonempty = ~shapely.is_empty(parts)
+    parts, pidx = parts[nonempty], pidx[nonempty]
     tid = shapely.get_type_id(parts)
     pt = tid == 0
     ln = tid == 1
