@@ -34,7 +34,7 @@ def write_lines(path, segments, crs=UTM):  # type: ignore[no-untyped-def]
     import shapely
 
     geoms = [shapely.LineString([(X0 + x, Y0 + y) for x, y in seg]) for seg in segments]
-    gpd.GeoDataFrame({"street": [f"s{i}" for i in range(len(geoms))]}, geometry=geoms, crs=UTM).to_crs(crs).to_file(
-        str(path), engine="pyogrio"
-    )
+    gpd.GeoDataFrame({"street": [f"s{i}" for i in range(len(geoms))]}, geometry=geoms, crs=UTM).to_crs(
+        crs
+    ).to_file(str(path), engine="pyogrio")
     return str(path)

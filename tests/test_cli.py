@@ -22,8 +22,20 @@ def invoke(*args: str) -> object:
 
 def demo_args(*extra: str) -> list[str]:
     return [
-        "score", "-n", NET, "-d", str(DEMO / "incidents.csv"), "-c", str(DEMO / "candidates.csv"),
-        "-s", str(DEMO / "services.csv"), "--id-column", "site_id", "--demand-id-column", "incident_id", *extra,
+        "score",
+        "-n",
+        NET,
+        "-d",
+        str(DEMO / "incidents.csv"),
+        "-c",
+        str(DEMO / "candidates.csv"),
+        "-s",
+        str(DEMO / "services.csv"),
+        "--id-column",
+        "site_id",
+        "--demand-id-column",
+        "incident_id",
+        *extra,
     ]
 
 
@@ -40,8 +52,17 @@ def test_score_writes_every_format(tmp_path, ext) -> None:  # type: ignore[no-un
     else:
         t = gpd.read_file(out, layer="candidates") if ext == ".gpkg" else gpd.read_file(out)
     assert len(t) == 59
-    for col in ("site_id", "candidate_id", "covered_weight", "covered_count", "mean_walk_min", "services_within",
-                "nearest_service_min", "score", "rank"):
+    for col in (
+        "site_id",
+        "candidate_id",
+        "covered_weight",
+        "covered_count",
+        "mean_walk_min",
+        "services_within",
+        "nearest_service_min",
+        "score",
+        "rank",
+    ):
         assert col in t.columns, col
     assert t["site_id"].astype(str).str.startswith("C").all()
     assert not list(tmp_path.glob(".*tmp*")), "no temporary file is left behind"
@@ -76,17 +97,37 @@ def test_unseen_layer_with_columns_given_by_flags(tmp_path) -> None:  # type: ig
     inc = pd.read_csv(DEMO / "incidents.csv")
     inc = inc.rename(columns={"lat": "Y_WGS", "lon": "X_WGS", "incident_id": "case_no", "weight": "severity"})
     inc[["case_no", "Y_WGS", "X_WGS", "severity"]].to_csv(tmp_path / "ems_calls.csv", index=False)
-    cand = pd.read_csv(DEMO / "candidates.csv").rename(columns={"site_id": "parcel_pin", "lat": "Y_WGS", "lon": "X_WGS"})
+    cand = pd.read_csv(DEMO / "candidates.csv").rename(
+        columns={"site_id": "parcel_pin", "lat": "Y_WGS", "lon": "X_WGS"}
+    )
     cand["parcel_pin"] = "00" + cand["parcel_pin"]
     cand.to_csv(tmp_path / "parcels.csv", index=False)
     svc = pd.read_csv(DEMO / "services.csv").iloc[:5].rename(columns={"lat": "Y_WGS", "lon": "X_WGS"})
     svc.to_csv(tmp_path / "pharmacies.csv", index=False)
     out = tmp_path / "out.gpkg"
     r = invoke(
-        "score", "-n", NET, "-d", str(tmp_path / "ems_calls.csv"), "-c", str(tmp_path / "parcels.csv"),
-        "--lat-column", "Y_WGS", "--lon-column", "X_WGS", "--id-column", "parcel_pin", "--weight-column", "severity",
-        "--layer", f"pharmacies={tmp_path / 'pharmacies.csv'}:role=attract:weight=0.25",
-        "--cutoff", "600m", "-o", str(out), "-q",
+        "score",
+        "-n",
+        NET,
+        "-d",
+        str(tmp_path / "ems_calls.csv"),
+        "-c",
+        str(tmp_path / "parcels.csv"),
+        "--lat-column",
+        "Y_WGS",
+        "--lon-column",
+        "X_WGS",
+        "--id-column",
+        "parcel_pin",
+        "--weight-column",
+        "severity",
+        "--layer",
+        f"pharmacies={tmp_path / 'pharmacies.csv'}:role=attract:weight=0.25",
+        "--cutoff",
+        "600m",
+        "-o",
+        str(out),
+        "-q",
     )
     assert r.exit_code == 0, r.output
     t = gpd.read_file(out, layer="candidates")
@@ -133,11 +174,28 @@ def test_bad_inputs_exit_2_and_write_nothing(tmp_path) -> None:  # type: ignore[
     out = tmp_path / "o.gpkg"
     bad = tmp_path / "bad.csv"
     bad.write_text("id,lat,lon\n1,60.17,24.94\n2,north,24.94\n")
-    _fails(["score", "-n", NET, "-d", str(bad), "-c", str(DEMO / "candidates.csv"), "-o", str(out)],
-           "bad.csv", "row 3", "'lat'")
+    _fails(
+        ["score", "-n", NET, "-d", str(bad), "-c", str(DEMO / "candidates.csv"), "-o", str(out)],
+        "bad.csv",
+        "row 3",
+        "'lat'",
+    )
     assert not out.exists()
-    _fails(["score", "-n", NET, "-d", str(tmp_path / "missing.csv"), "-c", str(DEMO / "candidates.csv"), "-o", str(out)],
-           "missing.csv", "not found")
+    _fails(
+        [
+            "score",
+            "-n",
+            NET,
+            "-d",
+            str(tmp_path / "missing.csv"),
+            "-c",
+            str(DEMO / "candidates.csv"),
+            "-o",
+            str(out),
+        ],
+        "missing.csv",
+        "not found",
+    )
     _fails(["score", "-n", str(tmp_path / "nowhere.pbf"), "-d", str(bad), "-c", str(bad)], "nowhere.pbf")
     _fails([*demo_args("--cutoff", "ten")], "cutoff")
     _fails([*demo_args("-o", str(tmp_path / "x.xlsx"))], "x.xlsx", ".gpkg")
@@ -148,17 +206,45 @@ def test_bad_inputs_exit_2_and_write_nothing(tmp_path) -> None:  # type: ignore[
 def test_swapped_lat_lon_is_caught(tmp_path) -> None:  # type: ignore[no-untyped-def]
     inc = pd.read_csv(DEMO / "incidents.csv").rename(columns={"lat": "lon", "lon": "lat"})
     inc.to_csv(tmp_path / "swapped.csv", index=False)
-    _fails(["score", "-n", NET, "-d", str(tmp_path / "swapped.csv"), "-c", str(DEMO / "candidates.csv"),
-            "--id-column", "site_id"], "swapped.csv", "look swapped")
+    _fails(
+        [
+            "score",
+            "-n",
+            NET,
+            "-d",
+            str(tmp_path / "swapped.csv"),
+            "-c",
+            str(DEMO / "candidates.csv"),
+            "--id-column",
+            "site_id",
+        ],
+        "swapped.csv",
+        "look swapped",
+    )
 
 
 def test_points_far_from_streets_are_reported_not_moved(tmp_path) -> None:  # type: ignore[no-untyped-def]
     inc = pd.read_csv(DEMO / "incidents.csv").iloc[:50].copy()
     inc.loc[0, "lat"] += 0.05  # about 5.5 km north: far from every street
     inc.to_csv(tmp_path / "inc.csv", index=False)
-    r = CliRunner().invoke(cli, ["score", "-n", NET, "-d", str(tmp_path / "inc.csv"), "-c",
-                                 str(DEMO / "candidates.csv"), "--id-column", "site_id", "--demand-id-column",
-                                 "incident_id", "-o", str(tmp_path / "o.csv")])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            "-n",
+            NET,
+            "-d",
+            str(tmp_path / "inc.csv"),
+            "-c",
+            str(DEMO / "candidates.csv"),
+            "--id-column",
+            "site_id",
+            "--demand-id-column",
+            "incident_id",
+            "-o",
+            str(tmp_path / "o.csv"),
+        ],
+    )
     assert r.exit_code == 0
     assert "S00001" in r.stderr and "farther than 250 m" in r.stderr
     assert pd.read_csv(tmp_path / "o.csv")["covered_count"].max() <= 49
@@ -176,7 +262,9 @@ def test_overwrite_guard(tmp_path) -> None:  # type: ignore[no-untyped-def]
 def test_bad_scenario_file_reports_every_problem(tmp_path) -> None:  # type: ignore[no-untyped-def]
     scen = tmp_path / "s.toml"
     scen.write_text('name = "x"\ncutoff = "far"\ncolour = "red"\n')
-    err = _fails(["run", str(scen)], "s.toml", "cutoff", "colour", "`network` is required", "`demand` is required")
+    err = _fails(
+        ["run", str(scen)], "s.toml", "cutoff", "colour", "`network` is required", "`demand` is required"
+    )
     assert err.count(";") >= 3
     scen.write_text("name = [unclosed\n")
     _fails(["run", str(scen)], "not valid TOML")

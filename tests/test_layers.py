@@ -19,12 +19,24 @@ FORMATS = [".csv", ".geojson", ".gpkg", ".shp", ".parquet"]
 def test_read_every_format(tmp_path, ext) -> None:  # type: ignore[no-untyped-def]
     crs = "EPSG:4326" if ext == ".csv" else UTM
     path = write_points(
-        tmp_path / f"pts{ext}", [(0, 0), (10, 5), (20, 0)], crs=crs,
-        code=["a", "b", "c"], severity=[1.0, 2.5, 0.0], when=["2025-01-02", "2025-03-04T10:00", "2025-05-06"],
+        tmp_path / f"pts{ext}",
+        [(0, 0), (10, 5), (20, 0)],
+        crs=crs,
+        code=["a", "b", "c"],
+        severity=[1.0, 2.5, 0.0],
+        when=["2025-01-02", "2025-03-04T10:00", "2025-05-06"],
         died=["yes", "no", "1"],
     )
-    gdf = read_layer(LayerSpec(path, role="demand", id_column="code", weight_column="severity",
-                               date_column="when", fatal_column="died"))
+    gdf = read_layer(
+        LayerSpec(
+            path,
+            role="demand",
+            id_column="code",
+            weight_column="severity",
+            date_column="when",
+            fatal_column="died",
+        )
+    )
     assert list(gdf["id"]) == ["a", "b", "c"]
     assert list(gdf["weight"]) == [1.0, 2.5, 0.0]
     assert list(gdf["fatal"]) == [True, False, True]
@@ -124,13 +136,20 @@ def test_completely_empty_csv(tmp_path) -> None:  # type: ignore[no-untyped-def]
 def test_duplicate_candidate_ids(tmp_path) -> None:  # type: ignore[no-untyped-def]
     p = tmp_path / "c.csv"
     p.write_text("site,lat,lon\nA,60.1,24.9\nB,60.1,24.91\nA,60.1,24.92\n")
-    _raises(InputError, LayerSpec(p, role="candidates", id_column="site"), "duplicate candidate ids 'A'", "rows 2, 4")
+    _raises(
+        InputError,
+        LayerSpec(p, role="candidates", id_column="site"),
+        "duplicate candidate ids 'A'",
+        "rows 2, 4",
+    )
 
 
 def test_unknown_column_given(tmp_path) -> None:  # type: ignore[no-untyped-def]
     p = tmp_path / "c.csv"
     p.write_text("site,lat,lon\nA,60.1,24.9\n")
-    _raises(InputError, LayerSpec(p, role="candidates", id_column="code"), "column 'code'", "not found", "site")
+    _raises(
+        InputError, LayerSpec(p, role="candidates", id_column="code"), "column 'code'", "not found", "site"
+    )
 
 
 def test_invalid_geometry(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -141,7 +160,9 @@ def test_invalid_geometry(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_lines_are_not_points(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=UTM).to_file(tmp_path / "l.geojson")
+    gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=UTM).to_file(
+        tmp_path / "l.geojson"
+    )
     _raises(InputError, LayerSpec(tmp_path / "l.geojson"), "are lines")
 
 
@@ -171,14 +192,16 @@ def test_unknown_role() -> None:
 
 
 def test_read_polygons_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    gpd.GeoDataFrame({"NAME": ["Seattle", "Rest"]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
-                     crs=UTM).to_file(tmp_path / "r.geojson")
+    gpd.GeoDataFrame(
+        {"NAME": ["Seattle", "Rest"]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=UTM
+    ).to_file(tmp_path / "r.geojson")
     r = read_polygons(tmp_path / "r.geojson")
     assert list(r["name"]) == ["Seattle", "Rest"]
     with pytest.raises(InputError, match="not polygons"):
         write_points(tmp_path / "pts.geojson", [(0, 0)])
         gpd.GeoDataFrame({"NAME": ["x"]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=UTM).to_file(
-            tmp_path / "l.geojson")
+            tmp_path / "l.geojson"
+        )
         read_polygons(tmp_path / "l.geojson")
 
 

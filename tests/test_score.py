@@ -87,17 +87,27 @@ def test_exclusion_and_extra_layer(street, tmp_path) -> None:  # type: ignore[no
 
 def test_score_candidates_direct_and_weights() -> None:
     d = sparse.csr_matrix(([0.0, 800.0], ([0, 1], [0, 1])), shape=(2, 2))
-    t = score_candidates(["x", "y"], demand_metres=d, demand_weight=np.array([1.0, 1.0]), cutoff_m=800, speed_m_per_min=80)
+    t = score_candidates(
+        ["x", "y"], demand_metres=d, demand_weight=np.array([1.0, 1.0]), cutoff_m=800, speed_m_per_min=80
+    )
     # a distance of 0 is real coverage, not "absent"
     assert t["covered_count"].tolist() == [1, 1]
     assert t["mean_walk_min"].tolist() == [0.0, 10.0]
     assert t["rank"].tolist() == [1.0, 2.0]
     with pytest.raises(ValueError, match="unknown score weight"):
-        score_candidates(["x", "y"], demand_metres=d, demand_weight=np.ones(2), cutoff_m=800,
-                         speed_m_per_min=80, weights={"bogus": 1})
+        score_candidates(
+            ["x", "y"],
+            demand_metres=d,
+            demand_weight=np.ones(2),
+            cutoff_m=800,
+            speed_m_per_min=80,
+            weights={"bogus": 1},
+        )
 
 
 def test_ties_keep_input_order() -> None:
     d = sparse.csr_matrix((2, 1))
-    t = score_candidates(["b", "a"], demand_metres=d, demand_weight=np.ones(1), cutoff_m=800, speed_m_per_min=80)
+    t = score_candidates(
+        ["b", "a"], demand_metres=d, demand_weight=np.ones(1), cutoff_m=800, speed_m_per_min=80
+    )
     assert t["rank"].tolist() == [1.0, 2.0]

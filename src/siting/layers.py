@@ -133,10 +133,7 @@ def _find_column(columns: Any, key: str, given: str | None, path: Path) -> str |
         lower = {c.lower(): c for c in cols}
         if given.lower() in lower:
             return lower[given.lower()]
-        msg = (
-            f"{path}: column {given!r} (given for `{key}`) not found; "
-            f"columns are {', '.join(cols[:20])}"
-        )
+        msg = f"{path}: column {given!r} (given for `{key}`) not found; columns are {', '.join(cols[:20])}"
         raise InputError(msg)
     lower = {c.lower(): c for c in cols}
     for cand in CONVENTIONS[key]:
@@ -192,7 +189,9 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         ids = gdf[id_col]
         missing = ids.isna().to_numpy()
         if missing.any():
-            problems.append(f"column {id_col!r} is empty in {row_word(np.flatnonzero(missing))}: give every feature an id")
+            problems.append(
+                f"column {id_col!r} is empty in {row_word(np.flatnonzero(missing))}: give every feature an id"
+            )
         out["id"] = ids.astype("string").fillna("").str.strip().to_numpy(dtype=object)
     else:
         out["id"] = [str(i + 1) for i in range(len(gdf))]
@@ -210,9 +209,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         w = pd.to_numeric(gdf[w_col], errors="coerce")
         bad = (w.isna() | ~np.isfinite(w.fillna(0)) | (w < 0)).to_numpy()
         if bad.any():
-            problems.append(
-                f"column {w_col!r} must be a number >= 0; not in {row_word(np.flatnonzero(bad))}"
-            )
+            problems.append(f"column {w_col!r} must be a number >= 0; not in {row_word(np.flatnonzero(bad))}")
         out["weight"] = w.fillna(0).astype("float64").to_numpy()
     else:
         out["weight"] = 1.0
@@ -220,7 +217,11 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     d_col = _find_column(cols, "date", spec.date_column, path)
     if d_col is not None:
         raw = gdf[d_col]
-        dates = pd.to_datetime(raw, errors="coerce", utc=False, format="mixed") if raw.dtype == object or str(raw.dtype).startswith("str") else pd.to_datetime(raw, errors="coerce")
+        dates = (
+            pd.to_datetime(raw, errors="coerce", utc=False, format="mixed")
+            if raw.dtype == object or str(raw.dtype).startswith("str")
+            else pd.to_datetime(raw, errors="coerce")
+        )
         bad = (dates.isna() & raw.notna()).to_numpy()
         if bad.any():
             problems.append(
@@ -275,7 +276,7 @@ def _check_geometry(gdf: gpd.GeoDataFrame, row_word: Any, spec: LayerSpec) -> li
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.all():
-        return [f"no feature has a geometry; give point geometries or lat/lon columns"]
+        return ["no feature has a geometry; give point geometries or lat/lon columns"]
     if missing.any():
         problems.append(f"{row_word(np.flatnonzero(missing))} have no geometry; remove or fix them")
     invalid = ~missing & ~shapely.is_valid(geoms)
@@ -331,7 +332,9 @@ def _read_csv(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
         msg = f"{path}: the {spec.role} layer is empty; it needs a header row and at least one row"
         raise InputError(msg) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        msg = f"{path}: not a readable CSV file ({str(exc).splitlines()[0]}); save it as comma-separated UTF-8"
+        msg = (
+            f"{path}: not a readable CSV file ({str(exc).splitlines()[0]}); save it as comma-separated UTF-8"
+        )
         raise InputError(msg) from None
     lat_col = _find_column(df.columns, "lat", spec.lat_column, path)
     lon_col = _find_column(df.columns, "lon", spec.lon_column, path)
@@ -373,9 +376,13 @@ def _read_csv(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
             )
         else:
             if lat_out.any():
-                problems.append(f"latitude in column {lat_col!r} is outside -90..90 in {_rows(np.flatnonzero(lat_out))}")
+                problems.append(
+                    f"latitude in column {lat_col!r} is outside -90..90 in {_rows(np.flatnonzero(lat_out))}"
+                )
             if lon_out.any():
-                problems.append(f"longitude in column {lon_col!r} is outside -180..180 in {_rows(np.flatnonzero(lon_out))}")
+                problems.append(
+                    f"longitude in column {lon_col!r} is outside -180..180 in {_rows(np.flatnonzero(lon_out))}"
+                )
     if problems:
         msg = f"{path}: " + "; ".join(problems)
         raise InputError(msg)
@@ -397,7 +404,8 @@ def _read_csv_xy(path: Path, df: pd.DataFrame, x_col: str, y_col: str, spec: Lay
     y = pd.to_numeric(df[y_col].str.strip(), errors="coerce")
     problems = [
         f"column {col!r} is not a number in {_rows(np.flatnonzero(v.isna().to_numpy()))}"
-        for col, v in ((x_col, x), (y_col, y)) if v.isna().any()
+        for col, v in ((x_col, x), (y_col, y))
+        if v.isna().any()
     ]
     if problems:
         msg = f"{path}: " + "; ".join(problems)
@@ -479,7 +487,9 @@ def check_same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
         raise CrsMismatchError(msg)
 
 
-def read_polygons(path: str | os.PathLike[str], *, name_column: str | None = None, layer: str | None = None) -> gpd.GeoDataFrame:
+def read_polygons(
+    path: str | os.PathLike[str], *, name_column: str | None = None, layer: str | None = None
+) -> gpd.GeoDataFrame:
     """Read a polygon layer (regions, exclusion zones) with a text ``name`` column."""
     spec = LayerSpec(path=path, role="candidates", name="polygons", layer=layer)
     p = Path(path)
@@ -498,7 +508,9 @@ def read_polygons(path: str | os.PathLike[str], *, name_column: str | None = Non
     kinds = shapely.get_type_id(geoms)
     bad = ~np.isin(kinds, (0, 3, 6))
     if bad.any():
-        msg = f"{p}: {_features(np.flatnonzero(bad))} are not polygons (points allowed only as buffer origins)"
+        msg = (
+            f"{p}: {_features(np.flatnonzero(bad))} are not polygons (points allowed only as buffer origins)"
+        )
         raise InputError(msg)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
@@ -509,7 +521,10 @@ def read_polygons(path: str | os.PathLike[str], *, name_column: str | None = Non
     if col is None:
         col = _find_column(gdf.columns.drop(gdf.geometry.name), "id", None, p)
     out = gdf.copy()
-    out["name"] = (out[col].astype("string").fillna("").to_numpy(dtype=object) if col else
-                   [f"{_stem(p)} {i + 1}" for i in range(len(out))])
+    out["name"] = (
+        out[col].astype("string").fillna("").to_numpy(dtype=object)
+        if col
+        else [f"{_stem(p)} {i + 1}" for i in range(len(out))]
+    )
     out.attrs["source"] = str(p)
     return out

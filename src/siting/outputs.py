@@ -23,7 +23,14 @@ from ._errors import FileOverwriteError, UnknownFormatError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-WRITE_FORMATS = {".gpkg": "GPKG", ".parquet": "Parquet", ".geoparquet": "Parquet", ".geojson": "GeoJSON", ".json": "GeoJSON", ".csv": "CSV"}
+WRITE_FORMATS = {
+    ".gpkg": "GPKG",
+    ".parquet": "Parquet",
+    ".geoparquet": "Parquet",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".csv": "CSV",
+}
 
 
 def output_format(path: str | os.PathLike[str]) -> str:
@@ -74,8 +81,13 @@ def _plain(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.dt.strftime("%Y-%m-%dT%H:%M:%S").astype(object)
         elif s.dtype == object or pd.api.types.is_string_dtype(s):
-            out[col] = s.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else (
-                json.dumps(v, sort_keys=True) if isinstance(v, list | dict | tuple) else str(v))).astype(object)
+            out[col] = s.map(
+                lambda v: (
+                    ""
+                    if v is None or (isinstance(v, float) and np.isnan(v))
+                    else (json.dumps(v, sort_keys=True) if isinstance(v, list | dict | tuple) else str(v))
+                )
+            ).astype(object)
     return out
 
 

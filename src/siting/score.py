@@ -131,7 +131,9 @@ def score_candidates(
     covered_w = np.asarray(ones @ demand_weight).ravel()
     table["covered_weight"] = covered_w
     table["covered_count"] = np.diff(demand_metres.indptr).astype(np.int64)
-    wm = sparse.csr_matrix((demand_metres.data, demand_metres.indices, demand_metres.indptr), shape=demand_metres.shape)
+    wm = sparse.csr_matrix(
+        (demand_metres.data, demand_metres.indices, demand_metres.indptr), shape=demand_metres.shape
+    )
     walk_sum = np.asarray(wm @ demand_weight).ravel() / speed_m_per_min
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_walk = np.where(covered_w > 0, walk_sum / np.where(covered_w > 0, covered_w, 1), np.nan)

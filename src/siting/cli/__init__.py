@@ -59,8 +59,10 @@ class SitingGroup(click.Group):
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc) if not isinstance(exc, OSError) or not exc.filename else (
-        str(exc) if exc.strerror is None else f"{exc.filename}: {exc.strerror}"
+    text = (
+        str(exc)
+        if not isinstance(exc, OSError) or not exc.filename
+        else (str(exc) if exc.strerror is None else f"{exc.filename}: {exc.strerror}")
     )
     return " ".join(text.split())
 
@@ -101,8 +103,14 @@ def _show_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", count=True, help="Less output: no progress, only errors.")
 @click.version_option(__version__, prog_name="siting")
-@click.option("--show-versions", is_flag=True, expose_value=False, is_eager=True, callback=_show_versions,
-              help="Print the versions of siting and its main dependencies, then exit.")
+@click.option(
+    "--show-versions",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_versions,
+    help="Print the versions of siting and its main dependencies, then exit.",
+)
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     """Plan supervised consumption sites by walking time on the real street network.

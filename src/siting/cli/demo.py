@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from ._options import verbosity_options
-
 from .. import settings
+from ._options import verbosity_options
 from .run import read_scenario_file
 from .score import run_and_write
 
@@ -29,8 +28,13 @@ def demo_data_folder() -> Path:
 
 
 @click.command()
-@click.option("--out-dir", type=click.Path(file_okay=False), default="maps", show_default=True,
-              help="Folder for the demo's map and outputs.")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    default="maps",
+    show_default=True,
+    help="Folder for the demo's map and outputs.",
+)
 @verbosity_options
 @click.pass_context
 def demo(ctx: click.Context, out_dir: str) -> None:
@@ -41,7 +45,11 @@ def demo(ctx: click.Context, out_dir: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     click.echo(f"siting demo: layers from {folder} (incidents are synthetic)", err=True)
     run_and_write(
-        ctx, scenario, output=str(out / "demo-candidates.gpkg"), map_path=str(out / "demo.html"),
-        overwrite=True, top=10,
+        ctx,
+        scenario,
+        output=str(out / "demo-candidates.gpkg"),
+        map_path=str(out / "demo.html"),
+        overwrite=True,
+        top=10,
     )
     click.echo(f"map: {out / 'demo.html'}\ntable: {out / 'demo-candidates.gpkg'}")

@@ -40,16 +40,29 @@ def read_scenario_file(path: str | Path) -> tuple[Scenario, dict[str, Any]]:
 
 @click.command()
 @click.argument("scenario_file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Overrides [output] path.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Overrides [output] path."
+)
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), help="Overrides [output] map.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True)
 @verbosity_options
 @click.pass_context
-def run(ctx: click.Context, scenario_file: str, output: str | None, map_path: str | None, overwrite: bool, top: int) -> None:
+def run(
+    ctx: click.Context,
+    scenario_file: str,
+    output: str | None,
+    map_path: str | None,
+    overwrite: bool,
+    top: int,
+) -> None:
     """Score the candidates of a scenario file (see data/demo/scenario.toml)."""
     scenario, out = read_scenario_file(scenario_file)
     run_and_write(
-        ctx, scenario, output=output or out.get("path"), map_path=map_path or out.get("map"),
-        overwrite=overwrite, top=top,
+        ctx,
+        scenario,
+        output=output or out.get("path"),
+        map_path=map_path or out.get("map"),
+        overwrite=overwrite,
+        top=top,
     )

@@ -20,10 +20,18 @@ if TYPE_CHECKING:
 @click.command()
 @input_options
 @output_options
-@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="Rows of the ranked summary to print.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Rows of the ranked summary to print.",
+)
 @verbosity_options
 @click.pass_context
-def score(ctx: click.Context, output: str | None, map_path: str | None, overwrite: bool, top: int, **kw: Any) -> None:
+def score(
+    ctx: click.Context, output: str | None, map_path: str | None, overwrite: bool, top: int, **kw: Any
+) -> None:
     """Score candidate sites: incidents and services within a walk, with every component shown.
 
     \b
@@ -48,7 +56,13 @@ def check_outputs(output: str | None, map_path: str | None, overwrite: bool) -> 
 
 
 def run_and_write(
-    ctx: click.Context, scenario: Scenario, *, output: str | None, map_path: str | None, overwrite: bool, top: int
+    ctx: click.Context,
+    scenario: Scenario,
+    *,
+    output: str | None,
+    map_path: str | None,
+    overwrite: bool,
+    top: int,
 ) -> Plan:
     check_outputs(output, map_path, overwrite)
     progress = progress_printer(ctx)
@@ -59,7 +73,9 @@ def run_and_write(
     return plan
 
 
-def write_outputs(plan: Plan, *, output: str | None, map_path: str | None, overwrite: bool, progress: Any = None) -> None:
+def write_outputs(
+    plan: Plan, *, output: str | None, map_path: str | None, overwrite: bool, progress: Any = None
+) -> None:
     table = plan.candidates.sort_values(["rank", "candidate_id"], na_position="last", kind="stable")
     if output == "-":
         click.echo(table.to_crs(4326).to_json(drop_id=True, na="null"))
@@ -75,7 +91,10 @@ def write_outputs(plan: Plan, *, output: str | None, map_path: str | None, overw
     if map_path:
         from ..maps import plan_map, save_map
 
-        save_map(plan_map(plan, include_incident_points=plan.parameters.get("include_incident_points", False)), map_path)
+        save_map(
+            plan_map(plan, include_incident_points=plan.parameters.get("include_incident_points", False)),
+            map_path,
+        )
         if progress:
             progress(f"wrote {map_path}")
 
@@ -95,7 +114,7 @@ def print_summary(plan: Plan, *, top: int, err: bool = False) -> None:
             cols += ["services_within", "nearest_service_min"]
         shown = ranked[cols].copy()
         shown["rank"] = shown["rank"].astype(int)
-        lines.append(shown.to_string(index=False, float_format=lambda v: f"{v:.3g}" if np.isfinite(v) else "-"))
+        lines.append(
+            shown.to_string(index=False, float_format=lambda v: f"{v:.3g}" if np.isfinite(v) else "-")
+        )
     click.echo("\n".join(lines), err=err)
-
-
