@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,9 @@ def test_repair_matches_geos_noding_on_random_lines() -> None:
     assert net.n_nodes == len(ends(ref))
 
 
-def test_largest_component_kept_and_dropped_count_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_largest_component_kept_and_dropped_count_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # a connected L of 3 nodes, and a lone street (2 nodes) far away
     path = _write(
         _gdf([_line((0, 0), (100, 0)), _line((100, 0), (100, 100)), _line((500, 500), (600, 500))]),
@@ -204,7 +207,8 @@ def test_cache_second_load_does_not_rebuild(tmp_path: Path, monkeypatch: pytest.
     assert list((tmp_path / "cache").glob("network-*.npz"))
 
     def boom(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("rebuilt instead of loading the cache")
+        msg = "rebuilt instead of loading the cache"
+        raise AssertionError(msg)
 
     monkeypatch.setattr(network_mod, "_from_line_layer", boom)
     second = load_network(path, cache_folder=tmp_path / "cache")
@@ -243,7 +247,8 @@ OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
   <way id="16"><nd ref="3"/><nd ref="8"/><tag k="highway" v="cycleway"/></way>
   <way id="17"><nd ref="4"/><nd ref="6"/><tag k="highway" v="tertiary"/><tag k="foot" v="no"/></way>
   <way id="18"><nd ref="6"/><nd ref="3"/><tag k="highway" v="primary"/><tag k="sidewalk" v="separate"/></way>
-  <way id="19"><nd ref="4"/><nd ref="7"/><nd ref="6"/><nd ref="4"/><tag k="highway" v="pedestrian"/><tag k="area" v="yes"/></way>
+  <way id="19"><nd ref="4"/><nd ref="7"/><nd ref="6"/><nd ref="4"/>
+    <tag k="highway" v="pedestrian"/><tag k="area" v="yes"/></way>
 </osm>
 """
 
@@ -360,6 +365,48 @@ def test_demo_segments_as_a_line_layer_rebuild_the_pbf_network(tmp_path: Path) -
     assert {tuple(p) for p in np.round(np.column_stack([net.x, net.y]), 3)} == node
 
 
+def test_place_offline_with_a_stand_in_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The place path without internet: OSMnx's download is replaced by a graph read from
+    XML; checks the call, the settings in force during it, and their restoration."""
+    import osmnx as ox
+
+    from siting import settings
+
+    xml = tmp_path / "walk.osm"
+    walkable = re.sub(r'<way id="1[2346789]">.*?</way>', "", OSM_XML, flags=re.DOTALL)
+    xml.write_text(walkable, encoding="utf-8")
+    seen: dict[str, Any] = {}
+
+    def fake_graph_from_place(query: str, **kw: Any) -> Any:
+        seen.update(kw, query=query, cache_folder=Path(ox.settings.cache_folder),
+                    log_console=ox.settings.log_console)
+        return ox.graph_from_xml(xml, bidirectional=True, retain_all=True)
+
+    monkeypatch.setattr(ox, "graph_from_place", fake_graph_from_place)
+    monkeypatch.chdir(tmp_path)
+    before = ox.settings.cache_folder
+    net = load_network("place:Test Town", cache_folder=tmp_path / "nets")
+    assert seen["query"] == "Test Town" and seen["network_type"] == "walk"
+    assert seen["cache_folder"].is_relative_to(settings.cache_folder) and not seen["log_console"]
+    assert ox.settings.cache_folder == before
+    assert (net.n_nodes, net.n_edges) == (5, 4) and net.source == "place:Test Town"
+    assert not (tmp_path / "cache").exists()
+
+
+def test_place_download_failure_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import osmnx as ox
+
+    def offline(query: str, **kw: Any) -> Any:
+        msg = "no route to host"
+        raise ConnectionError(msg)
+
+    monkeypatch.setattr(ox, "graph_from_place", offline)
+    with pytest.raises(NetworkError, match=r"place:Nowhere: downloading .* needs internet"):
+        load_network("place:Nowhere", use_cache=False)
+
+
 @pytest.mark.network
 def test_place_download(tmp_path: Path) -> None:
     net = load_network("place:Kallio, Helsinki, Finland", cache_folder=tmp_path)
@@ -407,7 +454,7 @@ def test_no_crs(tmp_path: Path) -> None:
 def test_polygon_layer_instead_of_lines(tmp_path: Path) -> None:
     square = Polygon([(X0, Y0), (X0 + 10, Y0), (X0 + 10, Y0 + 10), (X0, Y0 + 10)])
     path = _write(_gdf([square, square]), tmp_path / "parcels.gpkg")
-    with pytest.raises(InputError, match=r"parcels\.gpkg: no line geometries \(found Polygon") as err:
+    with pytest.raises(InputError, match=r"parcels\.gpkg: no line geometries \(found 2 Polygon") as err:
         load_network(path)
     assert isinstance(err.value, SitingError) and "\n" not in str(err.value)
 

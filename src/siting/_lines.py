@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -164,7 +164,8 @@ def _validate_lines(gdf: gpd.GeoDataFrame, path: Path, *, strict: bool) -> gpd.G
     gtype = np.asarray(gdf.geometry.geom_type.fillna("None"), dtype=object)
     is_line = np.isin(gtype, _LINE_TYPES) & ~empty
     if not is_line.any():
-        found = ", ".join(f"{t} ×{c}" for t, c in zip(*np.unique(gtype[~empty], return_counts=True), strict=True))
+        kinds, counts = np.unique(gtype[~empty], return_counts=True)
+        found = ", ".join(f"{c} {t}" for t, c in zip(kinds, counts, strict=True))
         msg = (
             f"{path}: no line geometries (found {found or 'only empty geometries'}); "
             "give a layer of street centrelines (LineString/MultiLineString)"

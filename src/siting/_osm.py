@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,8 @@ from . import settings
 from ._errors import InputError, NetworkError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import geopandas as gpd
     import networkx as nx
     import pandas as pd
@@ -143,8 +144,8 @@ def read_place_lines(place: str) -> gpd.GeoDataFrame:
             raise NetworkError(msg) from exc
         except OSError as exc:  # requests' ConnectionError is an OSError
             msg = (
-                f"place:{place}: downloading from OpenStreetMap failed ({exc}); this needs "
-                "internet access, or use an .osm.pbf file offline"
+                f"place:{place}: downloading from OpenStreetMap failed ({type(exc).__name__}); "
+                "this needs internet access, or use an .osm.pbf file offline"
             )
             raise NetworkError(msg) from exc
         lines, _ = _graph_lines(ox, graph, f"place:{place}")

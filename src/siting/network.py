@@ -385,7 +385,7 @@ def _file_digest(path: Path) -> str:
     for file in files:
         h.update(file.name.encode() + b"\0")
         with file.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):  # noqa: B023
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
     return h.hexdigest()
 
