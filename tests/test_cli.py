@@ -274,3 +274,13 @@ def test_version_and_versions() -> None:
     assert invoke("--version").output.startswith("siting, version")
     out = invoke("--show-versions").output
     assert "numpy:" in out and "python:" in out
+
+
+def test_map_and_report_of_an_analysts_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    m, rep = tmp_path / "m.html", tmp_path / "r.html"
+    r = invoke(*demo_args("--map", str(m), "--report", str(rep), "-q"))
+    assert r.exit_code == 0, r.output
+    assert 'content="public"' in m.read_text() and 'content="public"' in rep.read_text()
+    _fails([*demo_args("--map", str(tmp_path / "m.png"))], "m.png", ".html")
+    r = invoke(*demo_args("--map", str(m), "--overwrite", "--include-incident-points", "-q"))
+    assert 'content="internal"' in m.read_text()

@@ -372,7 +372,24 @@ def output_options(f: F) -> F:
             metavar="PATH.html",
             help="Also write the interactive map of this run.",
         ),
+        click.option(
+            "--report",
+            "report_path",
+            type=click.Path(dir_okay=False),
+            metavar="PATH.html",
+            help="Also write the one-page HTML report of this run.",
+        ),
         click.option("--overwrite", is_flag=True, help="Replace existing output files."),
+        click.option(
+            "--cdn",
+            is_flag=True,
+            help="Map links Leaflet from a CDN (small file, needs internet) instead of inlining it.",
+        ),
+        click.option(
+            "--include-incident-points",
+            is_flag=True,
+            help="Opt in: draw incident points on the map (marks map and report INTERNAL).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)

@@ -8,6 +8,7 @@ import click
 
 from .. import settings
 from ._options import verbosity_options
+from ._write import Outputs
 from .run import read_scenario_file
 from .score import run_and_write
 
@@ -44,12 +45,6 @@ def demo(ctx: click.Context, out_dir: str) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     click.echo(f"siting demo: layers from {folder} (incidents are synthetic)", err=True)
-    run_and_write(
-        ctx,
-        scenario,
-        output=str(out / "demo-candidates.gpkg"),
-        map_path=str(out / "demo.html"),
-        overwrite=True,
-        top=10,
-    )
+    outputs = Outputs(path=str(out / "demo-candidates.gpkg"), map=str(out / "demo.html"), overwrite=True)
+    run_and_write(ctx, scenario, outputs, top=10)
     click.echo(f"map: {out / 'demo.html'}\ntable: {out / 'demo-candidates.gpkg'}")

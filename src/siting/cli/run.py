@@ -11,6 +11,7 @@ import click
 from .._errors import InputError
 from ..scenario import Scenario
 from ._options import verbosity_options
+from ._write import Outputs
 from .score import run_and_write
 
 
@@ -32,7 +33,7 @@ def read_scenario_file(path: str | Path) -> tuple[Scenario, dict[str, Any]]:
     if not isinstance(output, dict):
         msg = f"{p}: `output` must be a table with `path` and/or `map`"
         raise InputError(msg)
-    for key in ("path", "map"):
+    for key in ("path", "map", "report"):
         if key in output and not Path(str(output[key])).is_absolute():
             output[key] = str(p.parent / str(output[key]))
     return Scenario.from_mapping(data, base_dir=p.parent.resolve(), source=str(p)), output
@@ -44,25 +45,20 @@ def read_scenario_file(path: str | Path) -> tuple[Scenario, dict[str, Any]]:
     "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Overrides [output] path."
 )
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), help="Overrides [output] map.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Overrides [output] report.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option("--cdn", is_flag=True, help="Map links Leaflet from a CDN instead of inlining it.")
+@click.option(
+    "--include-incident-points", is_flag=True, help="Opt in: incident points on the map (INTERNAL)."
+)
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True)
 @verbosity_options
 @click.pass_context
-def run(
-    ctx: click.Context,
-    scenario_file: str,
-    output: str | None,
-    map_path: str | None,
-    overwrite: bool,
-    top: int,
-) -> None:
+def run(ctx: click.Context, scenario_file: str, top: int, **kw: Any) -> None:
     """Score the candidates of a scenario file (see data/demo/scenario.toml)."""
     scenario, out = read_scenario_file(scenario_file)
-    run_and_write(
-        ctx,
-        scenario,
-        output=output or out.get("path"),
-        map_path=map_path or out.get("map"),
-        overwrite=overwrite,
-        top=top,
-    )
+    outputs = Outputs.pop_from(kw)
+    outputs.path = outputs.path or out.get("path")
+    outputs.map = outputs.map or out.get("map")
+    outputs.report = outputs.report or out.get("report")
+    run_and_write(ctx, scenario, outputs, top=top)
