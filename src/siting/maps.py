@@ -764,7 +764,7 @@ def plan_map(
 
     # 1. street network basemap
     if net is not None and net.n_edges:
-        text, tol = _network_geojson(net, max_vertices=MAX_NETWORK_VERTICES, decimals=5)
+        text, tol = _network_geojson(net, max_vertices=MAX_NETWORK_VERTICES, decimals=6)
         if tol > 2.0:
             notes.items.append(f"Street network simplified to {tol:g} m to keep the map small")
         fg = group("Street network")
@@ -894,7 +894,7 @@ def plan_map(
         _control(legend, position="bottomleft", css_class="siting-legend").add_to(m)
     mini = "null"
     if net is not None and net.n_edges:
-        mini, _ = _network_geojson(net, max_vertices=MAX_MINIMAP_VERTICES, decimals=4)
+        mini, _ = _network_geojson(net, max_vertices=MAX_MINIMAP_VERTICES, decimals=6)
     _macro(_PLUGINS_TEMPLATE, mini=mini).add_to(m)
     if bounds is None:
         bounds = _layer_bounds(plan)
