@@ -284,3 +284,17 @@ def test_map_and_report_of_an_analysts_run(tmp_path) -> None:  # type: ignore[no
     _fails([*demo_args("--map", str(tmp_path / "m.png"))], "m.png", ".html")
     r = invoke(*demo_args("--map", str(m), "--overwrite", "--include-incident-points", "-q"))
     assert 'content="internal"' in m.read_text()
+
+
+def test_compare_two_cutoffs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = (DEMO / "scenario.toml").read_text().replace('path = "', f'path = "{DEMO}/')
+    a, b = tmp_path / "ten.toml", tmp_path / "fifteen.toml"
+    a.write_text(text.replace('name = "Central Helsinki demo (synthetic incidents)"', 'name = "Ten minutes"'))
+    b.write_text(text.replace("cutoff = 10 ", "cutoff = 15 ").replace(
+        'name = "Central Helsinki demo (synthetic incidents)"', 'name = "Fifteen minutes"'))
+    out = tmp_path / "cmp.html"
+    r = invoke("-q", "compare", str(a), str(b), "--map", str(out))
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    assert "Ten minutes" in html and "Fifteen minutes" in html
+    assert r.output.count("candidates scored") == 2

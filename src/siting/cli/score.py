@@ -48,10 +48,16 @@ def run_and_write(ctx: click.Context, scenario: Scenario, outputs: Outputs, *, t
         scenario.include_incident_points = True
     outputs.check()
     progress = progress_printer(ctx)
-    plan = score_plan(prepare(scenario, progress=progress))
+    plan = build_plan(scenario, progress=progress)
     outputs.write(plan, progress=progress)
     print_summary(plan, top=top, err=outputs.path == "-")
     return plan
+
+
+def build_plan(scenario: Scenario, *, progress: Any = None) -> Plan:
+    """Score a scenario (and choose sites when it has a ``select`` table)."""
+    prep = prepare(scenario, progress=progress)
+    return score_plan(prep)
 
 
 def print_summary(plan: Plan, *, top: int, err: bool = False) -> None:
