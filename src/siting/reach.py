@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -131,52 +132,118 @@ def _check_cutoff(cutoff_m: float) -> float:
     return c
 
 
-def _seeds(net: StreetNetwork, src: Snapped) -> tuple[I64, I64, F64]:
-    """Two seeds per source: the ends of its edge with the distance walked to reach them."""
-    n = len(src)
-    e = src.edge
-    length = net.edge_length_m[e]
-    seed_node = np.empty(2 * n, dtype=np.int64)
-    seed_dist = np.empty(2 * n, dtype=np.float64)
-    seed_node[0::2] = net.edge_u[e]
-    seed_node[1::2] = net.edge_v[e]
-    seed_dist[0::2] = src.leg_m + src.offset_m
-    seed_dist[1::2] = src.leg_m + (length - src.offset_m)
-    seed_ptr = np.arange(0, 2 * n + 1, 2, dtype=np.int64)
-    return seed_ptr, seed_node, seed_dist
+@dataclass(frozen=True, eq=False)
+class _Routing:
+    """The junction graph of a network (chains of degree-2 nodes contracted), plain arrays.
+
+    Built once per network and kept while the network lives; it is all the compiled
+    kernels need, so it is also what is sent to Dask workers.
+    """
+
+    n_nodes: int
+    # per edge: its chain, the position of its u end along the chain, direction a -> b
+    edge_chain: I64
+    edge_pos_u: F64
+    edge_fwd: npt.NDArray[np.bool_]
+    # per chain: end junctions, length, inner nodes (CSR) and their positions
+    ch_a: I64
+    ch_b: I64
+    ch_len: F64
+    cn_ptr: I64
+    cn_node: I64
+    cn_pos: F64
+    # junction graph arcs (CSR over all node ids; inner nodes have none)
+    indptr: I64
+    indices: I64
+    arc_w: F64
+    arc_chain: I64
+    arc_fwd: npt.NDArray[np.bool_]
+
+    @classmethod
+    def build(cls, net: StreetNetwork) -> _Routing:
+        (_, edge_chain, edge_pos_u, edge_fwd, ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos) = (
+            _dijkstra.build_chains(
+                net.n_nodes, net.edge_u, net.edge_v, net.edge_length_m, net.indptr, net.arc_edge
+            )
+        )
+        nch = ch_a.size
+        tail = np.concatenate([ch_a, ch_b])
+        head = np.concatenate([ch_b, ch_a])
+        chain = np.concatenate([np.arange(nch), np.arange(nch)]).astype(np.int64)
+        fwd = np.concatenate([np.ones(nch, bool), np.zeros(nch, bool)])
+        order = np.argsort(tail, kind="stable")
+        indptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(tail, minlength=net.n_nodes), out=indptr[1:])
+        return cls(
+            net.n_nodes, edge_chain, edge_pos_u, edge_fwd, ch_a, ch_b, ch_len, cn_ptr, cn_node,
+            cn_pos, indptr, head[order].astype(np.int64), np.concatenate([ch_len, ch_len])[order],
+            chain[order], fwd[order],
+        )
+
+    def locate(self, pts: Snapped) -> tuple[I64, F64]:
+        """Chain and position along it (from its ``a`` end) of snapped points."""
+        e = pts.edge
+        chain = self.edge_chain[e]
+        pos = np.where(self.edge_fwd[e], self.edge_pos_u[e] + pts.offset_m, self.edge_pos_u[e] - pts.offset_m)
+        return chain, np.clip(pos, 0.0, self.ch_len[chain])
+
+    def seeds(self, chain: I64, pos: F64, leg: F64) -> tuple[I64, I64, F64]:
+        """Two seeds per source: the ends of its chain with the distance walked to them."""
+        n = chain.size
+        seed_node = np.empty(2 * n, dtype=np.int64)
+        seed_dist = np.empty(2 * n, dtype=np.float64)
+        seed_node[0::2] = self.ch_a[chain]
+        seed_node[1::2] = self.ch_b[chain]
+        seed_dist[0::2] = leg + pos
+        seed_dist[1::2] = leg + (self.ch_len[chain] - pos)
+        return np.arange(0, 2 * n + 1, 2, dtype=np.int64), seed_node, seed_dist
+
+
+_ROUTING: weakref.WeakKeyDictionary[StreetNetwork, _Routing] = weakref.WeakKeyDictionary()
+_ROUTING_LOCK = threading.Lock()
+
+
+def _routing(net: StreetNetwork) -> _Routing:
+    with _ROUTING_LOCK:
+        r = _ROUTING.get(net)
+        if r is None:
+            r = _ROUTING[net] = _Routing.build(net)
+            log.debug("junction graph: %d of %d nodes are junctions, %d chains",
+                      int(np.count_nonzero(np.diff(r.indptr))), net.n_nodes, r.ch_a.size)
+        return r
 
 
 @dataclass(frozen=True, eq=False)
 class _TargetIndex:
-    """Targets looked up by network node (both ends of their edge) and by edge."""
+    """Targets looked up by junction (both ends of their chain) and by chain."""
 
     n_targets: int
     tn_ptr: I64
     tn_target: I64
     tn_add: F64
-    te_ptr: I64
-    te_target: I64
-    te_off: F64
-    te_leg: F64
+    tc_ptr: I64
+    tc_target: I64
+    tc_pos: F64
+    tc_leg: F64
 
     @classmethod
-    def build(cls, net: StreetNetwork, tgt: Snapped) -> _TargetIndex:
+    def build(cls, rt: _Routing, tgt: Snapped) -> _TargetIndex:
         n = len(tgt)
-        e = tgt.edge
-        length = net.edge_length_m[e]
-        node = np.concatenate([net.edge_u[e], net.edge_v[e]])
+        chain, pos = rt.locate(tgt)
+        leg = tgt.leg_m.astype(np.float64)
+        node = np.concatenate([rt.ch_a[chain], rt.ch_b[chain]])
         target = np.concatenate([np.arange(n), np.arange(n)]).astype(np.int64)
-        add = np.concatenate([tgt.offset_m + tgt.leg_m, (length - tgt.offset_m) + tgt.leg_m])
+        add = np.concatenate([pos + leg, (rt.ch_len[chain] - pos) + leg])
         order = np.argsort(node, kind="stable")
-        tn_ptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(node, minlength=net.n_nodes), out=tn_ptr[1:])
-        eorder = np.argsort(e, kind="stable")
-        te_ptr = np.zeros(net.n_edges + 1, dtype=np.int64)
-        np.cumsum(np.bincount(e, minlength=net.n_edges), out=te_ptr[1:])
+        tn_ptr = np.zeros(rt.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(node, minlength=rt.n_nodes), out=tn_ptr[1:])
+        corder = np.argsort(chain, kind="stable")
+        nch = rt.ch_a.size
+        tc_ptr = np.zeros(nch + 1, dtype=np.int64)
+        np.cumsum(np.bincount(chain, minlength=nch), out=tc_ptr[1:])
         return cls(
             n, tn_ptr, target[order], add[order].astype(np.float64),
-            te_ptr, eorder.astype(np.int64), tgt.offset_m[eorder].astype(np.float64),
-            tgt.leg_m[eorder].astype(np.float64),
+            tc_ptr, corder.astype(np.int64), pos[corder], leg[corder],
         )
 
 
@@ -250,11 +317,11 @@ def walking_reach(
     ns, nt = len(sources), len(targets)
     if ns == 0 or nt == 0:
         return Reach(ns, nt, cutoff, np.zeros(ns + 1, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    seed_ptr, seed_node, seed_dist = _seeds(net, sources)
-    ti = _TargetIndex.build(net, targets)
-    src_edge = sources.edge.astype(np.int64)
-    src_off = sources.offset_m.astype(np.float64)
+    rt = _routing(net)
+    src_chain, src_pos = rt.locate(sources)
     src_leg = sources.leg_m.astype(np.float64)
+    seed_ptr, seed_node, seed_dist = rt.seeds(src_chain, src_pos, src_leg)
+    ti = _TargetIndex.build(rt, targets)
     n_nodes = net.n_nodes
 
     def workspace() -> dict[str, Any]:
@@ -267,11 +334,11 @@ def walking_reach(
         sp = seed_ptr[a : b + 1] - seed_ptr[a]
         sl = slice(seed_ptr[a], seed_ptr[b])
         return _dijkstra.target_chunk(  # type: ignore[no-any-return]
-            net.indptr, net.indices, net.arc_length_m,
+            rt.indptr, rt.indices, rt.arc_w,
             sp, seed_node[sl], seed_dist[sl],
-            src_edge[a:b], src_off[a:b], src_leg[a:b],
+            src_chain[a:b], src_pos[a:b], src_leg[a:b],
             ti.tn_ptr, ti.tn_target, ti.tn_add,
-            ti.te_ptr, ti.te_target, ti.te_off, ti.te_leg,
+            ti.tc_ptr, ti.tc_target, ti.tc_pos, ti.tc_leg,
             cutoff, ws["dist"], ws["touched"], ws["best"], ws["tseen"],
         )
 
@@ -297,7 +364,10 @@ def node_reach(
     ns, n_nodes = len(sources), net.n_nodes
     if ns == 0:
         return Reach(0, n_nodes, cutoff, np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    seed_ptr, seed_node, seed_dist = _seeds(net, sources)
+    rt = _routing(net)
+    src_chain, src_pos = rt.locate(sources)
+    src_leg = sources.leg_m.astype(np.float64)
+    seed_ptr, seed_node, seed_dist = rt.seeds(src_chain, src_pos, src_leg)
 
     def workspace() -> dict[str, Any]:
         return {"dist": np.full(n_nodes, np.inf), "touched": np.empty(n_nodes, np.int64)}
@@ -306,7 +376,9 @@ def node_reach(
         sp = seed_ptr[a : b + 1] - seed_ptr[a]
         sl = slice(seed_ptr[a], seed_ptr[b])
         return _dijkstra.node_chunk(  # type: ignore[no-any-return]
-            net.indptr, net.indices, net.arc_length_m, sp, seed_node[sl], seed_dist[sl],
+            rt.indptr, rt.indices, rt.arc_w, rt.arc_chain, rt.arc_fwd,
+            rt.ch_a, rt.ch_b, rt.ch_len, rt.cn_ptr, rt.cn_node, rt.cn_pos,
+            sp, seed_node[sl], seed_dist[sl], src_chain[a:b], src_pos[a:b], src_leg[a:b],
             cutoff, ws["dist"], ws["touched"],
         )
 
