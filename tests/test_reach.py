@@ -326,3 +326,42 @@ def test_random_graphs_match_networkx(case: tuple[StreetNetwork, Snapped, Snappe
     ref = nx_matrix(net, src, tgt, cutoff)
     r = walking_reach(net, src, tgt, cutoff_m=cutoff, workers=2)
     assert_matches_nx(r, ref, cutoff)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graph_and_points())
+def test_random_graphs_node_reach_matches_networkx(case: tuple[StreetNetwork, Snapped, Snapped, float]) -> None:
+    net, src, _, cutoff = case
+    r = node_reach(net, src, cutoff)
+    g = split_graph(net, src, snapped([], [], []))
+    for i in range(len(src)):
+        ref = nx.single_source_dijkstra_path_length(g, ("s", i), cutoff=cutoff + 1.0, weight="length")
+        ref_nodes = {k: v for k, v in ref.items() if isinstance(k, int)}
+        nodes, metres = r.row(i)
+        assert np.all(np.diff(nodes) > 0)
+        got = dict(zip(nodes.tolist(), metres.tolist(), strict=True))
+        for k, d in got.items():
+            assert d <= cutoff
+            assert abs(ref_nodes[k] - d) <= TOL
+        for k, d in ref_nodes.items():
+            if d <= cutoff - TOL:
+                assert k in got
+
+
+def test_chains_cycles_and_long_chain() -> None:
+    # a pure cycle 0-1-2-0 of degree-2 nodes, and a separate long path 3-4-5-6-7
+    net = make_net([(0, 1, 10.0), (1, 2, 10.0), (2, 0, 10.0),
+                    (3, 4, 100.0), (4, 5, 100.0), (5, 6, 100.0), (6, 7, 100.0)], 8)
+    src = snapped([1, 4], [5.0, 50.0], [0.0, 1.0])  # mid-cycle; mid-path on edge 4-5
+    r = node_reach(net, src, 60.0)
+    n0, m0 = r.row(0)
+    assert n0.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(m0, [15.0, 5.0, 5.0])
+    n1, m1 = r.row(1)
+    assert n1.tolist() == [4, 5]  # inner nodes reached only along the source's own chain
+    np.testing.assert_allclose(m1, [51.0, 51.0])
+    tgt = snapped([5, 6], [10.0, 99.0], [0.0, 0.0])
+    w = walking_reach(net, src, tgt, cutoff_m=200.0)
+    assert w.row(0)[0].size == 0
+    assert w.row(1)[0].tolist() == [0]
+    np.testing.assert_allclose(w.row(1)[1], [1.0 + 50.0 + 10.0])
