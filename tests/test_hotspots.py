@@ -123,3 +123,13 @@ def test_time_profile_by_hand() -> None:
     assert not bool(hotspots.time_profile(pd.DataFrame({"date": ["2025-01-06"]}))["has_time"].iloc[0])
     with pytest.raises(InputError, match="date"):
         hotspots.time_profile(pd.DataFrame({"x": [1]}))
+
+
+def test_find_hotspots_combines_methods() -> None:
+    demand = make_demand(n=400, seed=0)
+    hs = hotspots.find_hotspots(demand, eps_m=60, min_samples=10, gi_size_m=100)
+    assert set(hs["method"]) == {"dbscan", "gi_star"}
+    assert hs["params"].notna().all()
+    with pytest.raises(InputError, match="hotspot method"):
+        hotspots.find_hotspots(demand, methods=("kde",))
+    assert len(hotspots.find_hotspots(demand.iloc[:3], methods=("dbscan",))) == 0

@@ -134,7 +134,8 @@ def html_text(plan: Plan) -> str:
 def test_every_layer_is_a_feature_group_in_the_layer_control(plan: Plan) -> None:
     m = maps.plan_map(plan)
     expected = {"Street network", "Regions", "Exclusion zones", "Incidents (count per 250 m hexagon)",
-                "Heat surface (from hexagon counts)", "Hotspots", "Walking isochrones",
+                "Heat surface (kernel 250 m, from hexagon counts)",
+                "Hotspots (DBSCAN eps=60 m, min_samples=10)", "Walking isochrones",
                 "Homeless services", "pharmacies", "Candidates (colour = score)", "Chosen sites"}
     assert set(m.siting_layers) == expected
     text = maps.render_html(m)

@@ -384,3 +384,40 @@ def time_profile(demand: pd.DataFrame, *, date_column: str = "date") -> dict[str
     has_time = bool(((d.dt.hour != 0) | (d.dt.minute != 0)).any())
     return {"hour": hour.rename("incidents"), "weekday": wd.rename("incidents"),
             "has_time": pd.Series([has_time])}
+
+
+def find_hotspots(
+    demand: gpd.GeoDataFrame,
+    *,
+    weight: str | None = None,
+    methods: tuple[str, ...] = ("dbscan", "gi_star"),
+    eps_m: float = 150.0,
+    min_samples: int = 15,
+    min_cluster_size: int = 25,
+    gi_size_m: float = 250.0,
+    alpha: float = 0.05,
+    threshold: int | None = None,
+) -> gpd.GeoDataFrame:
+    """Every hotspot analysis asked for, as one public polygon layer (``Plan.hotspots``).
+
+    Columns: ``method``, ``params`` (the analysis and its parameters in words),
+    ``n_incidents`` (clusters: text, suppressed when small) or ``n_cells`` (Gi*), geometry.
+    The map draws one layer per ``params``.
+    """
+    import geopandas as gpd
+
+    parts = []
+    for method in methods:
+        if method in ("dbscan", "hdbscan"):
+            parts.append(cluster_hotspots(demand, method=method, eps_m=eps_m, min_samples=min_samples,
+                                          min_cluster_size=min_cluster_size, threshold=threshold))
+        elif method == "gi_star":
+            parts.append(gi_star_hotspots(demand, size_m=gi_size_m, weight=weight, alpha=alpha))
+        else:
+            msg = f"unknown hotspot method {method!r}; use 'dbscan', 'hdbscan' or 'gi_star'"
+            raise InputError(msg)
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return gpd.GeoDataFrame({"method": [], "params": []}, geometry=[], crs=demand.crs)
+    out = pd.concat(parts, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=demand.crs)

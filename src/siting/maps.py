@@ -346,32 +346,51 @@ def _capped(gdf: gpd.GeoDataFrame, key: str, notes: _Notes, *, label: str, order
 
 
 # ------------------------------------------------------------------ network
-def _network_geojson(net: StreetNetwork, *, max_vertices: int, decimals: int) -> tuple[str, float]:
-    """The network as one MultiLineString in WGS84 (JSON text) and the tolerance used."""
+def _network_geojson(
+    net: StreetNetwork, *, max_vertices: int, decimals: int, straight: bool = False
+) -> tuple[str, str]:
+    """The network as one MultiLineString in WGS84 (JSON text) and a note ('' if whole).
+
+    Edges are simplified (2 m, then coarser) until the vertex count fits ``max_vertices``;
+    if even straight segments do not fit, the longest edges are kept. ``straight`` draws
+    every edge as a straight segment between its ends (the minimap).
+    """
     from pyproj import Transformer
 
-    geoms = net.edge_geometries()
-    tol = 0.0
-    for tol in (0.5, 2.0, 5.0, 15.0, 40.0, 100.0):
-        simple = shapely.simplify(geoms, tol)
-        if int(shapely.get_num_coordinates(simple).sum()) <= max_vertices:
-            break
-    coords, idx = shapely.get_coordinates(simple, return_index=True)
-    if coords.shape[0] > max_vertices:  # keep the longest edges
-        order = np.argsort(-net.edge_length_m, kind="stable")
-        ncoord = shapely.get_num_coordinates(simple)[order]
-        keep = order[np.cumsum(ncoord) <= max_vertices]
-        simple = simple[np.sort(keep)]
+    m = net.n_edges
+    note = ""
+    if straight or 2 * m > max_vertices:
+        keep = np.arange(m)
+        if 2 * m > max_vertices:
+            # longest first; equal lengths spread over the whole network (deterministic)
+            spread = np.random.default_rng(settings.seed).permutation(m)
+            keep = np.sort(np.lexsort((spread, -np.round(net.edge_length_m, 1)))[: max_vertices // 2])
+            note = (f"Street network: showing the {keep.size:,} longest of {m:,} street segments, as "
+                    f"straight lines (the map caps it at {max_vertices:,} vertices)")
+        u, v = net.edge_u[keep], net.edge_v[keep]
+        coords = np.empty((2 * keep.size, 2))
+        coords[0::2, 0], coords[0::2, 1] = net.x[u], net.y[u]
+        coords[1::2, 0], coords[1::2, 1] = net.x[v], net.y[v]
+        idx = np.repeat(np.arange(keep.size), 2)
+    else:
+        simple = shapely.simplify(net.edge_geometries(), 2.0)
+        for tol in (5.0, 15.0, 40.0, 100.0):
+            if int(shapely.get_num_coordinates(simple).sum()) <= max_vertices:
+                break
+            simple = shapely.simplify(simple, tol)
+            note = f"Street network simplified to {tol:g} m to keep the map small"
         coords, idx = shapely.get_coordinates(simple, return_index=True)
     tr = Transformer.from_crs(net.crs, 4326, always_xy=True)
     lon, lat = tr.transform(coords[:, 0], coords[:, 1])
-    lon, lat = np.round(lon, decimals), np.round(lat, decimals)
-    splits = np.flatnonzero(np.diff(idx)) + 1
-    lines = []
     f = f"{{:.{decimals}f}}"
-    for a, b in zip(np.split(lon, splits), np.split(lat, splits), strict=True):
-        lines.append("[" + ",".join(f"[{f.format(x)},{f.format(y)}]" for x, y in zip(a, b, strict=True)) + "]")
-    return '{"type":"MultiLineString","coordinates":[' + ",".join(lines) + "]}", tol
+    pos = [f"[{f.format(a)},{f.format(b)}]" for a, b in zip(lon.tolist(), lat.tolist(), strict=True)]
+    splits = (np.flatnonzero(np.diff(idx)) + 1).tolist()
+    lines = []
+    start = 0
+    for end in [*splits, len(pos)]:
+        lines.append("[" + ",".join(pos[start:end]) + "]")
+        start = end
+    return '{"type":"MultiLineString","coordinates":[' + ",".join(lines) + "]}", note
 
 
 def _network_bounds(net: StreetNetwork) -> list[list[float]]:
@@ -459,27 +478,27 @@ def heat_overlay(
 _CANDIDATE_SKIP = {"candidate_id", "geometry", "rank", "score", "excluded", "excluded_reason", "region", "name"}
 
 
-def _candidate_popup(row: pd.Series, region_col: bool) -> str:
+def _candidate_popup(row: dict[str, Any], region_col: bool) -> str:
     """Rank, score, every component column present, other attributes, region, exclusion."""
     rows: list[tuple[str, str]] = []
-    if "rank" in row.index:
+    if "rank" in row:
         rows.append(("Rank", fmt(row["rank"]) or "not ranked"))
-    if "score" in row.index:
+    if "score" in row:
         rows.append(("Score", fmt(row["score"])))
     shown = set(_CANDIDATE_SKIP)
     for col, label in SCORE_COLUMNS:
-        if col in row.index:
+        if col in row:
             rows.append((label, fmt(row[col])))
             shown.add(col)
-    for col in row.index:
+    for col in row:
         if str(col).startswith("part_"):
             rows.append((esc(str(col).removeprefix("part_").replace("_", " ")) + " (part of score)", fmt(row[col])))
             shown.add(col)
-    for col in row.index:
+    for col in row:
         if str(col).startswith("layer_"):
             rows.append((esc(str(col).removeprefix("layer_")) + " (layer)", fmt(row[col])))
             shown.add(col)
-    for col in row.index:
+    for col in row:
         if col not in shown and not str(col).startswith("_"):
             rows.append((esc(col), fmt(row[col])))
     if region_col:
@@ -487,8 +506,8 @@ def _candidate_popup(row: pd.Series, region_col: bool) -> str:
     ex = row.get("excluded", False)
     if ex is not None and not pd.isna(ex) and bool(ex):
         rows.append(("Excluded", esc(row.get("excluded_reason", "")) or "yes"))
-    title = "Candidate " + esc(row.get("candidate_id", row.name))
-    if "name" in row.index and pd.notna(row["name"]) and str(row["name"]):
+    title = "Candidate " + esc(row.get("candidate_id", ""))
+    if "name" in row and pd.notna(row["name"]) and str(row["name"]):
         title += f" &middot; {esc(row['name'])}"
     return _popup_table(title, rows)
 
@@ -504,7 +523,7 @@ def _candidates_layer(cands: gpd.GeoDataFrame, notes: _Notes) -> tuple[dict[str,
         if ok.notna().any():
             lo, hi = float(ok.min()), float(ok.max())
     props = []
-    for i, (_, row) in enumerate(cands.iterrows()):
+    for i, row in enumerate(_records(cands)):
         is_ex = bool(excluded.iloc[i]) if excluded is not None else False
         s = float(score.iloc[i]) if score is not None and pd.notna(score.iloc[i]) else float("nan")
         colour = _EXCLUDED_COLOUR if is_ex else ramp((s - lo) / (hi - lo) if hi > lo else 1.0)
@@ -513,7 +532,7 @@ def _candidates_layer(cands: gpd.GeoDataFrame, notes: _Notes) -> tuple[dict[str,
         if is_ex:
             style["dashArray"] = "2,2"
         tip = esc(row.get("candidate_id", ""))
-        if "rank" in row.index and pd.notna(row["rank"]):
+        if "rank" in row and pd.notna(row["rank"]):
             tip += f" (rank {fmt(row['rank'])})"
         props.append({"_s": style, "_p": _candidate_popup(row, region_col), "_t": tip,
                       "candidate_id": str(row.get("candidate_id", "")), "rank": _json_num(row.get("rank"))})
@@ -530,7 +549,13 @@ def _json_num(v: Any) -> Any:
     return float(v) if isinstance(v, (float, np.floating)) else int(v)
 
 
-def _generic_popup(row: pd.Series, title: str, skip: set[str]) -> str:
+def _records(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of their non-geometry columns (much faster than ``iterrows``)."""
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    return pd.DataFrame(gdf[cols]).to_dict("records")
+
+
+def _generic_popup(row: dict[str, Any], title: str, skip: set[str]) -> str:
     rows = [(esc(k), fmt(v)) for k, v in row.items() if k not in skip and not str(k).startswith("_")]
     return _popup_table(title, rows)
 
@@ -539,8 +564,8 @@ def _points_layer(gdf: gpd.GeoDataFrame, *, colour: str, radius: float, title_co
                   skip: set[str] | None = None) -> dict[str, Any]:
     skip = {"geometry", *(skip or set())}
     props = []
-    for _, row in gdf.iterrows():
-        name = esc(row[title_col]) if title_col in row.index and pd.notna(row[title_col]) else label
+    for row in _records(gdf):
+        name = esc(row[title_col]) if title_col in row and pd.notna(row[title_col]) else label
         props.append({
             "_s": {"radius": radius, "color": "#ffffff", "weight": 1, "fillColor": colour, "fillOpacity": 0.9},
             "_p": _generic_popup(row, name, skip),
@@ -550,11 +575,15 @@ def _points_layer(gdf: gpd.GeoDataFrame, *, colour: str, radius: float, title_co
 
 
 def _polygon_layer(gdf: gpd.GeoDataFrame, *, style: dict[str, Any], title: str,
-                   skip: set[str] | None = None, decimals: int = 6) -> dict[str, Any]:
+                   skip: set[str] | None = None, decimals: int = 6,
+                   tooltip_col: str | None = None) -> dict[str, Any]:
     skip = {"geometry", *(skip or set())}
     props = []
-    for _, row in gdf.iterrows():
-        props.append({"_s": style, "_p": _generic_popup(row, title, skip)})
+    for row in _records(gdf):
+        prop = {"_s": style, "_p": _generic_popup(row, title, skip)}
+        if tooltip_col is not None and pd.notna(row.get(tooltip_col)):
+            prop["_t"] = esc(row[tooltip_col])
+        props.append(prop)
     g = _to_wgs84(gdf).geometry.values
     g = shapely.simplify(g, 1e-6 * 2)  # about 0.2 m: fewer vertices, same picture
     return _features(g, props, decimals=decimals)
@@ -764,9 +793,10 @@ def plan_map(
 
     # 1. street network basemap
     if net is not None and net.n_edges:
-        text, tol = _network_geojson(net, max_vertices=MAX_NETWORK_VERTICES, decimals=6)
-        if tol > 2.0:
-            notes.items.append(f"Street network simplified to {tol:g} m to keep the map small")
+        text, note = _network_geojson(net, max_vertices=MAX_NETWORK_VERTICES, decimals=6)
+        if note:
+            log.warning("map: %s", note)
+            notes.items.append(note)
         fg = group("Street network")
         _macro(_NETWORK_TEMPLATE, data=text.replace("<", "\\u003c")).add_to(fg)
         bounds = _network_bounds(net)
@@ -779,10 +809,7 @@ def plan_map(
         name_col = next((c for c in ("name", "region") if c in reg.columns), None)
         fg = group("Regions")
         coll = _polygon_layer(reg, style={"color": "#6a3d9a", "weight": 2, "fill": False, "dashArray": "6,4"},
-                              title="Region")
-        for feat, (_, row) in zip(coll["features"], reg.iterrows(), strict=False):
-            if name_col:
-                feat["properties"]["_t"] = esc(row[name_col])
+                              title="Region", tooltip_col=name_col)
         _geojson_layer(coll).add_to(fg)
     if plan.exclusions is not None and len(plan.exclusions):
         ex = _capped(plan.exclusions, "exclusions", notes, label="Exclusion zones")
@@ -800,7 +827,7 @@ def plan_map(
         heat = heat_overlay(hexes, bandwidth_m=heat_bandwidth_m)
         if heat is not None:
             url, hb, _ = heat
-            fg = group("Heat surface (from hexagon counts)", show=False)
+            fg = group(f"Heat surface (kernel {heat_bandwidth_m:g} m, from hexagon counts)", show=False)
             folium.raster_layers.ImageOverlay(image=url, bounds=hb, opacity=0.75, interactive=False,
                                               cross_origin=False).add_to(fg)
         if include_incident_points:
@@ -811,12 +838,16 @@ def plan_map(
                                       "fillOpacity": 0.8}} for _ in range(len(pts))])
             _geojson_layer(coll, interactive=False).add_to(fg)
 
-    # 4. hotspots
+    # 4. hotspots: one layer per method, named with its parameters
     if plan.hotspots is not None and len(plan.hotspots):
-        hs = _capped(plan.hotspots, "hotspots", notes, label="Hotspots")
-        fg = group("Hotspots")
-        _geojson_layer(_polygon_layer(hs, style={"color": "#d94801", "weight": 2, "fillColor": "#fd8d3c",
-                                                 "fillOpacity": 0.25}, title="Hotspot")).add_to(fg)
+        hs_all = plan.hotspots
+        key = "params" if "params" in hs_all.columns else ("method" if "method" in hs_all.columns else None)
+        groups = [(None, hs_all)] if key is None else list(hs_all.groupby(key, sort=True, dropna=False))
+        for gname, hs in groups:
+            hs = _capped(hs, "hotspots", notes, label="Hotspots")
+            fg = group("Hotspots" if gname is None or pd.isna(gname) else f"Hotspots ({gname})")
+            _geojson_layer(_polygon_layer(hs, style={"color": "#d94801", "weight": 2, "fillColor": "#fd8d3c",
+                                                     "fillOpacity": 0.25}, title="Hotspot")).add_to(fg)
 
     # 5. isochrones (under the points)
     iso_minutes: list[int] = []
@@ -827,8 +858,8 @@ def plan_map(
             iso_minutes = sorted({int(v) for v in iso["minutes"].dropna()})
         fg = group("Walking isochrones")
         props = []
-        for _, row in iso.iterrows():
-            mnt = int(row["minutes"]) if "minutes" in row.index and pd.notna(row["minutes"]) else 0
+        for row in _records(iso):
+            mnt = int(row["minutes"]) if "minutes" in row and pd.notna(row["minutes"]) else 0
             c = _ISO_COLOURS.get(mnt, "#6baed6")
             props.append({"_s": {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.18},
                           "_t": f"{esc(row.get('candidate_id', ''))}: {mnt} min walk"})
@@ -867,15 +898,15 @@ def plan_map(
         fg = group("Chosen sites")
         props = []
         cands = plan.candidates
-        for _, row in plan.sites.iterrows():
+        for row in _records(plan.sites):
             rows: list[tuple[str, str]] = []
             for col, lab in (("rank", "Rank"), ("score", "Score")):
-                if col in row.index:
+                if col in row:
                     rows.append((lab, fmt(row[col])))
             for col in ("reason", "why", "chosen_reason", "marginal_weight", "order"):
-                if col in row.index:
+                if col in row:
                     rows.append((esc(col.replace("_", " ").capitalize()), fmt(row[col])))
-            if "region" in row.index:
+            if "region" in row:
                 rows.append(("Region", fmt(row["region"])))
             title = "Chosen site " + esc(row.get("candidate_id", ""))
             props.append({"_s": {"radius": 11, "color": "#000000", "weight": 3, "fillColor": "#ffffff",
@@ -894,7 +925,7 @@ def plan_map(
         _control(legend, position="bottomleft", css_class="siting-legend").add_to(m)
     mini = "null"
     if net is not None and net.n_edges:
-        mini, _ = _network_geojson(net, max_vertices=MAX_MINIMAP_VERTICES, decimals=6)
+        mini, _ = _network_geojson(net, max_vertices=MAX_MINIMAP_VERTICES, decimals=6, straight=True)
     _macro(_PLUGINS_TEMPLATE, mini=mini).add_to(m)
     if bounds is None:
         bounds = _layer_bounds(plan)
