@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 from test_maps import XSS, make_plan
 
 from siting import maps
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = pytest.mark.browser
 
@@ -47,8 +49,14 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()
@@ -95,7 +103,7 @@ def png_pixels(data: bytes) -> np.ndarray:
 def assert_not_blank(png: bytes) -> None:
     px = png_pixels(png)
     assert px.std() > 10, "screenshot is blank"
-    colours = {tuple(c) for c in px[:: 7, :: 7].reshape(-1, 3).tolist()}
+    colours = {tuple(c) for c in px[::7, ::7].reshape(-1, 3).tolist()}
     assert len(colours) > 20, f"screenshot has only {len(colours)} colours"
 
 
@@ -106,8 +114,10 @@ def _layer_names(p: Page) -> list[str]:
 
 
 def _click_candidate(p: Page, map_name: str, lat: float, lon: float) -> str:
-    pt = p.page.evaluate(f"() => {{ const q = window['{map_name}'].latLngToContainerPoint([{lat}, {lon}]);"
-                         "return [q.x, q.y]; }")
+    pt = p.page.evaluate(
+        f"() => {{ const q = window['{map_name}'].latLngToContainerPoint([{lat}, {lon}]);"
+        "return [q.x, q.y]; }"
+    )
     box = p.page.locator(f"#{map_name}").bounding_box()
     p.page.mouse.click(box["x"] + pt[0], box["y"] + pt[1])
     p.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
@@ -126,7 +136,9 @@ def _check_map(browser: Any, m: Any, path: Path, *, candidate: str, score_text: 
         assert p.page.locator(".leaflet-control-minimap").count() == 1
         assert p.page.locator(".leaflet-control-scale").count() == 1
         assert p.page.locator(".siting-title").count() == 1
-        feat = next(f for f in m.siting_candidates["features"] if f["properties"]["candidate_id"] == candidate)
+        feat = next(
+            f for f in m.siting_candidates["features"] if f["properties"]["candidate_id"] == candidate
+        )
         lon, lat = feat["geometry"]["coordinates"]
         text = _click_candidate(p, m.get_name(), lat, lon)
         assert "Score" in text and score_text in text, text

@@ -52,8 +52,9 @@ def test_gi_star_finds_the_planted_cluster_and_controls_fdr() -> None:
     assert cells.attrs["parameters"]["fdr"] == "Benjamini-Hochberg"
     # uniform noise: nothing survives the FDR correction
     rng = np.random.default_rng(5)
-    noise = gpd.GeoDataFrame(geometry=shapely.points(rng.uniform([X0, Y0], [X0 + 3000, Y0 + 3000], (400, 2))),
-                             crs=CRS)
+    noise = gpd.GeoDataFrame(
+        geometry=shapely.points(rng.uniform([X0, Y0], [X0 + 3000, Y0 + 3000], (400, 2))), crs=CRS
+    )
     assert (hotspots.gi_star(noise, size_m=250)["class"] == "").all()
 
 
@@ -112,8 +113,18 @@ def test_clusters_bad_method_and_empty() -> None:
 
 
 def test_time_profile_by_hand() -> None:
-    df = pd.DataFrame({"date": ["2025-01-06 00:30", "2025-01-06 23:10", "2025-01-07 23:59",
-                                "2025-01-12 05:00", None, "not a date"]})
+    df = pd.DataFrame(
+        {
+            "date": [
+                "2025-01-06 00:30",
+                "2025-01-06 23:10",
+                "2025-01-07 23:59",
+                "2025-01-12 05:00",
+                None,
+                "not a date",
+            ]
+        }
+    )
     prof = hotspots.time_profile(df)
     hour, wd = prof["hour"], prof["weekday"]
     assert len(hour) == 24 and hour.sum() == 4

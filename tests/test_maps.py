@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -22,6 +22,9 @@ from siting._errors import MissingDependencyError
 from siting.network import StreetNetwork
 from siting.plan import Plan
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 XSS = "<img src=x onerror=alert(1)>"
 CRS = "EPSG:32635"  # UTM 35N (Helsinki)
 X0, Y0 = 385_000.0, 6_672_000.0
@@ -31,10 +34,16 @@ def make_network(n: int = 6, spacing: float = 200.0) -> StreetNetwork:
     lines = []
     for i in range(n):
         for j in range(n - 1):
-            lines.append(shapely.LineString([(X0 + i * spacing, Y0 + j * spacing),
-                                             (X0 + i * spacing, Y0 + (j + 1) * spacing)]))
-            lines.append(shapely.LineString([(X0 + j * spacing, Y0 + i * spacing),
-                                             (X0 + (j + 1) * spacing, Y0 + i * spacing)]))
+            lines.append(
+                shapely.LineString(
+                    [(X0 + i * spacing, Y0 + j * spacing), (X0 + i * spacing, Y0 + (j + 1) * spacing)]
+                )
+            )
+            lines.append(
+                shapely.LineString(
+                    [(X0 + j * spacing, Y0 + i * spacing), (X0 + (j + 1) * spacing, Y0 + i * spacing)]
+                )
+            )
     return StreetNetwork.from_lines(gpd.GeoDataFrame(geometry=lines, crs=CRS), source="test-grid")
 
 
@@ -43,15 +52,18 @@ def make_demand(n: int = 400, seed: int = 0) -> gpd.GeoDataFrame:
     rng = np.random.default_rng(seed)
     k1, k2 = int(n * 0.45), int(n * 0.3)
     k3 = n - k1 - k2
-    xy = np.vstack([
-        rng.normal([X0 + 300, Y0 + 300], 40, size=(k1, 2)),
-        rng.normal([X0 + 750, Y0 + 650], 60, size=(k2, 2)),
-        rng.uniform([X0, Y0], [X0 + 1000, Y0 + 1000], size=(k3, 2)),
-    ])
+    xy = np.vstack(
+        [
+            rng.normal([X0 + 300, Y0 + 300], 40, size=(k1, 2)),
+            rng.normal([X0 + 750, Y0 + 650], 60, size=(k2, 2)),
+            rng.uniform([X0, Y0], [X0 + 1000, Y0 + 1000], size=(k3, 2)),
+        ]
+    )
     dates = pd.Timestamp("2025-01-06") + pd.to_timedelta(rng.integers(0, 365 * 24 * 60, n), unit="min")
     return gpd.GeoDataFrame(
         {"weight": np.where(rng.random(n) < 0.1, 3.0, 1.0), "fatal": rng.random(n) < 0.1, "date": dates},
-        geometry=shapely.points(xy), crs=CRS,
+        geometry=shapely.points(xy),
+        crs=CRS,
     )
 
 
@@ -60,8 +72,13 @@ def make_plan(*, name: str = "Test plan", with_sites: bool = True, seed: int = 0
 
     net = make_network()
     ids = ["A-1", "B-2", XSS, "D&4", "E-5"]
-    xy = [(X0 + 310, Y0 + 290), (X0 + 760, Y0 + 640), (X0 + 100, Y0 + 900),
-          (X0 + 500, Y0 + 500), (X0 + 950, Y0 + 120)]
+    xy = [
+        (X0 + 310, Y0 + 290),
+        (X0 + 760, Y0 + 640),
+        (X0 + 100, Y0 + 900),
+        (X0 + 500, Y0 + 500),
+        (X0 + 950, Y0 + 120),
+    ]
     cands = gpd.GeoDataFrame(
         {
             "candidate_id": ids,
@@ -77,11 +94,13 @@ def make_plan(*, name: str = "Test plan", with_sites: bool = True, seed: int = 0
             "excluded_reason": ["", "", "", "", "within 200 m of a school <script>"],
             "region": ["North", "South", XSS, "North", "South"],
         },
-        geometry=shapely.points(xy), crs=CRS,
+        geometry=shapely.points(xy),
+        crs=CRS,
     )
     services = gpd.GeoDataFrame(
         {"name": ["Shelter One", XSS]},
-        geometry=shapely.points([(X0 + 420, Y0 + 380), (X0 + 560, Y0 + 610)]), crs=CRS,
+        geometry=shapely.points([(X0 + 420, Y0 + 380), (X0 + 560, Y0 + 610)]),
+        crs=CRS,
     )
     pharm = gpd.GeoDataFrame({"name": ["Pharmacy"]}, geometry=shapely.points([(X0 + 200, Y0 + 700)]), crs=CRS)
     demand = make_demand(seed=seed)
@@ -99,25 +118,48 @@ def make_plan(*, name: str = "Test plan", with_sites: bool = True, seed: int = 0
         geometry=[shapely.box(X0, Y0 + 500, X0 + 1000, Y0 + 1000), shapely.box(X0, Y0, X0 + 1000, Y0 + 500)],
         crs=CRS,
     )
-    excl = gpd.GeoDataFrame({"rule": ["school 200 m"]}, geometry=[shapely.Point(X0 + 950, Y0 + 80).buffer(200)],
-                            crs=CRS)
+    excl = gpd.GeoDataFrame(
+        {"rule": ["school 200 m"]}, geometry=[shapely.Point(X0 + 950, Y0 + 80).buffer(200)], crs=CRS
+    )
     hs = hotspots.cluster_hotspots(demand, eps_m=60, min_samples=10)
-    curve = pd.DataFrame({"n_sites": [1, 2, 3, 4, 5],
-                          "covered_weight": [190.0, 300.0, 340.0, 355.0, 360.0]})
+    curve = pd.DataFrame({"n_sites": [1, 2, 3, 4, 5], "covered_weight": [190.0, 300.0, 340.0, 355.0, 360.0]})
     curve["covered_share"] = curve["covered_weight"] / 440.0
-    impact = pd.DataFrame({
-        "measure": ["overdoses within 500 m", "deaths averted per year"],
-        "value": [210.0, np.nan], "low": [np.nan, 1.2], "high": [np.nan, 4.5],
-        "source": ["this run", "Marshall et al. 2011 (35%); Rammohan et al. 2024 (67%)"],
-    })
+    impact = pd.DataFrame(
+        {
+            "measure": ["overdoses within 500 m", "deaths averted per year"],
+            "value": [210.0, np.nan],
+            "low": [np.nan, 1.2],
+            "high": [np.nan, 4.5],
+            "source": ["this run", "Marshall et al. 2011 (35%); Rammohan et al. 2024 (67%)"],
+        }
+    )
     return Plan(
-        name=name, network=net, candidates=cands, demand=demand, services=services,
-        extra_layers={"pharmacies": pharm}, sites=sites, isochrones=iso, hotspots=hs,
-        regions=regions, exclusions=excl, coverage_curve=curve, impact=impact,
-        parameters={"cutoff_min": 10.0, "walking_speed_m_per_min": 80.0, "seed": 0, "n_sites": 2,
-                    "layers": {"pharmacies": {"role": "amenity", "weight": 0.5}}},
-        manifest={"created": "2026-11-23", "inputs": [{"path": "incidents.csv", "sha256": "ab" * 32}],
-                  "versions": {"siting": "0.1.0"}, "seed": 0},
+        name=name,
+        network=net,
+        candidates=cands,
+        demand=demand,
+        services=services,
+        extra_layers={"pharmacies": pharm},
+        sites=sites,
+        isochrones=iso,
+        hotspots=hs,
+        regions=regions,
+        exclusions=excl,
+        coverage_curve=curve,
+        impact=impact,
+        parameters={
+            "cutoff_min": 10.0,
+            "walking_speed_m_per_min": 80.0,
+            "seed": 0,
+            "n_sites": 2,
+            "layers": {"pharmacies": {"role": "amenity", "weight": 0.5}},
+        },
+        manifest={
+            "created": "2026-11-23",
+            "inputs": [{"path": "incidents.csv", "sha256": "ab" * 32}],
+            "versions": {"siting": "0.1.0"},
+            "seed": 0,
+        },
     )
 
 
@@ -133,10 +175,19 @@ def html_text(plan: Plan) -> str:
 
 def test_every_layer_is_a_feature_group_in_the_layer_control(plan: Plan) -> None:
     m = maps.plan_map(plan)
-    expected = {"Street network", "Regions", "Exclusion zones", "Incidents (count per 250 m hexagon)",
-                "Heat surface (kernel 250 m, from hexagon counts)",
-                "Hotspots (DBSCAN eps=60 m, min_samples=10)", "Walking isochrones",
-                "Homeless services", "pharmacies", "Candidates (colour = score)", "Chosen sites"}
+    expected = {
+        "Street network",
+        "Regions",
+        "Exclusion zones",
+        "Incidents (count per 250 m hexagon)",
+        "Heat surface (kernel 250 m, from hexagon counts)",
+        "Hotspots (DBSCAN eps=60 m, min_samples=10)",
+        "Walking isochrones",
+        "Homeless services",
+        "pharmacies",
+        "Candidates (colour = score)",
+        "Chosen sites",
+    }
     assert set(m.siting_layers) == expected
     text = maps.render_html(m)
     assert "L.control.layers" in text
@@ -168,7 +219,7 @@ def test_missing_assets_say_what_to_do(plan: Plan, monkeypatch: pytest.MonkeyPat
 
 def test_user_strings_are_escaped(html_text: str) -> None:
     assert XSS not in html_text
-    assert "<script>\"" not in html_text
+    assert '<script>"' not in html_text
     # the probe shows up as text (escaped once, then JSON-escaped inside the script)
     escaped = html.escape(XSS).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     assert escaped in html_text
@@ -178,9 +229,17 @@ def test_candidate_popup_has_breakdown(plan: Plan) -> None:
     m = maps.plan_map(plan)
     feats = {f["properties"]["candidate_id"]: f["properties"] for f in m.siting_candidates["features"]}
     p = feats["A-1"]["_p"]
-    for label in ("Rank", "Score", "Demand covered (weighted)", "Incidents covered",
-                  "Mean walk of covered demand (min)", "Services within cutoff", "Nearest service (min)",
-                  "pharmacies (layer)", "Region"):
+    for label in (
+        "Rank",
+        "Score",
+        "Demand covered (weighted)",
+        "Incidents covered",
+        "Mean walk of covered demand (min)",
+        "Services within cutoff",
+        "Nearest service (min)",
+        "pharmacies (layer)",
+        "Region",
+    ):
         assert f">{label}<" in p, label
     assert 'class="siting-score">0.912<' in p
     assert 'class="siting-rank">1<' in p
@@ -232,8 +291,9 @@ def test_save_map_is_atomic_and_deterministic_in_content(plan: Plan, tmp_path: P
 
 
 def test_map_without_optional_layers(plan: Plan) -> None:
-    bare = Plan(name="bare", network=plan.network, candidates=plan.candidates.iloc[:0],
-                demand=plan.demand.iloc[:0])
+    bare = Plan(
+        name="bare", network=plan.network, candidates=plan.candidates.iloc[:0], demand=plan.demand.iloc[:0]
+    )
     m = maps.plan_map(bare)
     assert m.siting_layers == ["Street network"]
 

@@ -101,8 +101,7 @@ def test_incident_on_a_hexagon_corner_shifts_the_grid() -> None:
 def test_counts_and_labels_against_brute_force(plan) -> None:  # type: ignore[no-untyped-def]
     hexes = privacy.hex_counts(plan.demand, size_m=150, weight="weight")
     pts = plan.demand.geometry.values
-    exact = np.array([int(shapely.contains(h, pts).sum())
-                      for h in hexes.geometry.values])
+    exact = np.array([int(shapely.contains(h, pts).sum()) for h in hexes.geometry.values])
     # every point falls in exactly one cell (cells tile the plane), so totals agree
     assert exact.sum() == len(plan.demand)
     assert (exact > 0).all()
@@ -184,6 +183,9 @@ def test_demo_outputs_hold_no_incident_coordinate() -> None:
 
     scenario, _ = read_scenario_file(demo_data_folder() / "scenario.toml")
     demo = score_plan(prepare(scenario))
-    for text in (maps.render_html(maps.plan_map(demo)), report.report_html(demo),
-                 privacy.hex_counts(demo.demand).to_crs(4326).to_json()):
+    for text in (
+        maps.render_html(maps.plan_map(demo)),
+        report.report_html(demo),
+        privacy.hex_counts(demo.demand).to_crs(4326).to_json(),
+    ):
         assert leaked_coordinates(text, demo.demand) == []

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
 from test_maps import XSS, make_plan
 
 from siting import report
-from siting.plan import Plan
 
-SENS = pd.DataFrame({"cutoff_min": [5.0] * 3 + [10.0] * 3 + [15.0] * 3, "n_sites": [1, 2, 3] * 3,
-                     "covered_share": [0.2, 0.3, 0.35, 0.4, 0.6, 0.7, 0.55, 0.75, 0.85]})
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from siting.plan import Plan
+
+SENS = pd.DataFrame(
+    {
+        "cutoff_min": [5.0] * 3 + [10.0] * 3 + [15.0] * 3,
+        "n_sites": [1, 2, 3] * 3,
+        "covered_share": [0.2, 0.3, 0.35, 0.4, 0.6, 0.7, 0.55, 0.75, 0.85],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +36,20 @@ def text(plan: Plan) -> str:
 
 
 def test_every_section_is_there(text: str) -> None:
-    for h in ("What was run", "Chosen sites and why", "Ranked candidates", "coverage curve",
-              "Sensitivity to the walking cutoff", "Impact", "When incidents happen", "Hotspots",
-              "Privacy rule applied", "Assumptions", "Parameters", "Manifest"):
+    for h in (
+        "What was run",
+        "Chosen sites and why",
+        "Ranked candidates",
+        "coverage curve",
+        "Sensitivity to the walking cutoff",
+        "Impact",
+        "When incidents happen",
+        "Hotspots",
+        "Privacy rule applied",
+        "Assumptions",
+        "Parameters",
+        "Manifest",
+    ):
         assert f"<h2>{h}" in text or h in text, h
     assert "ab" * 32 in text  # the input's SHA-256
     assert "Marshall et al. 2011" in text and "Rammohan" in text

@@ -69,7 +69,8 @@ def kde_grid(
     Returns
     -------
     grid, bounds
-        ``grid[row, col]`` (pads of 4 bandwidths by default) with row 0 at the *south* edge, and ``(minx, miny, maxx, maxy)``
+        ``grid[row, col]`` (pads of 4 bandwidths by default) with row 0 at the *south*
+        edge, and ``(minx, miny, maxx, maxy)``
         of the grid's outer edges.
 
     Examples
@@ -315,15 +316,24 @@ def gi_star(
     cx, cy = privacy.hex_centres(cells[:, 0], cells[:, 1], size_m=size_m, origin=origin)
     out = gpd.GeoDataFrame(
         {
-            "q": cells[:, 0], "r": cells[:, 1], "value": values,
-            "gi_z": z, "p_value": p, "q_value": qv, "class": cls.astype(object),
+            "q": cells[:, 0],
+            "r": cells[:, 1],
+            "value": values,
+            "gi_z": z,
+            "p_value": p,
+            "q_value": qv,
+            "class": cls.astype(object),
         },
         geometry=privacy.hex_polygons(cx, cy, size_m=size_m),
         crs=points.crs,
     )
     out.attrs["parameters"] = {
-        "method": "gi_star", "size_m": size_m, "weights": "hexagon + 6 neighbours (binary)",
-        "fdr": "Benjamini-Hochberg", "alpha": alpha, "value": weight or "count",
+        "method": "gi_star",
+        "size_m": size_m,
+        "weights": "hexagon + 6 neighbours (binary)",
+        "fdr": "Benjamini-Hochberg",
+        "alpha": alpha,
+        "value": weight or "count",
     }
     return out
 
@@ -382,8 +392,11 @@ def time_profile(demand: pd.DataFrame, *, date_column: str = "date") -> dict[str
     wd = d.dt.day_of_week.value_counts().reindex(range(7), fill_value=0).sort_index()
     wd.index = pd.Index(WEEKDAYS, name="weekday")
     has_time = bool(((d.dt.hour != 0) | (d.dt.minute != 0)).any())
-    return {"hour": hour.rename("incidents"), "weekday": wd.rename("incidents"),
-            "has_time": pd.Series([has_time])}
+    return {
+        "hour": hour.rename("incidents"),
+        "weekday": wd.rename("incidents"),
+        "has_time": pd.Series([has_time]),
+    }
 
 
 def find_hotspots(
@@ -409,8 +422,16 @@ def find_hotspots(
     parts = []
     for method in methods:
         if method in ("dbscan", "hdbscan"):
-            parts.append(cluster_hotspots(demand, method=method, eps_m=eps_m, min_samples=min_samples,
-                                          min_cluster_size=min_cluster_size, threshold=threshold))
+            parts.append(
+                cluster_hotspots(
+                    demand,
+                    method=method,
+                    eps_m=eps_m,
+                    min_samples=min_samples,
+                    min_cluster_size=min_cluster_size,
+                    threshold=threshold,
+                )
+            )
         elif method == "gi_star":
             parts.append(gi_star_hotspots(demand, size_m=gi_size_m, weight=weight, alpha=alpha))
         else:

@@ -125,8 +125,11 @@ def js_json(obj: Any) -> str:
     """
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return (
-        text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
     )
 
 
@@ -190,7 +193,9 @@ def asset_html(*, cdn: bool = False) -> str:
         for pkg, file, kind in _ASSET_FILES:
             url = _CDN.format(pkg=pkg, ver=versions[pkg], file=file)
             parts.append(
-                f'<link rel="stylesheet" href="{url}"/>' if kind == "css" else f'<script src="{url}"></script>'
+                f'<link rel="stylesheet" href="{url}"/>'
+                if kind == "css"
+                else f'<script src="{url}"></script>'
             )
         return "\n".join(parts)
     root = assets_dir()
@@ -206,7 +211,9 @@ def asset_html(*, cdn: bool = False) -> str:
         f = root / pkg / file
         text = f.read_text(encoding="utf-8")
         if kind == "css":
-            parts.append(f"<style>/* {pkg} {versions.get(pkg, '')} */\n{_inline_css_urls(text, f.parent)}</style>")
+            parts.append(
+                f"<style>/* {pkg} {versions.get(pkg, '')} */\n{_inline_css_urls(text, f.parent)}</style>"
+            )
         else:
             text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
             parts.append(f"<script>/* {pkg} {versions.get(pkg, '')} */\n{text}</script>")
@@ -334,8 +341,16 @@ class _Notes:
         self.items.append(msg)
 
 
-def _capped(gdf: gpd.GeoDataFrame, key: str, notes: _Notes, *, label: str, order: str | None = None,
-            ascending: bool = True, kept: str = "first rows") -> gpd.GeoDataFrame:
+def _capped(
+    gdf: gpd.GeoDataFrame,
+    key: str,
+    notes: _Notes,
+    *,
+    label: str,
+    order: str | None = None,
+    ascending: bool = True,
+    kept: str = "first rows",
+) -> gpd.GeoDataFrame:
     limit = MAX_FEATURES[key]
     if len(gdf) <= limit:
         return gdf
@@ -365,8 +380,10 @@ def _network_geojson(
             # longest first; equal lengths spread over the whole network (deterministic)
             spread = np.random.default_rng(settings.seed).permutation(m)
             keep = np.sort(np.lexsort((spread, -np.round(net.edge_length_m, 1)))[: max_vertices // 2])
-            note = (f"Street network: showing the {keep.size:,} longest of {m:,} street segments, as "
-                    f"straight lines (the map caps it at {max_vertices:,} vertices)")
+            note = (
+                f"Street network: showing the {keep.size:,} longest of {m:,} street segments, as "
+                f"straight lines (the map caps it at {max_vertices:,} vertices)"
+            )
         u, v = net.edge_u[keep], net.edge_v[keep]
         coords = np.empty((2 * keep.size, 2))
         coords[0::2, 0], coords[0::2, 1] = net.x[u], net.y[u]
@@ -411,7 +428,9 @@ def _png_rgba(rgba: npt.NDArray[np.uint8]) -> bytes:
     raw = b"".join(b"\x00" + rgba[i].tobytes() for i in range(h))
 
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
 
     return (
         b"\x89PNG\r\n\x1a\n"
@@ -475,7 +494,16 @@ def heat_overlay(
 
 
 # ------------------------------------------------------------------- layers
-_CANDIDATE_SKIP = {"candidate_id", "geometry", "rank", "score", "excluded", "excluded_reason", "region", "name"}
+_CANDIDATE_SKIP = {
+    "candidate_id",
+    "geometry",
+    "rank",
+    "score",
+    "excluded",
+    "excluded_reason",
+    "region",
+    "name",
+}
 
 
 def _candidate_popup(row: dict[str, Any], region_col: bool) -> str:
@@ -492,7 +520,9 @@ def _candidate_popup(row: dict[str, Any], region_col: bool) -> str:
             shown.add(col)
     for col in row:
         if str(col).startswith("part_"):
-            rows.append((esc(str(col).removeprefix("part_").replace("_", " ")) + " (part of score)", fmt(row[col])))
+            rows.append(
+                (esc(str(col).removeprefix("part_").replace("_", " ")) + " (part of score)", fmt(row[col]))
+            )
             shown.add(col)
     for col in row:
         if str(col).startswith("layer_"):
@@ -527,15 +557,27 @@ def _candidates_layer(cands: gpd.GeoDataFrame, notes: _Notes) -> tuple[dict[str,
         is_ex = bool(excluded.iloc[i]) if excluded is not None else False
         s = float(score.iloc[i]) if score is not None and pd.notna(score.iloc[i]) else float("nan")
         colour = _EXCLUDED_COLOUR if is_ex else ramp((s - lo) / (hi - lo) if hi > lo else 1.0)
-        style = {"radius": 6, "color": "#222222", "weight": 1, "fillColor": colour,
-                 "fillOpacity": 0.55 if is_ex else 0.95}
+        style = {
+            "radius": 6,
+            "color": "#222222",
+            "weight": 1,
+            "fillColor": colour,
+            "fillOpacity": 0.55 if is_ex else 0.95,
+        }
         if is_ex:
             style["dashArray"] = "2,2"
         tip = esc(row.get("candidate_id", ""))
         if "rank" in row and pd.notna(row["rank"]):
             tip += f" (rank {fmt(row['rank'])})"
-        props.append({"_s": style, "_p": _candidate_popup(row, region_col), "_t": tip,
-                      "candidate_id": str(row.get("candidate_id", "")), "rank": _json_num(row.get("rank"))})
+        props.append(
+            {
+                "_s": style,
+                "_p": _candidate_popup(row, region_col),
+                "_t": tip,
+                "candidate_id": str(row.get("candidate_id", "")),
+                "rank": _json_num(row.get("rank")),
+            }
+        )
     geoms = _to_wgs84(cands).geometry.values
     return _features(geoms, props), (lo, hi)
 
@@ -560,23 +602,44 @@ def _generic_popup(row: dict[str, Any], title: str, skip: set[str]) -> str:
     return _popup_table(title, rows)
 
 
-def _points_layer(gdf: gpd.GeoDataFrame, *, colour: str, radius: float, title_col: str, label: str,
-                  skip: set[str] | None = None) -> dict[str, Any]:
+def _points_layer(
+    gdf: gpd.GeoDataFrame,
+    *,
+    colour: str,
+    radius: float,
+    title_col: str,
+    label: str,
+    skip: set[str] | None = None,
+) -> dict[str, Any]:
     skip = {"geometry", *(skip or set())}
     props = []
     for row in _records(gdf):
         name = esc(row[title_col]) if title_col in row and pd.notna(row[title_col]) else label
-        props.append({
-            "_s": {"radius": radius, "color": "#ffffff", "weight": 1, "fillColor": colour, "fillOpacity": 0.9},
-            "_p": _generic_popup(row, name, skip),
-            "_t": name,
-        })
+        props.append(
+            {
+                "_s": {
+                    "radius": radius,
+                    "color": "#ffffff",
+                    "weight": 1,
+                    "fillColor": colour,
+                    "fillOpacity": 0.9,
+                },
+                "_p": _generic_popup(row, name, skip),
+                "_t": name,
+            }
+        )
     return _features(_to_wgs84(gdf).geometry.values, props)
 
 
-def _polygon_layer(gdf: gpd.GeoDataFrame, *, style: dict[str, Any], title: str,
-                   skip: set[str] | None = None, decimals: int = 6,
-                   tooltip_col: str | None = None) -> dict[str, Any]:
+def _polygon_layer(
+    gdf: gpd.GeoDataFrame,
+    *,
+    style: dict[str, Any],
+    title: str,
+    skip: set[str] | None = None,
+    decimals: int = 6,
+    tooltip_col: str | None = None,
+) -> dict[str, Any]:
     skip = {"geometry", *(skip or set())}
     props = []
     for row in _records(gdf):
@@ -590,17 +653,33 @@ def _polygon_layer(gdf: gpd.GeoDataFrame, *, style: dict[str, Any], title: str,
 
 
 def _hex_layer(hexes: gpd.GeoDataFrame, notes: _Notes, threshold: int) -> dict[str, Any]:
-    hexes = _capped(hexes, "incidents", notes, label="Incidents (hexagons)", order="heat",
-                    ascending=False, kept="busiest cells")
+    hexes = _capped(
+        hexes,
+        "incidents",
+        notes,
+        label="Incidents (hexagons)",
+        order="heat",
+        ascending=False,
+        kept="busiest cells",
+    )
     props = []
     for label, heat, sup in zip(hexes["label"], hexes["heat"], hexes["suppressed"], strict=True):
-        props.append({
-            "_s": {"color": "#7f2704", "weight": 0.5, "fillColor": _hex_colour(float(heat), bool(sup)),
-                   "fillOpacity": 0.45},
-            "_t": f"Incidents: {esc(label)}",
-            "_p": _popup_table("Incidents in this hexagon", [("Count", esc(label))],
-                               note=esc(privacy.privacy_rule(threshold))),
-        })
+        props.append(
+            {
+                "_s": {
+                    "color": "#7f2704",
+                    "weight": 0.5,
+                    "fillColor": _hex_colour(float(heat), bool(sup)),
+                    "fillOpacity": 0.45,
+                },
+                "_t": f"Incidents: {esc(label)}",
+                "_p": _popup_table(
+                    "Incidents in this hexagon",
+                    [("Count", esc(label))],
+                    note=esc(privacy.privacy_rule(threshold)),
+                ),
+            }
+        )
     return _features(_to_wgs84(hexes).geometry.values, props)
 
 
@@ -610,15 +689,19 @@ def _title_html(plan: Plan, *, internal: bool, threshold: int, notes: _Notes, cu
     when = esc(when) if when else datetime.now(UTC).strftime("%Y-%m-%d")
     rule = (
         "INTERNAL: this map shows incident locations (health records). Do not share."
-        if internal else privacy.privacy_rule(threshold)
+        if internal
+        else privacy.privacy_rule(threshold)
     )
     lines = [
         f'<div style="font-size:15px;font-weight:700">{esc(plan.name)}</div>',
         f"<div>Date: {when} &middot; Walking cutoff: {fmt(cutoff)} min</div>",
         *(
-            [f"<div>Incidents from {esc(plan.parameters['incidents_from'])} to "
-             f"{esc(plan.parameters['incidents_to'])}</div>"]
-            if plan.parameters.get("incidents_from") and plan.parameters.get("incidents_to") else []
+            [
+                f"<div>Incidents from {esc(plan.parameters['incidents_from'])} to "
+                f"{esc(plan.parameters['incidents_to'])}</div>"
+            ]
+            if plan.parameters.get("incidents_from") and plan.parameters.get("incidents_to")
+            else []
         ),
         f'<div style="max-width:320px;{"color:#b00020;font-weight:700" if internal else ""}">'
         f"{esc(rule)}</div>",
@@ -628,8 +711,9 @@ def _title_html(plan: Plan, *, internal: bool, threshold: int, notes: _Notes, cu
     return "".join(lines)
 
 
-def _legend_html(score_range: tuple[float, float] | None, has_hex: bool, threshold: int,
-                 iso_minutes: list[int]) -> str:
+def _legend_html(
+    score_range: tuple[float, float] | None, has_hex: bool, threshold: int, iso_minutes: list[int]
+) -> str:
     parts = []
     if score_range is not None:
         lo, hi = score_range
@@ -644,18 +728,28 @@ def _legend_html(score_range: tuple[float, float] | None, has_hex: bool, thresho
         )
     if has_hex:
         parts.append('<div style="font-weight:600;margin-top:4px">Incidents per hexagon</div>')
-        labels = [privacy.suppression_label(threshold), f"{threshold + 1}\u201325", "26\u201350",
-                  "51\u2013100", "101\u2013250", "more than 250"]
+        labels = [
+            privacy.suppression_label(threshold),
+            f"{threshold + 1}\u201325",
+            "26\u201350",
+            "51\u2013100",
+            "101\u2013250",
+            "more than 250",
+        ]
         classes = [_HEX_SUPPRESSED, *[c for _, c in _HEX_CLASSES]]
         for lab, c in zip(labels, classes, strict=False):
-            parts.append(f'<div><span style="display:inline-block;width:12px;height:10px;background:{c};'
-                         f'opacity:.8"></span> {esc(lab)}</div>')
+            parts.append(
+                f'<div><span style="display:inline-block;width:12px;height:10px;background:{c};'
+                f'opacity:.8"></span> {esc(lab)}</div>'
+            )
     if iso_minutes:
         parts.append('<div style="font-weight:600;margin-top:4px">Walking time from chosen sites</div>')
         for mnt in iso_minutes:
             c = _ISO_COLOURS.get(mnt, "#6baed6")
-            parts.append(f'<div><span style="display:inline-block;width:12px;height:10px;background:{c};'
-                         f'opacity:.5"></span> {mnt} min</div>')
+            parts.append(
+                f'<div><span style="display:inline-block;width:12px;height:10px;background:{c};'
+                f'opacity:.5"></span> {mnt} min</div>'
+            )
     return "".join(parts)
 
 
@@ -682,8 +776,12 @@ _CONTROL_TEMPLATE = """
 
 
 def _control(content_html: str, *, position: str, css_class: str) -> Any:
-    return _macro(_CONTROL_TEMPLATE, content=js_json(content_html), position=js_json(position),
-                  css_class=js_json(css_class))
+    return _macro(
+        _CONTROL_TEMPLATE,
+        content=js_json(content_html),
+        position=js_json(position),
+        css_class=js_json(css_class),
+    )
 
 
 _PLUGINS_TEMPLATE = """
@@ -715,8 +813,9 @@ var {{ this.get_name() }} = L.geoJSON({{ this.data }}, {
 
 # --------------------------------------------------------------------- map
 def _new_map(folium: Any, *, title: str, **kwargs: Any) -> Any:
-    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=True,
-                   prefer_canvas=False, **kwargs)
+    m = folium.Map(
+        location=[0, 0], zoom_start=2, tiles=None, control_scale=True, prefer_canvas=False, **kwargs
+    )
     # assets are ours (inlined or linked once per page); drop folium's CDN defaults
     m.default_js = []
     m.default_css = []
@@ -729,11 +828,13 @@ def _add_assets(root: Any, *, cdn: bool, internal: bool, title: str) -> None:
     root.header.add_child(Element(asset_html(cdn=cdn)), name="siting_assets")
     classification = "internal" if internal else "public"
     root.header.add_child(
-        Element(f'<meta name="siting-classification" content="{classification}"/>'
-                f"<title>{esc(title)}</title>"
-                "<style>.siting-popup table{border-collapse:collapse;font-size:12px}"
-                ".siting-popup th,.siting-popup td{padding:1px 4px;vertical-align:top}"
-                "@media print{.leaflet-control-minimap,.leaflet-control-zoom{display:none}}</style>"),
+        Element(
+            f'<meta name="siting-classification" content="{classification}"/>'
+            f"<title>{esc(title)}</title>"
+            "<style>.siting-popup table{border-collapse:collapse;font-size:12px}"
+            ".siting-popup th,.siting-popup td{padding:1px 4px;vertical-align:top}"
+            "@media print{.leaflet-control-minimap,.leaflet-control-zoom{display:none}}</style>"
+        ),
         name="siting_meta",
     )
 
@@ -808,14 +909,23 @@ def plan_map(
         reg = _capped(plan.regions, "regions", notes, label="Regions")
         name_col = next((c for c in ("name", "region") if c in reg.columns), None)
         fg = group("Regions")
-        coll = _polygon_layer(reg, style={"color": "#6a3d9a", "weight": 2, "fill": False, "dashArray": "6,4"},
-                              title="Region", tooltip_col=name_col)
+        coll = _polygon_layer(
+            reg,
+            style={"color": "#6a3d9a", "weight": 2, "fill": False, "dashArray": "6,4"},
+            title="Region",
+            tooltip_col=name_col,
+        )
         _geojson_layer(coll).add_to(fg)
     if plan.exclusions is not None and len(plan.exclusions):
         ex = _capped(plan.exclusions, "exclusions", notes, label="Exclusion zones")
         fg = group("Exclusion zones")
-        _geojson_layer(_polygon_layer(ex, style={"color": "#c51b7d", "weight": 1, "fillColor": "#c51b7d",
-                                                 "fillOpacity": 0.18}, title="Exclusion zone")).add_to(fg)
+        _geojson_layer(
+            _polygon_layer(
+                ex,
+                style={"color": "#c51b7d", "weight": 1, "fillColor": "#c51b7d", "fillOpacity": 0.18},
+                title="Exclusion zone",
+            )
+        ).add_to(fg)
 
     # 3. incidents: hexagon counts and heat surface (public), points only on request
     hexes = None
@@ -828,14 +938,27 @@ def plan_map(
         if heat is not None:
             url, hb, _ = heat
             fg = group(f"Heat surface (kernel {heat_bandwidth_m:g} m, from hexagon counts)", show=False)
-            folium.raster_layers.ImageOverlay(image=url, bounds=hb, opacity=0.75, interactive=False,
-                                              cross_origin=False).add_to(fg)
+            folium.raster_layers.ImageOverlay(
+                image=url, bounds=hb, opacity=0.75, interactive=False, cross_origin=False
+            ).add_to(fg)
         if include_incident_points:
             pts = _capped(plan.demand, "incident_points", notes, label="Incident points")
             fg = group("Incident points (INTERNAL)", show=False)
-            coll = _features(_to_wgs84(pts).geometry.values,
-                             [{"_s": {"radius": 2.5, "color": "#b00020", "weight": 0, "fillColor": "#b00020",
-                                      "fillOpacity": 0.8}} for _ in range(len(pts))])
+            coll = _features(
+                _to_wgs84(pts).geometry.values,
+                [
+                    {
+                        "_s": {
+                            "radius": 2.5,
+                            "color": "#b00020",
+                            "weight": 0,
+                            "fillColor": "#b00020",
+                            "fillOpacity": 0.8,
+                        }
+                    }
+                    for _ in range(len(pts))
+                ],
+            )
             _geojson_layer(coll, interactive=False).add_to(fg)
 
     # 4. hotspots: one layer per method, named with its parameters
@@ -846,8 +969,13 @@ def plan_map(
         for gname, hs in groups:
             hs = _capped(hs, "hotspots", notes, label="Hotspots")
             fg = group("Hotspots" if gname is None or pd.isna(gname) else f"Hotspots ({gname})")
-            _geojson_layer(_polygon_layer(hs, style={"color": "#d94801", "weight": 2, "fillColor": "#fd8d3c",
-                                                     "fillOpacity": 0.25}, title="Hotspot")).add_to(fg)
+            _geojson_layer(
+                _polygon_layer(
+                    hs,
+                    style={"color": "#d94801", "weight": 2, "fillColor": "#fd8d3c", "fillOpacity": 0.25},
+                    title="Hotspot",
+                )
+            ).add_to(fg)
 
     # 5. isochrones (under the points)
     iso_minutes: list[int] = []
@@ -861,8 +989,12 @@ def plan_map(
         for row in _records(iso):
             mnt = int(row["minutes"]) if "minutes" in row and pd.notna(row["minutes"]) else 0
             c = _ISO_COLOURS.get(mnt, "#6baed6")
-            props.append({"_s": {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.18},
-                          "_t": f"{esc(row.get('candidate_id', ''))}: {mnt} min walk"})
+            props.append(
+                {
+                    "_s": {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.18},
+                    "_t": f"{esc(row.get('candidate_id', ''))}: {mnt} min walk",
+                }
+            )
         g = shapely.simplify(_to_wgs84(iso).geometry.values, 2e-6)
         _geojson_layer(_features(g, props)).add_to(fg)
 
@@ -870,10 +1002,14 @@ def plan_map(
     if plan.services is not None and len(plan.services):
         sv = _capped(plan.services, "services", notes, label="Homeless services")
         fg = group("Homeless services")
-        _geojson_layer(_points_layer(sv, colour="#1f78b4", radius=5, title_col="name",
-                                     label="Homeless service")).add_to(fg)
-    layer_roles = {k: (v.get("role") if isinstance(v, dict) else None)
-                   for k, v in (params.get("layers") or {}).items()} if isinstance(params.get("layers"), dict) else {}
+        _geojson_layer(
+            _points_layer(sv, colour="#1f78b4", radius=5, title_col="name", label="Homeless service")
+        ).add_to(fg)
+    layer_roles = (
+        {k: (v.get("role") if isinstance(v, dict) else None) for k, v in (params.get("layers") or {}).items()}
+        if isinstance(params.get("layers"), dict)
+        else {}
+    )
     for lname, lgdf in (plan.extra_layers or {}).items():
         if lgdf is None or not len(lgdf):
             continue
@@ -884,8 +1020,9 @@ def plan_map(
             continue
         lg = _capped(lgdf, "extra", notes, label=str(lname))
         fg = group(str(lname))
-        _geojson_layer(_points_layer(lg, colour="#33a02c", radius=4, title_col="name",
-                                     label=esc(lname))).add_to(fg)
+        _geojson_layer(
+            _points_layer(lg, colour="#33a02c", radius=4, title_col="name", label=esc(lname))
+        ).add_to(fg)
 
     # 7. candidates and chosen sites (on top)
     score_range = None
@@ -909,16 +1046,29 @@ def plan_map(
             if "region" in row:
                 rows.append(("Region", fmt(row["region"])))
             title = "Chosen site " + esc(row.get("candidate_id", ""))
-            props.append({"_s": {"radius": 11, "color": "#000000", "weight": 3, "fillColor": "#ffffff",
-                                 "fillOpacity": 0.0},
-                          "_p": _popup_table(title, rows), "_t": title})
+            props.append(
+                {
+                    "_s": {
+                        "radius": 11,
+                        "color": "#000000",
+                        "weight": 3,
+                        "fillColor": "#ffffff",
+                        "fillOpacity": 0.0,
+                    },
+                    "_p": _popup_table(title, rows),
+                    "_t": title,
+                }
+            )
         del cands
         _geojson_layer(_features(_to_wgs84(plan.sites).geometry.values, props)).add_to(fg)
 
     # 8. controls
     internal = bool(include_incident_points)
-    _control(_title_html(plan, internal=internal, threshold=t, notes=notes, cutoff=cutoff),
-             position="topright", css_class="siting-title").add_to(m)
+    _control(
+        _title_html(plan, internal=internal, threshold=t, notes=notes, cutoff=cutoff),
+        position="topright",
+        css_class="siting-title",
+    ).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     legend = _legend_html(score_range, hexes is not None, t, iso_minutes)
     if legend:
@@ -977,8 +1127,9 @@ def compare_map(plan_a: Plan, plan_b: Plan, *, cdn: bool = False, **kwargs: Any)
     fig = Figure()
     maps = []
     for left, plan in (("0%", plan_a), ("50%", plan_b)):
-        m = _new_map(folium, title=plan.name, width="50%", height="100%", left=left, top="0%",
-                     position="absolute")
+        m = _new_map(
+            folium, title=plan.name, width="50%", height="100%", left=left, top="0%", position="absolute"
+        )
         fig.add_child(m)
         plan_map(plan, cdn=cdn, _m=m, **kwargs)
         maps.append(m)
@@ -1016,8 +1167,9 @@ def save_map(m: Any, path: str | os.PathLike[str]) -> Path:
         raise
     size = len(data)
     if size > MAX_HTML_BYTES:
-        log.warning("map %s is %.1f MB, over the %.0f MB the caps aim for", path, size / 1e6,
-                    MAX_HTML_BYTES / 1e6)
+        log.warning(
+            "map %s is %.1f MB, over the %.0f MB the caps aim for", path, size / 1e6, MAX_HTML_BYTES / 1e6
+        )
     else:
         log.info("map written: %s (%.1f MB)", path, size / 1e6)
     return path

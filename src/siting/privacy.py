@@ -90,7 +90,9 @@ def hex_axial(x: F64, y: F64, *, size_m: float, origin: tuple[float, float] = (0
     return q.astype(np.int64), r.astype(np.int64)
 
 
-def hex_centres(q: I64, r: I64, *, size_m: float, origin: tuple[float, float] = (0.0, 0.0)) -> tuple[F64, F64]:
+def hex_centres(
+    q: I64, r: I64, *, size_m: float, origin: tuple[float, float] = (0.0, 0.0)
+) -> tuple[F64, F64]:
     """Projected centres of flat-topped hexagons given their axial coordinates."""
     cx = origin[0] + size_m * 1.5 * np.asarray(q, dtype=np.float64)
     cy = origin[1] + size_m * _SQRT3 * (np.asarray(r, dtype=np.float64) + np.asarray(q) / 2.0)
@@ -210,9 +212,7 @@ def hex_counts(
         w = np.nan_to_num(w, nan=0.0)
     origin = hex_grid_origin(x, y, size_m=size_m)
     q, r = hex_axial(x, y, size_m=size_m, origin=origin)
-    cols = [
-        "q", "r", "count", "suppressed", "label", "heat", *(["weight"] if weight else []), "geometry"
-    ]
+    cols = ["q", "r", "count", "suppressed", "label", "heat", *(["weight"] if weight else []), "geometry"]
     if x.size == 0:
         return gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=points.crs)
     cells, inv = np.unique(np.column_stack([q, r]), axis=0, return_inverse=True)

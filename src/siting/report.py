@@ -36,22 +36,36 @@ MAX_TABLE_ROWS = 300
 #: Assumptions and their sources (DESIGN.md's table of defaults).
 ASSUMPTIONS: tuple[tuple[str, str], ...] = (
     ("Walking speed", "4.8 km/h (80 m per minute), a common pedestrian planning speed; configurable."),
-    ("Coverage cutoff", "10-minute walk, with 5 and 15 minutes as sensitivity cases. 5- and 10-minute "
-     "walks were used to evaluate New York City's overdose prevention centres (B\u00f3rquez et al.); over "
-     "70% of Insite's frequent users lived within four blocks."),
-    ("Effect zone", "500 m on the street network: overdose deaths fell 35% within 500 m of Insite "
-     "(Marshall et al., Lancet 2011) and 67% within 500 m of Toronto's sites (Rammohan et al., Lancet "
-     "Public Health 2024). The report gives the range, not one number."),
+    (
+        "Coverage cutoff",
+        "10-minute walk, with 5 and 15 minutes as sensitivity cases. 5- and 10-minute "
+        "walks were used to evaluate New York City's overdose prevention centres (B\u00f3rquez et al.); over "
+        "70% of Insite's frequent users lived within four blocks.",
+    ),
+    (
+        "Effect zone",
+        "500 m on the street network: overdose deaths fell 35% within 500 m of Insite "
+        "(Marshall et al., Lancet 2011) and 67% within 500 m of Toronto's sites (Rammohan et al., Lancet "
+        "Public Health 2024). The report gives the range, not one number.",
+    ),
     ("Capacity", "40 supervised uses per booth per day (Insite: about 500 a day on 12\u201313 booths)."),
-    ("Distances", "Walking distances on the street network, both directions walkable, from the nearest "
-     "point on the nearest street (off-street legs added as straight lines); points farther than the "
-     "snapping limit from every street are listed and left out, never moved."),
-    ("Small counts", "Counts of 1 to 10 are shown as \u201cfewer than 11\u201d (CMS cell-size rule; CDC WONDER "
-     "suppresses 1\u20139); published incident maps can be reverse-geocoded to addresses (Brownstein 2006)."),
+    (
+        "Distances",
+        "Walking distances on the street network, both directions walkable, from the nearest "
+        "point on the nearest street (off-street legs added as straight lines); points farther than the "
+        "snapping limit from every street are listed and left out, never moved.",
+    ),
+    (
+        "Small counts",
+        "Counts of 1 to 10 are shown as \u201cfewer than 11\u201d (CMS cell-size rule; CDC WONDER "
+        "suppresses 1\u20139); published incident maps can be reverse-geocoded to addresses "
+        "(Brownstein 2006).",
+    ),
 )
 
 _CSS = """
-body{font:14px/1.45 Georgia,'Times New Roman',serif;color:#222;max-width:1000px;margin:24px auto;padding:0 16px}
+body{font:14px/1.45 Georgia,'Times New Roman',serif;color:#222;max-width:1000px;margin:24px auto;
+padding:0 16px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;border-bottom:1px solid #bbb;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0;font:12px/1.35 Arial,sans-serif}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
@@ -117,25 +131,33 @@ def line_chart(
     def sy(y: float) -> float:
         return top + ph - (y / top_v) * ph
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">',
-           f'<text x="{left}" y="15" font-weight="bold">{esc(title)}</text>']
-    for k in range(int(round(top_v / ystep)) + 1):
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">',
+        f'<text x="{left}" y="15" font-weight="bold">{esc(title)}</text>',
+    ]
+    for k in range(round(top_v / ystep) + 1):
         v = ystep * k
         y = sy(v)
         lab = f"{v * 100:.0f}%" if percent else fmt(v)
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#e3e3e3"/>'
-                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{lab}</text>')
+        out.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#e3e3e3"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{lab}</text>'
+        )
     ticks = sorted(set(xs_all))
     if len(ticks) > 12:
         ticks = ticks[:: int(np.ceil(len(ticks) / 12))]
     for x in ticks:
         out.append(f'<text x="{sx(x):.1f}" y="{top + ph + 14}" text-anchor="middle">{fmt(x)}</text>')
-    out.append(f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#444"/>'
-               f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#444"/>')
+    out.append(
+        f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#444"/>'
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#444"/>'
+    )
     out.append(f'<text x="{left + pw / 2:.1f}" y="{height - 6}" text-anchor="middle">{esc(xlabel)}</text>')
-    out.append(f'<text transform="translate(12,{top + ph / 2:.1f}) rotate(-90)" text-anchor="middle">'
-               f"{esc(ylabel)}</text>")
+    out.append(
+        f'<text transform="translate(12,{top + ph / 2:.1f}) rotate(-90)" text-anchor="middle">'
+        f"{esc(ylabel)}</text>"
+    )
     for i, (name, xs, ys) in enumerate(series):
         c = _PALETTE[i % len(_PALETTE)]
         pts = [(sx(x), sy(y)) for x, y in zip(xs, ys, strict=True) if np.isfinite(y)]
@@ -145,8 +167,10 @@ def line_chart(
             out.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{c}"/>' for a, b in pts)
         if len(series) > 1:
             ly = top + 6 + 14 * i
-            out.append(f'<rect x="{left + pw - 110}" y="{ly}" width="10" height="10" fill="{c}"/>'
-                       f'<text x="{left + pw - 96}" y="{ly + 9}">{esc(name)}</text>')
+            out.append(
+                f'<rect x="{left + pw - 110}" y="{ly}" width="10" height="10" fill="{c}"/>'
+                f'<text x="{left + pw - 96}" y="{ly + 9}">{esc(name)}</text>'
+            )
     out.append("</svg>")
     return "".join(out)
 
@@ -169,37 +193,53 @@ def bar_chart(
     shown = [suppressed_height if s else v for v, s in zip(values, sup, strict=True)]
     top_v, ystep = _nice_axis(max(shown) if shown else 1.0)
     bw = pw / max(len(values), 1)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">',
-           '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
-           'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#999" '
-           'stroke-width="2"/></pattern></defs>',
-           f'<text x="{left}" y="15" font-weight="bold">{esc(title)}</text>']
-    for k in range(int(round(top_v / ystep)) + 1):
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">',
+        '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#999" '
+        'stroke-width="2"/></pattern></defs>',
+        f'<text x="{left}" y="15" font-weight="bold">{esc(title)}</text>',
+    ]
+    for k in range(round(top_v / ystep) + 1):
         v = ystep * k
         y = top + ph - v / top_v * ph
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#e3e3e3"/>'
-                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{fmt(v)}</text>')
+        out.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#e3e3e3"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{fmt(v)}</text>'
+        )
     step = max(1, int(np.ceil(len(labels) / 24)))
     for i, (lab, v, s) in enumerate(zip(labels, shown, sup, strict=True)):
         h = v / top_v * ph
         x = left + i * bw + 1
         fill = "url(#hatch)" if s else "#3182bd"
-        out.append(f'<rect x="{x:.1f}" y="{top + ph - h:.1f}" width="{max(bw - 2, 1):.1f}" '
-                   f'height="{h:.1f}" fill="{fill}"/>')
+        out.append(
+            f'<rect x="{x:.1f}" y="{top + ph - h:.1f}" width="{max(bw - 2, 1):.1f}" '
+            f'height="{h:.1f}" fill="{fill}"/>'
+        )
         if i % step == 0:
-            out.append(f'<text x="{x + bw / 2 - 1:.1f}" y="{top + ph + 13}" text-anchor="middle">{esc(lab)}</text>')
+            out.append(
+                f'<text x="{x + bw / 2 - 1:.1f}" y="{top + ph + 13}" text-anchor="middle">{esc(lab)}</text>'
+            )
     out.append(f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#444"/>')
-    out.append(f'<text transform="translate(11,{top + ph / 2:.1f}) rotate(-90)" text-anchor="middle">'
-               f"{esc(ylabel)}</text></svg>")
+    out.append(
+        f'<text transform="translate(11,{top + ph / 2:.1f}) rotate(-90)" text-anchor="middle">'
+        f"{esc(ylabel)}</text></svg>"
+    )
     return "".join(out)
 
 
 # --------------------------------------------------------------------- tables
 def _table(df: pd.DataFrame, *, numeric: set[str] | None = None) -> str:
-    numeric = numeric if numeric is not None else {
-        c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-    }
+    numeric = (
+        numeric
+        if numeric is not None
+        else {
+            c
+            for c in df.columns
+            if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+        }
+    )
     head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
     rows = []
     for rec in df.itertuples(index=False):
@@ -230,8 +270,18 @@ def _ranked(plan: Plan, max_rows: int) -> str:
     if c is None or len(c) == 0:
         return "<p>No candidates.</p>"
     cols = ["rank", "candidate_id", *(["name"] if "name" in c.columns else []), "score"]
-    comp = [col for col in ("covered_weight", "covered_count", "mean_walk_min", "services_within",
-                            "nearest_service_min", "hotspot_share") if col in c.columns]
+    comp = [
+        col
+        for col in (
+            "covered_weight",
+            "covered_count",
+            "mean_walk_min",
+            "services_within",
+            "nearest_service_min",
+            "hotspot_share",
+        )
+        if col in c.columns
+    ]
     comp += sorted(col for col in c.columns if str(col).startswith(("layer_", "part_")))
     cols += comp + [col for col in ("region", "excluded_reason") if col in c.columns]
     cols = [col for col in cols if col in c.columns]
@@ -250,8 +300,13 @@ def _sites(plan: Plan) -> str:
     if s is None or len(s) == 0:
         return "<p>No sites were chosen in this run (scores only).</p>"
     cols = [c for c in ("candidate_id", "name", "rank", "score", "region") if c in s.columns]
-    cols += [c for c in s.columns if c not in cols and c != "geometry" and c in
-             ("reason", "why", "chosen_reason", "marginal_weight", "order", "covered_weight", "booths")]
+    cols += [
+        c
+        for c in s.columns
+        if c not in cols
+        and c != "geometry"
+        and c in ("reason", "why", "chosen_reason", "marginal_weight", "order", "covered_weight", "booths")
+    ]
     t = pd.DataFrame(s[cols]).copy()
     ll = s.to_crs(4326).geometry
     t["latitude"] = [f"{float(p.y):.6f}" for p in ll]
@@ -267,8 +322,10 @@ def _coverage(plan: Plan) -> str:
     chart = line_chart(
         [("coverage", cc["n_sites"].astype(float).tolist(), cc[y].astype(float).tolist())],
         title="Demand covered by the best set of n sites",
-        xlabel="number of sites", ylabel="share of demand covered" if y == "covered_share" else "weight covered",
-        ymax=1.0 if y == "covered_share" else None, percent=y == "covered_share",
+        xlabel="number of sites",
+        ylabel="share of demand covered" if y == "covered_share" else "weight covered",
+        ymax=1.0 if y == "covered_share" else None,
+        percent=y == "covered_share",
     )
     return chart + _table(pd.DataFrame(cc))
 
@@ -285,22 +342,39 @@ def _sensitivity_frame(plan: Plan, sensitivity: pd.DataFrame | None) -> pd.DataF
 def _sensitivity(plan: Plan, sensitivity: pd.DataFrame | None) -> str:
     df = _sensitivity_frame(plan, sensitivity)
     if df is None or len(df) == 0 or "cutoff_min" not in df.columns:
-        return ('<p class="note">No cutoff sensitivity in this run (run with the sensitivity cutoffs '
-                f"{', '.join(fmt(v) for v in settings.sensitivity_cutoffs_min)} min to add it).</p>")
+        return (
+            '<p class="note">No cutoff sensitivity in this run (run with the sensitivity cutoffs '
+            f"{', '.join(fmt(v) for v in settings.sensitivity_cutoffs_min)} min to add it).</p>"
+        )
     y = "covered_share" if "covered_share" in df.columns else "covered_weight"
     parts = []
     if "n_sites" in df.columns and df["n_sites"].nunique() > 1:
-        series = [(f"{fmt(cut)} min", g["n_sites"].astype(float).tolist(), g[y].astype(float).tolist())
-                  for cut, g in df.sort_values(["cutoff_min", "n_sites"]).groupby("cutoff_min", sort=True)]
-        parts.append(line_chart(series, title="Coverage by cutoff", xlabel="number of sites",
-                                ylabel="share of demand covered" if y == "covered_share" else "weight covered",
-                                ymax=1.0 if y == "covered_share" else None, percent=y == "covered_share"))
+        series = [
+            (f"{fmt(cut)} min", g["n_sites"].astype(float).tolist(), g[y].astype(float).tolist())
+            for cut, g in df.sort_values(["cutoff_min", "n_sites"]).groupby("cutoff_min", sort=True)
+        ]
+        parts.append(
+            line_chart(
+                series,
+                title="Coverage by cutoff",
+                xlabel="number of sites",
+                ylabel="share of demand covered" if y == "covered_share" else "weight covered",
+                ymax=1.0 if y == "covered_share" else None,
+                percent=y == "covered_share",
+            )
+        )
     else:
         d = df.sort_values("cutoff_min")
-        parts.append(line_chart([("coverage", d["cutoff_min"].astype(float).tolist(), d[y].astype(float).tolist())],
-                                title="Coverage by walking cutoff", xlabel="cutoff (minutes)",
-                                ylabel="share of demand covered" if y == "covered_share" else "weight covered",
-                                ymax=1.0 if y == "covered_share" else None, percent=y == "covered_share"))
+        parts.append(
+            line_chart(
+                [("coverage", d["cutoff_min"].astype(float).tolist(), d[y].astype(float).tolist())],
+                title="Coverage by walking cutoff",
+                xlabel="cutoff (minutes)",
+                ylabel="share of demand covered" if y == "covered_share" else "weight covered",
+                ymax=1.0 if y == "covered_share" else None,
+                percent=y == "covered_share",
+            )
+        )
     return "".join(parts) + _table(pd.DataFrame(df))
 
 
@@ -320,7 +394,10 @@ def _time_profile(plan: Plan, threshold: int) -> str:
     prof = time_profile(d)
     out = ['<div class="charts">']
     note_needed = False
-    for key, title, xl in (("hour", "Incidents by hour of day", "hour"), ("weekday", "Incidents by day of week", "day")):
+    for key, title, _xl in (
+        ("hour", "Incidents by hour of day", "hour"),
+        ("weekday", "Incidents by day of week", "day"),
+    ):
         s = prof[key]
         if key == "hour" and not bool(prof["has_time"].iloc[0]):
             continue
@@ -328,12 +405,22 @@ def _time_profile(plan: Plan, threshold: int) -> str:
         sup = [(0 < v <= threshold) for v in vals]
         note_needed |= any(sup)
         shown = [0.0 if s_ else v for v, s_ in zip(vals, sup, strict=True)]
-        out.append(bar_chart([str(i) for i in s.index], shown, title=title, ylabel="incidents",
-                             suppressed=sup, suppressed_height=(threshold + 1) / 2))
+        out.append(
+            bar_chart(
+                [str(i) for i in s.index],
+                shown,
+                title=title,
+                ylabel="incidents",
+                suppressed=sup,
+                suppressed_height=(threshold + 1) / 2,
+            )
+        )
     out.append("</div>")
     if note_needed:
-        out.append(f'<p class="note">Hatched bars: {esc(privacy.suppression_label(threshold))} incidents '
-                   "(drawn at the midpoint).</p>")
+        out.append(
+            f'<p class="note">Hatched bars: {esc(privacy.suppression_label(threshold))} incidents '
+            "(drawn at the midpoint).</p>"
+        )
     if not bool(prof["has_time"].iloc[0]):
         out.append('<p class="note">The incident dates carry no time of day, so no hourly profile.</p>')
     return "".join(out)
@@ -357,20 +444,35 @@ def _manifest(plan: Plan) -> str:
     if isinstance(inputs, dict):
         for role, info in inputs.items():
             info = info if isinstance(info, dict) else {"path": info}
-            rows.append({"input": role, "path": info.get("path", ""), "sha256": info.get("sha256", ""),
-                         "features": info.get("features", "")})
+            rows.append(
+                {
+                    "input": role,
+                    "path": info.get("path", ""),
+                    "sha256": info.get("sha256", ""),
+                    "features": info.get("features", ""),
+                }
+            )
     elif isinstance(inputs, list):
         for info in inputs:
             info = info if isinstance(info, dict) else {"path": info}
-            rows.append({"input": info.get("role", ""), "path": info.get("path", ""),
-                         "sha256": info.get("sha256", ""), "features": info.get("features", "")})
+            rows.append(
+                {
+                    "input": info.get("role", ""),
+                    "path": info.get("path", ""),
+                    "sha256": info.get("sha256", ""),
+                    "features": info.get("features", ""),
+                }
+            )
     if rows:
         body = "".join(
             f"<tr><td>{esc(r['input'])}</td><td>{esc(r['path'])}</td><td><code>{esc(r['sha256'])}</code></td>"
-            f'<td class="n">{fmt(r["features"])}</td></tr>' for r in rows
+            f'<td class="n">{fmt(r["features"])}</td></tr>'
+            for r in rows
         )
-        parts.append("<table><thead><tr><th>input</th><th>file</th><th>SHA-256</th><th>features</th></tr>"
-                     f"</thead><tbody>{body}</tbody></table>")
+        parts.append(
+            "<table><thead><tr><th>input</th><th>file</th><th>SHA-256</th><th>features</th></tr>"
+            f"</thead><tbody>{body}</tbody></table>"
+        )
     other = [(k, v) for k, v in man.items() if k != "inputs"]
     if other:
         parts.append(_kv_table(other))
@@ -400,13 +502,20 @@ def report_html(
         Mark the report internal (it was made with incident points opted in).
     """
     params = plan.parameters or {}
-    t = int(threshold if threshold is not None else params.get("suppression_threshold",
-                                                                 settings.suppression_threshold))
+    t = int(
+        threshold
+        if threshold is not None
+        else params.get("suppression_threshold", settings.suppression_threshold)
+    )
     internal = internal or bool(params.get("include_incident_points", False))
     when = (plan.manifest or {}).get("created")
     c = plan.candidates
     n_c = 0 if c is None else len(c)
-    n_ex = int(c["excluded"].fillna(False).astype(bool).sum()) if c is not None and "excluded" in c.columns else 0
+    n_ex = (
+        int(c["excluded"].fillna(False).astype(bool).sum())
+        if c is not None and "excluded" in c.columns
+        else 0
+    )
     n_inc = 0 if plan.demand is None else len(plan.demand)
     inc_text = esc(privacy.suppression_label(t)) if 0 < n_inc <= t else f"{n_inc:,}"
     cutoff = params.get("cutoff_min", settings.cutoff_min)
@@ -414,8 +523,10 @@ def report_html(
         ("Scenario", plan.name),
         ("Candidates", f"{n_c:,} scored, {n_ex:,} excluded"),
         ("Incidents", inc_text),
-        ("Walking cutoff", f"{fmt(cutoff)} min"
-         + (f" ({fmt(params['cutoff_m'])} m)" if "cutoff_m" in params else "")),
+        (
+            "Walking cutoff",
+            f"{fmt(cutoff)} min" + (f" ({fmt(params['cutoff_m'])} m)" if "cutoff_m" in params else ""),
+        ),
         ("Sites chosen", "none" if plan.sites is None else f"{len(plan.sites):,}"),
     ]
     if params.get("incidents_from") and params.get("incidents_to"):
@@ -423,8 +534,11 @@ def report_html(
     if when:
         summary.append(("Run", when))
     classification = "internal" if internal else "public"
-    banner = ('<p class="internal">INTERNAL: made with incident locations opted in. Do not share.</p>'
-              if internal else "")
+    banner = (
+        '<p class="internal">INTERNAL: made with incident locations opted in. Do not share.</p>'
+        if internal
+        else ""
+    )
     assumptions = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in ASSUMPTIONS)
     sections = [
         ("What was run", _kv_table(summary)),
@@ -442,11 +556,11 @@ def report_html(
     ]
     body = "".join(f"<section><h2>{esc(h)}</h2>{content}</section>" for h, content in sections)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"/>'
         f'<meta name="siting-classification" content="{classification}"/>'
         '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
         f"<title>{esc(plan.name)}: siting report</title><style>{_CSS}</style></head><body>"
-        f"<h1>{esc(plan.name)}</h1><p class=\"note\">Supervised consumption site planning report "
+        f'<h1>{esc(plan.name)}</h1><p class="note">Supervised consumption site planning report '
         f"(siting)</p>{banner}{body}</body></html>\n"
     )
 
