@@ -327,3 +327,18 @@ def test_compare_map_has_two_linked_maps(plan: Plan) -> None:
     assert "Walking cutoff: 10 min" in text and "Walking cutoff: 15 min" in text
     assert text.count("/* leaflet 1.9.4 */") == 2  # css + js, once per page
     assert "setView(src.getCenter()" in text
+
+
+def test_sites_table_joins_rank_and_score_from_candidates(plan: Plan) -> None:
+    lean = plan.sites[["candidate_id", "geometry"]].copy()
+    lean["reason"] = ["covers 150 demand weight no other chosen site covers", "fixed open"]
+    lean["covers_weight"] = [190.0, 130.0]
+    other = Plan(
+        name="lean", network=plan.network, candidates=plan.candidates, demand=plan.demand, sites=lean
+    )
+    t = maps.sites_table(other)
+    assert list(t.columns[:6]) == ["candidate_id", "rank", "score", "region", "reason", "covers_weight"]
+    assert t["rank"].tolist() == [1, 2] and t["score"].round(3).tolist() == [0.912, 0.673]
+    m = maps.plan_map(other)
+    text = maps.render_html(m)
+    assert "covers 150 demand weight no other chosen site covers" in text

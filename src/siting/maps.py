@@ -1034,18 +1034,15 @@ def plan_map(
     if plan.sites is not None and len(plan.sites):
         fg = group("Chosen sites")
         props = []
-        cands = plan.candidates
-        for row in _records(plan.sites):
-            rows: list[tuple[str, str]] = []
-            for col, lab in (("rank", "Rank"), ("score", "Score")):
-                if col in row:
-                    rows.append((lab, fmt(row[col])))
-            for col in ("reason", "why", "chosen_reason", "marginal_weight", "order"):
-                if col in row:
-                    rows.append((esc(col.replace("_", " ").capitalize()), fmt(row[col])))
-            if "region" in row:
-                rows.append(("Region", fmt(row["region"])))
+        for row in sites_table(plan).to_dict("records"):
+            rows = [
+                (esc(str(k).replace("_", " ").capitalize()), fmt(v))
+                for k, v in row.items()
+                if k not in ("candidate_id", "name")
+            ]
             title = "Chosen site " + esc(row.get("candidate_id", ""))
+            if pd.notna(row.get("name")) and str(row.get("name", "")):
+                title += f" &middot; {esc(row['name'])}"
             props.append(
                 {
                     "_s": {
@@ -1059,7 +1056,6 @@ def plan_map(
                     "_t": title,
                 }
             )
-        del cands
         _geojson_layer(_features(_to_wgs84(plan.sites).geometry.values, props)).add_to(fg)
 
     # 8. controls
@@ -1087,6 +1083,30 @@ def plan_map(
     m.siting_internal = internal
     m.siting_notes = list(notes.items)
     return m
+
+
+def sites_table(plan: Plan) -> pd.DataFrame:
+    """The chosen sites with their candidate's name, rank and score, reason first.
+
+    Columns in order: ``candidate_id``, ``name``, ``rank``, ``score``, ``region``,
+    ``reason`` (those present), then the site's other columns; no geometry.
+    """
+    s = plan.sites
+    if s is None or len(s) == 0:
+        return pd.DataFrame()
+    t = pd.DataFrame(s.drop(columns=s.geometry.name) if hasattr(s, "geometry") else s).copy()
+    c = plan.candidates
+    if c is not None and "candidate_id" in t.columns and "candidate_id" in c.columns:
+        extra = [
+            col for col in ("name", "rank", "score", "region") if col in c.columns and col not in t.columns
+        ]
+        if extra:
+            look = pd.DataFrame(c[["candidate_id", *extra]]).drop_duplicates("candidate_id")
+            look["candidate_id"] = look["candidate_id"].astype(str)
+            t["candidate_id"] = t["candidate_id"].astype(str)
+            t = t.merge(look, on="candidate_id", how="left")
+    first = [col for col in ("candidate_id", "name", "rank", "score", "region", "reason") if col in t.columns]
+    return t[first + [col for col in t.columns if col not in first]]
 
 
 def _layer_bounds(plan: Plan) -> list[list[float]] | None:

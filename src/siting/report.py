@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import privacy, settings
-from .maps import esc, fmt
+from .maps import esc, fmt, sites_table
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -299,15 +299,7 @@ def _sites(plan: Plan) -> str:
     s = plan.sites
     if s is None or len(s) == 0:
         return "<p>No sites were chosen in this run (scores only).</p>"
-    cols = [c for c in ("candidate_id", "name", "rank", "score", "region") if c in s.columns]
-    cols += [
-        c
-        for c in s.columns
-        if c not in cols
-        and c != "geometry"
-        and c in ("reason", "why", "chosen_reason", "marginal_weight", "order", "covered_weight", "booths")
-    ]
-    t = pd.DataFrame(s[cols]).copy()
+    t = sites_table(plan)
     ll = s.to_crs(4326).geometry
     t["latitude"] = [f"{float(p.y):.6f}" for p in ll]
     t["longitude"] = [f"{float(p.x):.6f}" for p in ll]
