@@ -107,6 +107,23 @@ def assert_not_blank(png: bytes) -> None:
     assert len(colours) > 20, f"screenshot has only {len(colours)} colours"
 
 
+#: Opens every popup and tooltip of every layer, one after the other; returns how many.
+OPEN_ALL = """() => {
+    const map = window['%(map)s'];
+    let n = 0;
+    const visit = (layer) => {
+        if (layer.eachLayer) { layer.eachLayer(visit); }
+        if (layer.getPopup && layer.getPopup()) {
+            if (layer.getLatLng) { layer.openPopup(layer.getLatLng()); } else { layer.openPopup(); }
+            n += 1;
+        }
+        if (layer.getTooltip && layer.getTooltip()) { layer.openTooltip(); n += 1; }
+    };
+    map.eachLayer(visit);
+    return n;
+}"""
+
+
 def _layer_names(p: Page) -> list[str]:
     return p.page.eval_on_selector_all(
         ".leaflet-control-layers-overlays label span", "els => els.map(e => e.textContent.trim())"
@@ -161,7 +178,12 @@ def test_hand_made_plan_map(browser: Any, tmp_path: Path) -> None:
         lon, lat = feat["geometry"]["coordinates"]
         text = _click_candidate(p, m.get_name(), lat, lon)
         assert XSS in text  # shown as text
-        p.page.mouse.move(5, 5)
+        # open every popup and tooltip on the map: each user string is put into the page
+        n = p.page.evaluate(OPEN_ALL % {"map": m.get_name()})
+        assert n > 20
+        assert p.page.locator("img[src='x']").count() == 0
+        assert p.page.locator(".leaflet-popup-content script").count() == 0
+        p.page.wait_for_timeout(300)
         assert p.dialogs == [] and p.errors == []
     finally:
         p.close()
@@ -214,5 +236,22 @@ def test_report(browser: Any, tmp_path: Path) -> None:
         pdf = p.page.pdf(format="A4")
         assert pdf[:4] == b"%PDF"
         assert p.errors == [] and p.dialogs == [] and p.blocked == []
+    finally:
+        p.close()
+
+
+def test_the_probe_would_be_caught_if_escaping_failed(
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Positive control: with escaping switched off, opening the popups runs the probe."""
+    monkeypatch.setattr(maps, "esc", lambda v: "" if v is None else str(v))
+    m = maps.plan_map(make_plan())
+    path = maps.save_map(m, tmp_path / "unsafe.html")
+    p = Page(browser, path)
+    try:
+        p.page.wait_for_selector(".leaflet-control-layers", timeout=10000)
+        p.page.evaluate(OPEN_ALL % {"map": m.get_name()})
+        p.page.wait_for_timeout(500)
+        assert p.dialogs, "the unescaped probe did not run: the XSS check would miss a failure"
     finally:
         p.close()
