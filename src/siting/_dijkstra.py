@@ -277,14 +277,15 @@ def _expand(c, dist, touched, nt, ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos, c
 @njit(nogil=True, cache=True)
 def node_chunk(  # type: ignore[no-untyped-def]
     indptr, indices, arc_w, arc_chain, arc_fwd,
-    ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos,
+    ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos, node_int, node_orig,
     seed_ptr, seed_node, seed_dist, src_chain, src_pos, src_leg,
     cutoff, dist, touched,
 ):
     """Reached nodes and distances for each source of a chunk.
 
     Returns ``(counts, nodes, metres)``: per source the number of reached nodes, then
-    all sources' reached nodes (sorted within each source) and their distances.
+    all sources' reached nodes (original ids, sorted within each source) and their
+    distances.
     """
     ns = seed_ptr.size - 1
     counts = np.zeros(ns, np.int64)
@@ -319,10 +320,12 @@ def node_chunk(  # type: ignore[no-untyped-def]
                                  cutoff, False, 0.0, 0.0)
         out_n = _grow(out_n, pos + nt)
         out_m = _grow(out_m, pos + nt)
+        for k in range(nt):
+            touched[k] = node_orig[touched[k]]
         _sort_ids(touched, nt, scratch, count)
         for k in range(nt):
-            v = touched[k]
-            out_n[pos + k] = v
+            v = node_int[touched[k]]
+            out_n[pos + k] = touched[k]
             out_m[pos + k] = dist[v]
             dist[v] = _INF
         counts[s] = nt

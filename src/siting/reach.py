@@ -132,15 +132,35 @@ def _check_cutoff(cutoff_m: float) -> float:
     return c
 
 
+def _morton(x: F64, y: F64) -> npt.NDArray[np.uint64]:
+    """Morton (Z-order) codes of coordinates quantised to 21 bits each."""
+    if x.size == 0:
+        return np.zeros(0, dtype=np.uint64)
+    codes = []
+    for c in (x, y):
+        span = float(c.max() - c.min()) or 1.0
+        q = ((c - c.min()) / span * ((1 << 21) - 1)).astype(np.uint64)
+        for shift, mask in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF), (4, 0x0F0F0F0F0F0F0F0F),
+                            (2, 0x3333333333333333), (1, 0x5555555555555555)):
+            q = (q | (q << np.uint64(shift))) & np.uint64(mask)
+        codes.append(q)
+    return codes[0] | (codes[1] << np.uint64(1))
+
+
 @dataclass(frozen=True, eq=False)
 class _Routing:
     """The junction graph of a network (chains of degree-2 nodes contracted), plain arrays.
 
     Built once per network and kept while the network lives; it is all the compiled
-    kernels need, so it is also what is sent to Dask workers.
+    kernels need, so it is also what is sent to Dask workers. Nodes are renumbered
+    internally (junctions first in Morton order of their coordinates, then the inner
+    nodes chain by chain) so that a catchment's memory is close together whatever
+    order the network's nodes came in; ``node_int``/``node_orig`` map both ways.
     """
 
     n_nodes: int
+    node_int: I64
+    node_orig: I64
     # per edge: its chain, the position of its u end along the chain, direction a -> b
     edge_chain: I64
     edge_pos_u: F64
@@ -161,23 +181,33 @@ class _Routing:
 
     @classmethod
     def build(cls, net: StreetNetwork) -> _Routing:
-        (_, edge_chain, edge_pos_u, edge_fwd, ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos) = (
+        (junction, edge_chain, edge_pos_u, edge_fwd, ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos) = (
             _dijkstra.build_chains(
                 net.n_nodes, net.edge_u, net.edge_v, net.edge_length_m, net.indptr, net.arc_edge
             )
         )
+        n = net.n_nodes
+        jn = np.flatnonzero(junction)
+        jn = jn[np.argsort(_morton(net.x[jn], net.y[jn]), kind="stable")]
+        node_orig = np.concatenate([jn, cn_node]).astype(np.int64)
+        if node_orig.size != n:  # every node is a junction or inside exactly one chain
+            msg = "internal error: chain decomposition does not cover every node"
+            raise RuntimeError(msg)
+        node_int = np.empty(n, dtype=np.int64)
+        node_int[node_orig] = np.arange(n, dtype=np.int64)
+        ch_a, ch_b, cn_node = node_int[ch_a], node_int[ch_b], node_int[cn_node]
         nch = ch_a.size
         tail = np.concatenate([ch_a, ch_b])
         head = np.concatenate([ch_b, ch_a])
         chain = np.concatenate([np.arange(nch), np.arange(nch)]).astype(np.int64)
         fwd = np.concatenate([np.ones(nch, bool), np.zeros(nch, bool)])
         order = np.argsort(tail, kind="stable")
-        indptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(tail, minlength=net.n_nodes), out=indptr[1:])
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
         return cls(
-            net.n_nodes, edge_chain, edge_pos_u, edge_fwd, ch_a, ch_b, ch_len, cn_ptr, cn_node,
-            cn_pos, indptr, head[order].astype(np.int64), np.concatenate([ch_len, ch_len])[order],
-            chain[order], fwd[order],
+            n, node_int, node_orig, edge_chain, edge_pos_u, edge_fwd, ch_a, ch_b, ch_len, cn_ptr,
+            cn_node, cn_pos, indptr, head[order].astype(np.int64),
+            np.concatenate([ch_len, ch_len])[order], chain[order], fwd[order],
         )
 
     def locate(self, pts: Snapped) -> tuple[I64, F64]:
@@ -377,7 +407,7 @@ def node_reach(
         sl = slice(seed_ptr[a], seed_ptr[b])
         return _dijkstra.node_chunk(  # type: ignore[no-any-return]
             rt.indptr, rt.indices, rt.arc_w, rt.arc_chain, rt.arc_fwd,
-            rt.ch_a, rt.ch_b, rt.ch_len, rt.cn_ptr, rt.cn_node, rt.cn_pos,
+            rt.ch_a, rt.ch_b, rt.ch_len, rt.cn_ptr, rt.cn_node, rt.cn_pos, rt.node_int, rt.node_orig,
             sp, seed_node[sl], seed_dist[sl], src_chain[a:b], src_pos[a:b], src_leg[a:b],
             cutoff, ws["dist"], ws["touched"],
         )
