@@ -129,3 +129,15 @@ def test_save_report_writes_atomically(plan: Plan, tmp_path: Path) -> None:
     out = report.save_report(plan, tmp_path / "r" / "report.html", sensitivity=SENS)
     assert out.read_text(encoding="utf-8") == report.report_html(plan, sensitivity=SENS)
     assert [p.name for p in out.parent.iterdir()] == ["report.html"]
+
+
+def test_demo_report_is_identical_across_runs() -> None:
+    from siting.cli.demo import demo_data_folder
+    from siting.cli.run import read_scenario_file
+    from siting.pipeline import prepare, score_plan
+
+    scenario, _ = read_scenario_file(demo_data_folder() / "scenario.toml")
+    a = report.report_html(score_plan(prepare(scenario)))
+    b = report.report_html(score_plan(prepare(scenario)))
+    assert a == b
+    assert "Central Helsinki" in a
