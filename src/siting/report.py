@@ -67,7 +67,7 @@ _CSS = """
 body{font:14px/1.45 Georgia,'Times New Roman',serif;color:#222;max-width:1000px;margin:24px auto;
 padding:0 16px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;border-bottom:1px solid #bbb;margin-top:28px}
-table{border-collapse:collapse;margin:8px 0;font:12px/1.35 Arial,sans-serif}
+table{border-collapse:collapse;margin:8px 0;font:11px/1.3 Arial,sans-serif;max-width:100%}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f1f1f1}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:12px}.rule{border-left:4px solid #8a4b00;padding:4px 10px;background:#fff8ee}
@@ -230,6 +230,22 @@ def bar_chart(
 
 
 # --------------------------------------------------------------------- tables
+def _column_decimals(values: pd.Series) -> int | None:
+    """Decimals for a float column (None: integers or not numeric), from its magnitude.
+
+    >>> _column_decimals(pd.Series([0.5, 0.0772])), _column_decimals(pd.Series([4.85, 12.0]))
+    (3, 2)
+    >>> _column_decimals(pd.Series([1.0, 2.0])) is None
+    True
+    """
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0 or np.all(v == np.round(v)):
+        return None
+    top = float(np.abs(v).max())
+    return 3 if top < 1 else (2 if top < 100 else 1)
+
+
 def _table(df: pd.DataFrame, *, numeric: set[str] | None = None) -> str:
     numeric = (
         numeric
@@ -240,13 +256,18 @@ def _table(df: pd.DataFrame, *, numeric: set[str] | None = None) -> str:
             if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
         }
     )
-    head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
+    decimals = {c: _column_decimals(df[c]) for c in numeric}
+    head = "".join(f"<th>{esc(str(c).replace('_', ' '))}</th>" for c in df.columns)
     rows = []
     for rec in df.itertuples(index=False):
         cells = []
         for c, v in zip(df.columns, rec, strict=True):
-            cls = ' class="n"' if c in numeric else ""
-            cells.append(f"<td{cls}>{fmt(v)}</td>")
+            if c in numeric:
+                d = decimals.get(c)
+                text = fmt(v) if d is None or pd.isna(v) or not np.isfinite(v) else f"{v:,.{d}f}"
+                cells.append(f'<td class="n">{text}</td>')
+            else:
+                cells.append(f"<td>{fmt(v)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
