@@ -342,3 +342,45 @@ def test_sites_table_joins_rank_and_score_from_candidates(plan: Plan) -> None:
     m = maps.plan_map(other)
     text = maps.render_html(m)
     assert "covers 150 demand weight no other chosen site covers" in text
+
+
+@pytest.mark.slow
+def test_county_sized_plan_stays_under_the_size_limit(tmp_path: Path) -> None:
+    """179,400 street segments, 100,000 incidents, 6,000 candidates: caps apply, file fits."""
+    n, sp = 300, 60.0
+    i, j = np.meshgrid(np.arange(n), np.arange(n - 1), indexing="ij")
+    i, j = i.ravel(), j.ravel()
+    a = np.stack([X0 + i * sp, Y0 + j * sp], axis=1)
+    b = np.stack([X0 + i * sp, Y0 + (j + 1) * sp], axis=1)
+    c = np.stack([X0 + j * sp, Y0 + i * sp], axis=1)
+    d = np.stack([X0 + (j + 1) * sp, Y0 + i * sp], axis=1)
+    lines = shapely.linestrings(np.concatenate([np.stack([a, b], 1), np.stack([c, d], 1)]))
+    net = StreetNetwork.from_lines(gpd.GeoDataFrame(geometry=lines, crs=CRS))
+    rng = np.random.default_rng(0)
+    side = n * sp
+    demand = gpd.GeoDataFrame(
+        {"weight": np.ones(100_000)},
+        geometry=shapely.points(rng.uniform([X0, Y0], [X0 + side, Y0 + side], (100_000, 2))),
+        crs=CRS,
+    )
+    k = 6000
+    score = rng.random(k)
+    cands = gpd.GeoDataFrame(
+        {
+            "candidate_id": [f"C{v}" for v in range(k)],
+            "covered_weight": score * 100,
+            "score": score,
+            "rank": pd.Series(score).rank(ascending=False, method="first").astype(int),
+            "excluded": False,
+            "excluded_reason": "",
+        },
+        geometry=shapely.points(rng.uniform([X0, Y0], [X0 + side, Y0 + side], (k, 2))),
+        crs=CRS,
+    )
+    plan = Plan(name="county", network=net, candidates=cands, demand=demand)
+    m = maps.plan_map(plan)
+    out = maps.save_map(m, tmp_path / "county.html")
+    assert out.stat().st_size < maps.MAX_HTML_BYTES
+    assert any("Street network: showing the 125,000 longest of 179,400" in v for v in m.siting_notes)
+    assert any("Candidates: showing 5,000 of 6,000" in v for v in m.siting_notes)
+    assert len(m.siting_candidates["features"]) == maps.MAX_FEATURES["candidates"]
