@@ -281,16 +281,82 @@ class _TargetIndex:
 _Chunk = tuple[I64, I64, F64]
 
 
+def _workspace(n_nodes: int, n_targets: int) -> dict[str, Any]:
+    """Per-thread scratch; all ``inf`` between sources (kernels reset what they touch)."""
+    ws: dict[str, Any] = {"dist": np.full(n_nodes, np.inf), "touched": np.empty(n_nodes, np.int64)}
+    if n_targets:
+        ws["best"] = np.full(n_targets, np.inf)
+        ws["tseen"] = np.empty(n_targets, np.int64)
+    return ws
+
+
+def _target_rows(
+    rt: _Routing, ti: _TargetIndex, cutoff: float, chain: I64, pos: F64, leg: F64,
+    ws: dict[str, Any] | None = None,
+) -> _Chunk:
+    """Rows of the source x target reach for sources given by chain, position, leg."""
+    if ws is None:
+        ws = _workspace(rt.n_nodes, ti.n_targets)
+    seed_ptr, seed_node, seed_dist = rt.seeds(chain, pos, leg)
+    return _dijkstra.target_chunk(  # type: ignore[no-any-return]
+        rt.indptr, rt.indices, rt.arc_w, seed_ptr, seed_node, seed_dist, chain, pos, leg,
+        ti.tn_ptr, ti.tn_target, ti.tn_add, ti.tc_ptr, ti.tc_target, ti.tc_pos, ti.tc_leg,
+        cutoff, ws["dist"], ws["touched"], ws["best"], ws["tseen"],
+    )
+
+
+def _node_rows(
+    rt: _Routing, cutoff: float, chain: I64, pos: F64, leg: F64, ws: dict[str, Any] | None = None
+) -> _Chunk:
+    """Rows of the source x node reach for sources given by chain, position, leg."""
+    if ws is None:
+        ws = _workspace(rt.n_nodes, 0)
+    seed_ptr, seed_node, seed_dist = rt.seeds(chain, pos, leg)
+    return _dijkstra.node_chunk(  # type: ignore[no-any-return]
+        rt.indptr, rt.indices, rt.arc_w, rt.arc_chain, rt.arc_fwd,
+        rt.ch_a, rt.ch_b, rt.ch_len, rt.cn_ptr, rt.cn_node, rt.cn_pos, rt.node_int, rt.node_orig,
+        seed_ptr, seed_node, seed_dist, chain, pos, leg, cutoff, ws["dist"], ws["touched"],
+    )
+
+
+def _concat_rows(n_sources: int, parts: list[_Chunk]) -> tuple[I64, I64, F64]:
+    """Join per-chunk rows (in source order) into CSR arrays.
+
+    Empties ``parts`` as it copies, so the peak is one result plus one chunk, not two
+    results.
+    """
+    indptr = np.zeros(n_sources + 1, dtype=np.int64)
+    if not parts:
+        return indptr, np.zeros(0, np.int64), np.zeros(0, np.float64)
+    np.cumsum(np.concatenate([p[0] for p in parts]), out=indptr[1:])
+    nnz = int(indptr[-1])
+    col = np.empty(nnz, dtype=np.int64)
+    val = np.empty(nnz, dtype=np.float64)
+    at = 0
+    parts.reverse()
+    while parts:
+        _, c, v = parts.pop()
+        col[at : at + c.size] = c
+        val[at : at + c.size] = v
+        at += c.size
+        del c, v
+    return indptr, col, val
+
+
+def _check_workers(workers: int) -> int:
+    if not (isinstance(workers, int | np.integer) and not isinstance(workers, bool) and workers >= 1):
+        msg = f"`workers` must be an integer >= 1, got {workers!r}"
+        raise InputError(msg)
+    return int(workers)
+
+
 def _run_chunks(
     n_sources: int,
     run: Callable[[int, int, dict[str, Any]], _Chunk],
     workspace: Callable[[], dict[str, Any]],
     workers: int,
 ) -> tuple[I64, I64, F64]:
-    """Run ``run(start, stop, ws)`` over chunks of sources; concatenate in source order."""
-    if not (isinstance(workers, int | np.integer) and workers >= 1):
-        msg = f"`workers` must be an integer >= 1, got {workers!r}"
-        raise InputError(msg)
+    """Run ``run(start, stop, ws)`` over chunks of sources on threads; rows in source order."""
     bounds = [(a, min(a + _CHUNK, n_sources)) for a in range(0, n_sources, _CHUNK)]
     if workers == 1 or len(bounds) <= 1:
         ws = workspace() if bounds else {}
@@ -304,13 +370,15 @@ def _run_chunks(
                 ws = local.ws = workspace()
             return run(ab[0], ab[1], ws)
 
-        with ThreadPoolExecutor(max_workers=int(workers), thread_name_prefix="siting-reach") as pool:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="siting-reach") as pool:
             parts = list(pool.map(task, bounds))
-    indptr = np.zeros(n_sources + 1, dtype=np.int64)
-    if not parts:
-        return indptr, np.zeros(0, np.int64), np.zeros(0, np.float64)
-    np.cumsum(np.concatenate([p[0] for p in parts]), out=indptr[1:])
-    return indptr, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+    return _concat_rows(n_sources, parts)
+
+
+def _prepare(net: StreetNetwork, sources: Snapped) -> tuple[_Routing, I64, F64, F64]:
+    rt = _routing(net)
+    chain, pos = rt.locate(sources)
+    return rt, chain, pos, sources.leg_m.astype(np.float64)
 
 
 def walking_reach(
@@ -333,7 +401,9 @@ def walking_reach(
     cutoff_m
         Longest walk kept, metres, including both off-network legs.
     workers
-        Threads that split the sources; the result does not depend on it.
+        Threads that split the sources (the compiled kernels release the GIL); the
+        result does not depend on it. For a Dask cluster see
+        :func:`siting.distributed.walking_reach_dask`.
 
     Returns
     -------
@@ -342,37 +412,19 @@ def walking_reach(
         ``<= cutoff_m``.
     """
     cutoff = _check_cutoff(cutoff_m)
+    workers = _check_workers(workers)
     _check(net, sources, "sources")
     _check(net, targets, "targets")
     ns, nt = len(sources), len(targets)
     if ns == 0 or nt == 0:
         return Reach(ns, nt, cutoff, np.zeros(ns + 1, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    rt = _routing(net)
-    src_chain, src_pos = rt.locate(sources)
-    src_leg = sources.leg_m.astype(np.float64)
-    seed_ptr, seed_node, seed_dist = rt.seeds(src_chain, src_pos, src_leg)
+    rt, chain, pos, leg = _prepare(net, sources)
     ti = _TargetIndex.build(rt, targets)
-    n_nodes = net.n_nodes
-
-    def workspace() -> dict[str, Any]:
-        return {
-            "dist": np.full(n_nodes, np.inf), "touched": np.empty(n_nodes, np.int64),
-            "best": np.full(nt, np.inf), "tseen": np.empty(nt, np.int64),
-        }
 
     def run(a: int, b: int, ws: dict[str, Any]) -> _Chunk:
-        sp = seed_ptr[a : b + 1] - seed_ptr[a]
-        sl = slice(seed_ptr[a], seed_ptr[b])
-        return _dijkstra.target_chunk(  # type: ignore[no-any-return]
-            rt.indptr, rt.indices, rt.arc_w,
-            sp, seed_node[sl], seed_dist[sl],
-            src_chain[a:b], src_pos[a:b], src_leg[a:b],
-            ti.tn_ptr, ti.tn_target, ti.tn_add,
-            ti.tc_ptr, ti.tc_target, ti.tc_pos, ti.tc_leg,
-            cutoff, ws["dist"], ws["touched"], ws["best"], ws["tseen"],
-        )
+        return _target_rows(rt, ti, cutoff, chain[a:b], pos[a:b], leg[a:b], ws)
 
-    indptr, target, metres = _run_chunks(ns, run, workspace, workers)
+    indptr, target, metres = _run_chunks(ns, run, lambda: _workspace(rt.n_nodes, nt), workers)
     log.debug("walking reach: %d sources x %d targets, %d pairs within %.0f m", ns, nt, target.size, cutoff)
     return Reach(ns, nt, cutoff, indptr, target, metres)
 
@@ -390,29 +442,17 @@ def node_reach(
     (``n_targets == net.n_nodes``).
     """
     cutoff = _check_cutoff(cutoff_m)
+    workers = _check_workers(workers)
     _check(net, sources, "sources")
     ns, n_nodes = len(sources), net.n_nodes
     if ns == 0:
         return Reach(0, n_nodes, cutoff, np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    rt = _routing(net)
-    src_chain, src_pos = rt.locate(sources)
-    src_leg = sources.leg_m.astype(np.float64)
-    seed_ptr, seed_node, seed_dist = rt.seeds(src_chain, src_pos, src_leg)
-
-    def workspace() -> dict[str, Any]:
-        return {"dist": np.full(n_nodes, np.inf), "touched": np.empty(n_nodes, np.int64)}
+    rt, chain, pos, leg = _prepare(net, sources)
 
     def run(a: int, b: int, ws: dict[str, Any]) -> _Chunk:
-        sp = seed_ptr[a : b + 1] - seed_ptr[a]
-        sl = slice(seed_ptr[a], seed_ptr[b])
-        return _dijkstra.node_chunk(  # type: ignore[no-any-return]
-            rt.indptr, rt.indices, rt.arc_w, rt.arc_chain, rt.arc_fwd,
-            rt.ch_a, rt.ch_b, rt.ch_len, rt.cn_ptr, rt.cn_node, rt.cn_pos, rt.node_int, rt.node_orig,
-            sp, seed_node[sl], seed_dist[sl], src_chain[a:b], src_pos[a:b], src_leg[a:b],
-            cutoff, ws["dist"], ws["touched"],
-        )
+        return _node_rows(rt, cutoff, chain[a:b], pos[a:b], leg[a:b], ws)
 
-    indptr, nodes, metres = _run_chunks(ns, run, workspace, workers)
+    indptr, nodes, metres = _run_chunks(ns, run, lambda: _workspace(n_nodes, 0), workers)
     return Reach(ns, n_nodes, cutoff, indptr, nodes, metres)
 
 
