@@ -50,8 +50,10 @@ def test_hand_computed_scores(street) -> None:  # type: ignore[no-untyped-def]
     assert t.loc["B", "services_within"] == 1
     assert t.loc["B", "nearest_service_min"] == pytest.approx(100 / 80, abs=1e-6)
     cutoff_min = 450 / 80
-    score_a = 0.5 * (3 / 4) + 0.15 * (1 - 3.75 / cutoff_min)
-    score_b = 0.5 * 1 + 0.15 * (1 - 3.125 / cutoff_min) + 0.2 * 1 + 0.15 * (1 - 1.25 / cutoff_min)
+    # default weights demand .45, walk .15, services .15, service access .15; no hotspot
+    # analysis on three incidents, so its .10 drops out and the rest are divided by .9
+    score_a = (0.45 * (3 / 4) + 0.15 * (1 - 3.75 / cutoff_min)) / 0.9
+    score_b = (0.45 * 1 + 0.15 * (1 - 3.125 / cutoff_min) + 0.15 * 1 + 0.15 * (1 - 1.25 / cutoff_min)) / 0.9
     assert t.loc["A", "score"] == pytest.approx(score_a, abs=1e-6)
     assert t.loc["B", "score"] == pytest.approx(score_b, abs=1e-6)
     assert t.loc["B", "rank"] == 1 and t.loc["A", "rank"] == 2
@@ -111,3 +113,18 @@ def test_ties_keep_input_order() -> None:
         ["b", "a"], demand_metres=d, demand_weight=np.ones(1), cutoff_m=800, speed_m_per_min=80
     )
     assert t["rank"].tolist() == [1.0, 2.0]
+
+
+def test_hotspot_component_by_hand() -> None:
+    # candidate x covers points 0 and 1 (point 1 in a hotspot); y covers 1 and 2 (both in hotspots)
+    d = sparse.csr_matrix(([80.0, 80.0, 160.0, 160.0], ([0, 0, 1, 1], [0, 1, 1, 2])), shape=(2, 3))
+    t = score_candidates(
+        ["x", "y"], demand_metres=d, demand_weight=np.array([1.0, 2.0, 1.0]), cutoff_m=800,
+        speed_m_per_min=80, demand_in_hotspot=np.array([False, True, True]),
+        weights={"services": 0, "service_access": 0},
+    )
+    assert t["hotspot_weight"].tolist() == [2.0, 3.0]
+    assert t["hotspot_share"].tolist() == [2 / 3, 1.0]
+    # demand .45 * (3/3, 3/3), walk .15 * (1 - 1/10, 1 - 2/10), hotspot .10 * (2/3, 1); total .7
+    assert t["score"].tolist() == pytest.approx([(0.45 + 0.15 * 0.9 + 0.10 * 2 / 3) / 0.7,
+                                                  (0.45 + 0.15 * 0.8 + 0.10) / 0.7])

@@ -253,10 +253,11 @@ path = "regions.geojson"
 name_column = "name"
 
 [weights]
-demand = 0.5
+demand = 0.45
 walk = 0.15
-services = 0.2
+services = 0.15
 service_access = 0.15
+hotspot = 0.10
 """
 
 

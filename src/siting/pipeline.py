@@ -359,6 +359,18 @@ def score_plan(prep: Prepared) -> Plan:
         )
         for layer, m in zip(prep.extras, prep.extra_metres, strict=True)
     ]
+    demand = prep.demand.kept.reset_index(drop=True)
+    hotspots = None
+    in_hot = None
+    if len(demand) >= 30:  # too few incidents for a density or Gi* analysis to mean anything
+        from .hotspots import find_hotspots
+
+        hotspots = find_hotspots(demand, weight="weight", threshold=sc.suppression_threshold)
+        gi = hotspots[hotspots["method"] == "gi_star"] if len(hotspots) else hotspots
+        if len(gi):
+            in_hot = shapely.contains_xy(shapely.union_all(gi.geometry.values), *shapely.get_coordinates(
+                demand.geometry.values).T)
+            in_hot = np.asarray(in_hot, dtype=bool)
     table = score_candidates(
         prep.candidate_ids,
         demand_metres=prep.demand_metres,
@@ -369,6 +381,7 @@ def score_plan(prep: Prepared) -> Plan:
         extra=extras,
         weights=sc.weights,
         excluded=prep.excluded,
+        demand_in_hotspot=in_hot,
     )
     import geopandas as gpd
 
@@ -391,7 +404,8 @@ def score_plan(prep: Prepared) -> Plan:
         name=sc.name,
         network=prep.network,
         candidates=out,
-        demand=prep.demand.kept.reset_index(drop=True),
+        demand=demand,
+        hotspots=hotspots,
         services=prep.services.kept.reset_index(drop=True) if prep.services else None,
         extra_layers={str(e.spec.name): e.kept.reset_index(drop=True) for e in prep.extras},
         regions=prep.regions,

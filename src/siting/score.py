@@ -10,6 +10,8 @@ column                    meaning                                               
 ``mean_walk_min``         weighted mean walk of covered demand, minutes          1 - t / cutoff
 ``services_within``       homeless services within the cutoff                    / max over candidates
 ``nearest_service_min``   walk to the nearest service (NaN: none within cutoff)  1 - t / cutoff
+``hotspot_weight``        covered weight lying in significant Gi* hotspots       / max over candidates
+``hotspot_share``         that weight as a share of ``covered_weight``           (not scored)
 ``layer_<name>``          weighted count of an extra layer within the cutoff     / max over candidates
 ========================  =====================================================  ===========
 
@@ -32,12 +34,15 @@ from scipy import sparse
 from ._errors import InputError
 
 #: Default component weights (sum 1). Demand reach dominates; walking time, services
-#: within reach and the nearest service refine it. Every weight is settable.
+#: within reach, the nearest service and demand in statistically significant hotspots
+#: refine it. Every weight is settable. A component with no data (no services layer, no
+#: hotspot found) drops out and the others are renormalised.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "demand": 0.5,
+    "demand": 0.45,
     "walk": 0.15,
-    "services": 0.2,
+    "services": 0.15,
     "service_access": 0.15,
+    "hotspot": 0.10,
 }
 COMPONENTS = tuple(DEFAULT_WEIGHTS)
 
@@ -71,6 +76,7 @@ def score_candidates(
     extra: Sequence[ExtraLayer] = (),
     weights: Mapping[str, float] | None = None,
     excluded: npt.NDArray[np.bool_] | None = None,
+    demand_in_hotspot: npt.NDArray[np.bool_] | None = None,
 ) -> pd.DataFrame:
     """Score candidates from walking distances already limited to the cutoff.
 
@@ -90,6 +96,8 @@ def score_candidates(
         Component weights; keys from :data:`COMPONENTS` and ``layer_<name>``.
     excluded
         Candidates that may not be chosen (scored, but unranked).
+    demand_in_hotspot
+        Per demand point: does it lie in a significant hotspot? ``None``: no hotspot analysis.
 
     Returns
     -------
@@ -157,6 +165,14 @@ def score_candidates(
         w["services"] = 0.0
         w["service_access"] = 0.0
 
+    if demand_in_hotspot is not None and np.any(demand_in_hotspot):
+        hot_w = np.asarray(ones @ (demand_weight * np.asarray(demand_in_hotspot, dtype=np.float64))).ravel()
+        table["hotspot_weight"] = hot_w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table["hotspot_share"] = np.where(covered_w > 0, hot_w / np.where(covered_w > 0, covered_w, 1), np.nan)
+    else:
+        w["hotspot"] = 0.0
+
     norm: dict[str, npt.NDArray[np.float64]] = {}
     norm["demand"] = _share_of_max(covered_w)
     norm["walk"] = np.where(np.isnan(mean_walk), 0.0, np.clip(1 - mean_walk / cutoff_min, 0, 1))
@@ -164,6 +180,8 @@ def score_candidates(
         norm["services"] = _share_of_max(table["services_within"].to_numpy(dtype=np.float64))
         ns = table["nearest_service_min"].to_numpy()
         norm["service_access"] = np.where(np.isnan(ns), 0.0, np.clip(1 - ns / cutoff_min, 0, 1))
+    if "hotspot_weight" in table.columns:
+        norm["hotspot"] = _share_of_max(table["hotspot_weight"].to_numpy(dtype=np.float64))
     for e in extra:
         col = f"layer_{e.name}"
         em = sparse.csr_matrix(e.metres)
@@ -172,6 +190,7 @@ def score_candidates(
         sign = -1.0 if e.role == "avoid" else 1.0
         norm[col] = sign * _share_of_max(val)
 
+    norm = {k: v for k, v in norm.items() if w[k] != 0}
     total = sum(abs(w[k]) for k in norm)
     score = np.zeros(n)
     for k, v in norm.items():
