@@ -365,3 +365,49 @@ def test_chains_cycles_and_long_chain() -> None:
     assert w.row(0)[0].size == 0
     assert w.row(1)[0].tolist() == [0]
     np.testing.assert_allclose(w.row(1)[1], [1.0 + 50.0 + 10.0])
+
+
+def test_reach_totals_match_pairs(demo: StreetNetwork, demo_points: tuple[Snapped, Snapped]) -> None:
+    from siting.reach import reach_totals
+
+    src, tgt = demo_points
+    w = np.random.default_rng(5).uniform(0.5, 3.0, len(tgt))
+    cuts = [900.0, 300.0, 600.0]  # any order
+    tot = reach_totals(demo, src, tgt, cutoffs_m=cuts, weights=w)
+    assert tot.count.shape == (len(src), 3)
+    pairs = walking_reach(demo, src, tgt, cutoff_m=900.0)
+    for q, c in enumerate(cuts):
+        sub = pairs.within(c)
+        rows = sub.sources()
+        np.testing.assert_array_equal(tot.count[:, q], np.bincount(rows, minlength=len(src)))
+        np.testing.assert_allclose(tot.weight[:, q], np.bincount(rows, w[sub.target], len(src)), rtol=1e-12)
+        np.testing.assert_allclose(
+            tot.weighted_metres[:, q], np.bincount(rows, w[sub.target] * sub.metres, len(src)), rtol=1e-12
+        )
+    nearest = np.full(len(src), np.inf)
+    np.minimum.at(nearest, pairs.sources(), pairs.metres)
+    np.testing.assert_array_equal(tot.nearest_m, nearest)
+    mean = tot.mean_metres()
+    assert np.isnan(mean[tot.weight == 0]).all()
+    two = reach_totals(demo, src, tgt, cutoffs_m=cuts, weights=w, workers=2)
+    for name in ("count", "weight", "weighted_metres", "nearest_m"):
+        np.testing.assert_array_equal(getattr(tot, name), getattr(two, name))
+
+
+def test_reach_totals_edge_cases(tiny: StreetNetwork) -> None:
+    from siting.reach import reach_totals
+
+    src = snapped([0], [20.0], [5.0])
+    tgt = snapped([1, 3, 0], [10.0, 30.0, 90.0], [2.0, 1.0, 0.0])
+    t = reach_totals(tiny, src, tgt, cutoffs_m=[97.0])
+    assert t.count.tolist() == [[2]]
+    np.testing.assert_allclose(t.weighted_metres, [[97.0 + 75.0]])
+    assert t.nearest_m.tolist() == [75.0]
+    none = snapped([], [], [])
+    e = reach_totals(tiny, src, none, cutoffs_m=[10.0, 20.0])
+    assert e.count.shape == (1, 2)
+    assert e.nearest_m.tolist() == [math.inf]
+    with pytest.raises(InputError, match="weights"):
+        reach_totals(tiny, src, tgt, cutoffs_m=[10.0], weights=[1.0])
+    with pytest.raises(InputError, match="cutoffs_m"):
+        reach_totals(tiny, src, tgt, cutoffs_m=[])

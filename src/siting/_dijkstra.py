@@ -400,3 +400,74 @@ def target_chunk(  # type: ignore[no-untyped-def]
         counts[s] = nseen
         pos += nseen
     return counts, out_t[:pos].copy(), out_m[:pos].copy()
+
+
+@njit(nogil=True, cache=True)
+def totals_chunk(  # type: ignore[no-untyped-def]
+    indptr, indices, arc_w,
+    seed_ptr, seed_node, seed_dist,
+    src_chain, src_pos, src_leg,
+    tn_ptr, tn_target, tn_add,
+    tc_ptr, tc_target, tc_pos, tc_leg,
+    weight, cuts, dist, touched, best, tseen,
+):
+    """Per source and cutoff: count, weight, weight x metres of the targets within it,
+    and the nearest target's metres; no pairs are kept (memory does not grow with them).
+
+    ``cuts`` is sorted ascending; the search runs once, to the largest.
+    """
+    ns = seed_ptr.size - 1
+    nc = cuts.size
+    cutoff = cuts[nc - 1]
+    count = np.zeros((ns, nc), np.int64)
+    wsum = np.zeros((ns, nc), np.float64)
+    wmet = np.zeros((ns, nc), np.float64)
+    nearest = np.full(ns, _INF)
+    hk = np.empty(1024, np.float64)
+    hv = np.empty(1024, np.int64)
+    scratch = np.empty(tseen.size, np.int64)
+    cnt = np.empty(2048, np.int64)
+    for s in range(ns):
+        a, b = seed_ptr[s], seed_ptr[s + 1]
+        nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
+        while nt < 0:
+            hk = np.empty(2 * hk.size, np.float64)
+            hv = np.empty(2 * hv.size, np.int64)
+            nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
+        nseen = 0
+        c = src_chain[s]
+        for k in range(tc_ptr[c], tc_ptr[c + 1]):
+            j = tc_target[k]
+            tot = src_leg[s] + abs(src_pos[s] - tc_pos[k]) + tc_leg[k]
+            if tot <= cutoff and tot < best[j]:
+                if best[j] == _INF:
+                    tseen[nseen] = j
+                    nseen += 1
+                best[j] = tot
+        for i in range(nt):
+            v = touched[i]
+            dv = dist[v]
+            for k in range(tn_ptr[v], tn_ptr[v + 1]):
+                tot = dv + tn_add[k]
+                if tot <= cutoff:
+                    j = tn_target[k]
+                    if tot < best[j]:
+                        if best[j] == _INF:
+                            tseen[nseen] = j
+                            nseen += 1
+                        best[j] = tot
+            dist[v] = _INF
+        # sum in target order so totals never depend on the order of the search
+        _sort_ids(tseen, nseen, scratch, cnt)
+        for k in range(nseen):
+            j = tseen[k]
+            d = best[j]
+            if d < nearest[s]:
+                nearest[s] = d
+            for q in range(nc):
+                if d <= cuts[q]:
+                    count[s, q] += 1
+                    wsum[s, q] += weight[j]
+                    wmet[s, q] += weight[j] * d
+            best[j] = _INF
+    return count, wsum, wmet, nearest
