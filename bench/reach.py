@@ -48,7 +48,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from siting.network import Snapped, StreetNetwork  # noqa: E402
-from siting.reach import node_reach, walking_reach  # noqa: E402
+from siting.reach import node_reach, reach_totals, walking_reach  # noqa: E402
 
 T = TypeVar("T")
 SPEED = 80.0  # m/min (4.8 km/h)
@@ -298,6 +298,7 @@ def main() -> None:
     # warm up (compile or load the cached kernels, build the junction graph) on a few sources
     walking_reach(net, subset(cand, 8), subset(dem, 100), cutoff_m=100.0, workers=args.workers)
     node_reach(net, subset(cand, 8), 100.0, workers=args.workers)
+    reach_totals(net, subset(cand, 8), subset(dem, 100), cutoffs_m=[100.0], workers=args.workers)
 
     print("\n## ours: walking_reach (candidates x incidents) and node_reach (candidates x nodes)")
     print("wall and process CPU seconds (all threads); MB = peak resident memory beyond the inputs")
@@ -341,17 +342,24 @@ def main() -> None:
     del g
     gc.collect()
 
-    print(f"\n## memory as incidents grow (C = {cmax:,}, {max(args.minutes):g} min, walking_reach)")
+    print(f"\n## memory as incidents grow (C = {cmax:,}, {max(args.minutes):g} min)")
+    print("walking_reach keeps every (candidate, incident) pair; reach_totals sums them per candidate "
+          f"in the kernel (count, weight, weighted walk) for all of {args.minutes} min in one search")
     cut = max(args.minutes) * SPEED
     src = subset(cand, cmax)
-    print(f"{'incidents':>10} | {'wall s':>7} {'cpu':>6} {'peak MB':>8} {'pairs':>11} {'result MB':>9}")
+    print(f"{'incidents':>10} | {'walking_reach s':>15} {'cpu':>6} {'peak MB':>8} {'pairs':>11} "
+          f"{'result MB':>9} | {'reach_totals s':>14} {'cpu':>6} {'peak MB':>8}")
     for d in (args.small_demand, args.demand):
         # the incidents are in random order, so a prefix is a random sample
         dsub = subset(dem, d)
         wr, tw = measure(lambda: walking_reach(net, src, dsub, cutoff_m=cut, workers=args.workers))
         res_mb = (wr.target.nbytes + wr.metres.nbytes + wr.indptr.nbytes) / 2**20
-        print(f"{len(dsub):>10,} | {tw.wall:>7.3f} {tw.cpu:>6.2f} {tw.mb:>8.0f} {wr.nnz:>11,} {res_mb:>9.0f}")
+        nnz = wr.nnz
         del wr
+        _, tt = measure(lambda: reach_totals(net, src, dsub, cutoffs_m=[m * SPEED for m in args.minutes],
+                                             workers=args.workers))
+        print(f"{len(dsub):>10,} | {tw.wall:>15.3f} {tw.cpu:>6.2f} {tw.mb:>8.0f} {nnz:>11,} {res_mb:>9.0f} | "
+              f"{tt.wall:>14.3f} {tt.cpu:>6.2f} {tt.mb:>8.0f}")
 
     if args.skip_scaling:
         return

@@ -189,6 +189,20 @@ class _Routing:
         n = net.n_nodes
         jn = np.flatnonzero(junction)
         jn = jn[np.argsort(_morton(net.x[jn], net.y[jn]), kind="stable")]
+        jrank = np.empty(n, dtype=np.int64)
+        jrank[jn] = np.arange(jn.size)
+        # chains (and so their inner nodes) in the order of their a junction
+        corder = np.argsort(jrank[ch_a], kind="stable")
+        cnew = np.empty_like(corder)
+        cnew[corder] = np.arange(corder.size)
+        lens = np.diff(cn_ptr)[corder]
+        starts = cn_ptr[:-1][corder]
+        cn_ptr = np.zeros(corder.size + 1, dtype=np.int64)
+        np.cumsum(lens, out=cn_ptr[1:])
+        take = np.repeat(starts - cn_ptr[:-1], lens) + np.arange(int(cn_ptr[-1]))
+        cn_node, cn_pos = cn_node[take], cn_pos[take]
+        ch_a, ch_b, ch_len = ch_a[corder], ch_b[corder], ch_len[corder]
+        edge_chain = cnew[edge_chain]
         node_orig = np.concatenate([jn, cn_node]).astype(np.int64)
         if node_orig.size != n:  # every node is a junction or inside exactly one chain
             msg = "internal error: chain decomposition does not cover every node"
