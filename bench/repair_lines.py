@@ -72,9 +72,15 @@ def main() -> None:
     ap.add_argument("--jitter", type=float, default=0.3, help="end jitter, metres")
     ap.add_argument("--tolerance", type=float, default=1.0, help="`tolerance_m`")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--vertex-every", type=float, default=0.0,
+                    help="add vertices every this many metres (county lines follow curves)")
     args = ap.parse_args()
 
     lines, nodes, edges = dirty_grid(args.size, jitter=args.jitter, seed=args.seed)
+    if args.vertex_every > 0:
+        lines = lines.set_geometry(shapely.segmentize(lines.geometry.values, args.vertex_every))
+    n_vertices = int(shapely.get_num_coordinates(lines.geometry.values).sum())
+    print(f"{len(lines):,} lines, {n_vertices:,} vertices")
     print(f"clean network: {nodes:,} nodes, {edges:,} edges (when crossings are split)")
     for split in (True, False):
         t0, c0 = time.perf_counter(), time.process_time()

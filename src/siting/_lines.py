@@ -339,43 +339,61 @@ def _unique_xy(xy: F64) -> tuple[F64, I64]:
     return srt[new], inv
 
 
-def _split(lines: _Lines, split_line: I64, split_xy: F64) -> _Lines:
-    """Cut lines at the given points (each inserted exactly as given, as a shared node).
+def _split(lines: _Lines, cut_v: I64, cut_t: F64, cut_xy: F64) -> _Lines:
+    """Cut lines at points given by segment (its first vertex ``cut_v``) and position ``cut_t``.
 
-    Points within a millimetre of a line's end or of another cut on the same line are
-    ignored, so no piece shorter than that is made.
+    Each point is inserted exactly as given (``cut_xy``) as the end of one piece and the
+    start of the next, so that lines cut at the same point share that node. Cuts within a
+    millimetre of a line's end, or of the previous cut along the same line, are ignored.
+    Positions are per segment, so lines that cross or double back on themselves are cut
+    at the right place.
     """
-    if split_line.size == 0:
+    if cut_v.size == 0:
         return lines
-    geoms = lines.geoms()
-    s = shapely.line_locate_point(geoms[split_line], shapely.points(split_xy))
     vs = lines.vertex_s()
-    length = vs[lines.end][split_line]
-    ok = (s > _WELD_M) & (s < length - _WELD_M)
-    split_line, split_xy, s = split_line[ok], split_xy[ok], s[ok]
-    order = np.lexsort((s, split_line))
-    split_line, split_xy, s = split_line[order], split_xy[order], s[order]
-    first = np.ones(s.size, dtype=bool)
-    first[1:] = (split_line[1:] != split_line[:-1]) | (s[1:] - s[:-1] > _WELD_M)
-    split_line, split_xy, s = split_line[first], split_xy[first], s[first]
-    if split_line.size == 0:
+    seg_len = np.hypot(*(lines.coords[cut_v + 1] - lines.coords[cut_v]).T)
+    s = vs[cut_v] + cut_t * seg_len
+    line = lines.line[cut_v]
+    ok = (s > _WELD_M) & (s < lines.lengths()[line] - _WELD_M)
+    cut_v, cut_t, cut_xy, s, line = cut_v[ok], cut_t[ok], cut_xy[ok], s[ok], line[ok]
+    order = np.lexsort((cut_t, cut_v))
+    cut_v, cut_t, cut_xy, s, line = cut_v[order], cut_t[order], cut_xy[order], s[order], line[order]
+    first = np.ones(cut_v.size, dtype=bool)
+    first[1:] = (line[1:] != line[:-1]) | (s[1:] - s[:-1] > _WELD_M)
+    cut_v, cut_t, cut_xy = cut_v[first], cut_t[first], cut_xy[first]
+    if cut_v.size == 0:
         return lines
 
-
-    # events: vertices (kind 1) and every cut twice: the end of one piece (kind 0) and
-    # the start of the next (kind 2); sorted along each line
-    k = split_line.size
-    ev_line = np.concatenate([lines.line, split_line, split_line])
-    ev_s = np.concatenate([vs, s, s])
-    ev_kind = np.concatenate([np.ones(vs.size, np.int8), np.zeros(k, np.int8), np.full(k, 2, np.int8)])
-    ev_xy = np.vstack([lines.coords, split_xy, split_xy])
-    order = np.lexsort((ev_kind, ev_s, ev_line))
-    ev_line, ev_kind, ev_xy = ev_line[order], ev_kind[order], ev_xy[order]
-    new_piece = np.ones(ev_line.size, dtype=bool)
+    # events along each line: vertices (kind 1) and every cut twice, as the end of one
+    # piece (kind 0) and the start of the next (kind 2); vertex indices are global and
+    # contiguous per line, so (vertex, t, kind) orders the events along every line
+    nv, k = lines.coords.shape[0], cut_v.size
+    ev_v = np.concatenate([np.arange(nv), cut_v, cut_v])
+    ev_t = np.concatenate([np.zeros(nv), cut_t, cut_t])
+    ev_kind = np.concatenate([np.ones(nv, np.int8), np.zeros(k, np.int8), np.full(k, 2, np.int8)])
+    ev_xy = np.vstack([lines.coords, cut_xy, cut_xy])
+    order = np.lexsort((ev_kind, ev_t, ev_v))
+    ev_v, ev_kind, ev_xy = ev_v[order], ev_kind[order], ev_xy[order]
+    ev_line = lines.line[ev_v]
+    # a vertex within a millimetre of a cut next to it is replaced by the cut (else the
+    # piece would step back and forth around the node); lines' own ends are kept
+    is_cut = ev_kind != 1
+    same = ev_line[1:] == ev_line[:-1]
+    close = np.hypot(*(ev_xy[1:] - ev_xy[:-1]).T) <= _WELD_M
+    near_cut = np.zeros(ev_v.size, dtype=bool)
+    near_cut[1:] |= same & close & is_cut[:-1]
+    near_cut[:-1] |= same & close & is_cut[1:]
+    line_end = np.zeros(nv, dtype=bool)
+    line_end[lines.start] = True
+    line_end[lines.end] = True
+    drop = near_cut & ~is_cut & ~line_end[ev_v]
+    if drop.any():
+        ev_v, ev_kind, ev_xy, ev_line = ev_v[~drop], ev_kind[~drop], ev_xy[~drop], ev_line[~drop]
+    new_piece = np.ones(ev_v.size, dtype=bool)
     new_piece[1:] = (ev_line[1:] != ev_line[:-1]) | (ev_kind[1:] == 2)
     piece = np.cumsum(new_piece) - 1
-    piece_line = ev_line[new_piece]
-    return _Lines(ev_xy, piece.astype(np.int64), lines.source[piece_line])
+    out = _Lines(ev_xy, piece.astype(np.int64), lines.source[ev_line[new_piece]]).drop_repeated()
+    return out.select(~out.collapsed())
 
 
 def repair_lines(
@@ -395,8 +413,7 @@ def repair_lines(
     3. T-junctions: a node within ``tolerance_m`` of the middle of another line (one not
        ending there) is moved onto the nearest such line, which is cut there. This also
        joins lines that end exactly on another, and cuts collinear overlaps at their ends.
-    4. If ``split_crossings``: lines that cross are cut at the crossing (crossings within
-       ``tolerance_m`` of a line's end were joined by step 3). With
+    4. If ``split_crossings``: lines that cross are cut at the crossing. With
        ``split_crossings=False`` crossings stay unconnected, as at bridges and tunnels;
        lines that end on another line are still joined by step 3.
     5. Ends are welded to the millimetre; pieces made duplicate by overlaps, and any
@@ -466,6 +483,9 @@ def repair_lines(
     zero = net.collapsed()
     report["zero_length_dropped"] += int(zero.sum())
     net = net.select(~zero)
+    # a line that turns straight back over itself is cut at the turn (its two halves
+    # are then treated like any two overlapping lines)
+    net = _split(net, *_reversals(net))
     dup = net.duplicates()
     report["duplicates_dropped"] += int(dup.sum())
     net = net.select(~dup)
@@ -478,17 +498,20 @@ def repair_lines(
         report["ends_merged"] = merged
         net.set_end_xy(moved[np.concatenate([inv_s, inv_e])])
 
-        # ---- 3. T-junctions
-        net, t_line, t_xy = _join_t_junctions(net, tol)
-        report["t_junctions_joined"] = int(t_line.size)
+        # ---- 3. T-junctions (cut first, so that the joined ends lie exactly on the lines)
+        net, t_v, t_t, t_xy = _join_t_junctions(net, tol)
+        net = _split(net, t_v, t_t, t_xy)
+        # moving ends moves lines a little too: ends that now lie on a line (to the
+        # millimetre, or exactly if `tolerance_m` is smaller) are joined by a second pass
+        net, t2_v, t2_t, t2_xy = _join_t_junctions(net, min(tol, _WELD_M))
+        net = _split(net, t2_v, t2_t, t2_xy)
+        report["t_junctions_joined"] = int(_unique_xy(np.vstack([t_xy, t2_xy]))[0].shape[0])
 
         # ---- 4. crossings
-        c_line = np.zeros(0, dtype=np.int64)
-        c_xy = np.zeros((0, 2))
         if split_crossings:
-            c_line, c_xy, n_cross = _crossings(net, max(tol, _WELD_M))
+            c_v, c_t, c_xy, n_cross = _crossings(net, _WELD_M)
             report["crossings_split"] = n_cross
-        net = _split(net, np.concatenate([t_line, c_line]), np.vstack([t_xy, c_xy]))
+            net = _split(net, c_v, c_t, c_xy)
 
         # ---- 5. weld to the millimetre, drop collapsed and duplicate pieces
         uniq, inv_s, inv_e = net.nodes()
@@ -508,12 +531,42 @@ def repair_lines(
     return out, report
 
 
-def _join_t_junctions(net: _Lines, tol: float) -> tuple[_Lines, I64, F64]:
-    """Move every node within ``tol`` of another line's middle onto that line.
+def _reversals(net: _Lines) -> tuple[I64, F64, F64]:
+    """Inner vertices where a line turns back on itself, as cuts (segment, position, point)."""
+    c, line = net.coords, net.line
+    k = np.arange(1, c.shape[0] - 1)
+    k = k[(line[k - 1] == line[k]) & (line[k + 1] == line[k])]
+    d1, d2 = c[k] - c[k - 1], c[k + 1] - c[k]
+    norm = np.hypot(*d1.T) * np.hypot(*d2.T)
+    cos = np.einsum("ij,ij->i", d1, d2) / np.where(norm > 0, norm, 1.0)
+    k = k[(norm > 0) & (cos <= -1 + 1e-9)]
+    return (k - 1).astype(np.int64), np.ones(k.size), c[k]
 
-    Returns the lines with moved ends, and the cuts to make: line and point.
+
+def _segments(net: _Lines) -> tuple[I64, F64, F64]:
+    """Every segment of non-zero length: its first vertex (global index), start and end."""
+    v = np.flatnonzero(net.line[1:] == net.line[:-1]).astype(np.int64)
+    v = v[(net.coords[v] != net.coords[v + 1]).any(axis=1)]
+    return v, net.coords[v], net.coords[v + 1]
+
+
+def _project(pts: F64, a: F64, b: F64) -> tuple[F64, F64, F64]:
+    """Nearest point on segments ``a``-``b`` to ``pts``: position ``t`` in [0, 1], point, distance."""
+    r = b - a
+    rr = np.einsum("ij,ij->i", r, r)
+    t = np.clip(np.einsum("ij,ij->i", pts - a, r) / np.where(rr > 0, rr, 1.0), 0.0, 1.0)
+    proj = a + t[:, None] * r
+    return t, proj, np.hypot(*(proj - pts).T)
+
+
+def _join_t_junctions(net: _Lines, tol: float) -> tuple[_Lines, I64, F64, F64]:
+    """Move every node within ``tol`` of another line's middle onto the nearest such line.
+
+    A node that then lies on the middle of further lines (an end at a crossing) is joined
+    to those too. Returns the lines with moved ends and the cuts to make (segment as its
+    first vertex, position on the segment, point).
     """
-    empty = np.zeros(0, dtype=np.int64), np.zeros((0, 2))
+    empty = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((0, 2))
     node_xy, n_s, n_e = net.nodes()
     geoms = net.geoms()
     pts = shapely.points(node_xy)
@@ -522,71 +575,113 @@ def _join_t_junctions(net: _Lines, tol: float) -> tuple[_Lines, I64, F64]:
     ni, lj = ni[other], lj[other]
     if ni.size == 0:
         return (net, *empty)
-    d = shapely.distance(pts[ni], geoms[lj])
-    order = np.lexsort((lj, d, ni))  # nearest line per node, ties to the lowest line
-    ni, lj = ni[order], lj[order]
-    first = np.ones(ni.size, dtype=bool)
-    first[1:] = ni[1:] != ni[:-1]
-    ni, lj = ni[first], lj[first]
+    length = net.lengths()
     s = shapely.line_locate_point(geoms[lj], pts[ni])
-    length = shapely.length(geoms[lj])
-    inner = (s > _WELD_M) & (s < length - _WELD_M)
-    ni, lj, s = ni[inner], lj[inner], s[inner]
-    if ni.size == 0:
+    inner = (s > _WELD_M) & (s < length[lj] - _WELD_M)
+    ci, cj, cs = ni[inner], lj[inner], s[inner]
+    if ci.size == 0:
         return (net, *empty)
-    q = shapely.get_coordinates(shapely.line_interpolate_point(geoms[lj], s))
+    d = shapely.distance(pts[ci], geoms[cj])
+    order = np.lexsort((cj, d, ci))  # nearest line per node, ties to the lowest line
+    ci, cj, cs = ci[order], cj[order], cs[order]
+    first = np.ones(ci.size, dtype=bool)
+    first[1:] = ci[1:] != ci[:-1]
+    ci, cj, cs = ci[first], cj[first], cs[first]
+    moved = np.zeros(node_xy.shape[0], dtype=bool)
+    moved[ci] = True
     node_xy = node_xy.copy()
-    node_xy[ni] = q
+    node_xy[ci] = _point_at(net, cj, cs)
+    # every candidate line the moved node now lies on (to the millimetre) is cut there
+    keep = moved[ni]
+    ni, lj = ni[keep], lj[keep]
+    on = shapely.points(node_xy[ni])
+    s = shapely.line_locate_point(geoms[lj], on)
+    hit = (shapely.distance(on, geoms[lj]) <= _WELD_M) & (s > _WELD_M) & (s < length[lj] - _WELD_M)
+    ni, lj, s = ni[hit], lj[hit], s[hit]
+    seg_v, seg_t = _segment_at(net, lj, s)
     net.set_end_xy(node_xy[np.concatenate([n_s, n_e])])
-    return net, lj.astype(np.int64), q
+    return net, seg_v, seg_t, node_xy[ni]
 
 
-def _crossings(net: _Lines, near_m: float) -> tuple[I64, F64, int]:
-    """Points where two lines cross farther than ``near_m`` from all their ends.
+def _segment_at(net: _Lines, line: I64, s: F64) -> tuple[I64, F64]:
+    """The segment (its first vertex) and position on it at distance ``s`` along ``line``."""
+    vs = net.vertex_s()
+    # global key: line index + fraction of the line, so one search covers every line
+    length = np.maximum(net.lengths(), 1e-300)
+    key = net.line + vs / length[net.line] * 0.5
+    q = line + np.clip(s / length[line], 0.0, 1.0) * 0.5
+    v = np.searchsorted(key, q, side="right") - 1
+    v = np.clip(v, net.start[line], net.end[line] - 1)
+    seg_len = vs[v + 1] - vs[v]
+    t = np.clip((s - vs[v]) / np.where(seg_len > 0, seg_len, 1.0), 0.0, 1.0)
+    return v.astype(np.int64), t
 
-    Returns the cuts to make (line and point) and the number of distinct crossing points.
+
+def _point_at(net: _Lines, line: I64, s: F64) -> F64:
+    """Coordinates of the point at distance ``s`` along ``line``."""
+    v, t = _segment_at(net, line, s)
+    a, b = net.coords[v], net.coords[v + 1]
+    return a + t[:, None] * (b - a)
+
+
+def _crossings(net: _Lines, near_m: float) -> tuple[I64, F64, F64, int]:
+    """Where segments of different lines (or of one line) meet away from the lines' ends.
+
+    Intersections are computed per segment pair, exactly, in numpy. Returns the cuts to
+    make (segment, position, point) and the number of distinct points where two lines
+    cross in the middle of both.
     """
-    geoms = net.geoms()
-    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    keep = a < b
-    a, b = a[keep], b[keep]
-    # two straight segments that share an end meet nowhere else unless they are collinear:
-    # skip those pairs (most pairs in segment-per-block data) before computing intersections
-    _, n_s, n_e = net.nodes()
-    straight = np.diff(net.offsets) == 2
-    share = (n_s[a] == n_s[b]) | (n_s[a] == n_e[b]) | (n_e[a] == n_s[b]) | (n_e[a] == n_e[b])
-    da = net.coords[net.end[a]] - net.coords[net.start[a]]
-    db = net.coords[net.end[b]] - net.coords[net.start[b]]
-    cross = np.abs(da[:, 0] * db[:, 1] - da[:, 1] * db[:, 0])
-    skip = straight[a] & straight[b] & share & (cross > 1e-9 * np.hypot(*da.T) * np.hypot(*db.T))
-    a, b = a[~skip], b[~skip]
-    if a.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 2)), 0
-    inter = shapely.intersection(geoms[a], geoms[b])
-    parts, pidx = shapely.get_parts(inter, return_index=True)
-    # the overlay can disagree with the predicate on a touch and give an empty result
-    nonempty = ~shapely.is_empty(parts)
-    parts, pidx = parts[nonempty], pidx[nonempty]
-    tid = shapely.get_type_id(parts)
-    pt = tid == 0
-    ln = tid == 1
-    xy = np.vstack([
-        shapely.get_coordinates(parts[pt]),
-        shapely.get_coordinates(shapely.get_point(parts[ln], 0)),
-        shapely.get_coordinates(shapely.get_point(parts[ln], -1)),
-    ])
-    pair = np.concatenate([pidx[pt], pidx[ln], pidx[ln]])
-    la, lb = a[pair], b[pair]
-    # a meeting point near a line's end is a T-junction or a shared node, which step 3
-    # has joined already (exactly, at the point it chose); only true crossings are cut
-    far = _far_from_ends(net, la, xy, near_m) & _far_from_ends(net, lb, xy, near_m)
-    la, lb, xy = la[far], lb[far], xy[far]
-    n_cross = int(_unique_xy(np.round(xy / _WELD_M))[0].shape[0])
-    return np.concatenate([la, lb]).astype(np.int64), np.vstack([xy, xy]), n_cross
+    none = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((0, 2)), 0
+    v, a, b = _segments(net)
+    if v.size < 2:
+        return none
+    # candidate pairs by bounding box only; whether they meet is decided exactly below
+    segs = shapely.linestrings(np.stack([a, b], axis=1))
+    i, j = shapely.STRtree(segs).query(segs)
+    del segs
+    seg_line = net.line[v]
+    # pairs once; not consecutive segments of a line (they meet at their shared vertex)
+    keep = (i < j) & ~((seg_line[i] == seg_line[j]) & (v[j] == v[i] + 1))
+    i, j = i[keep], j[keep]
+    if i.size == 0:
+        return none
+    eps = 1e-9
+    p, r, q, w = a[i], b[i] - a[i], a[j], b[j] - a[j]
+    qp = q - p
+    den = r[:, 0] * w[:, 1] - r[:, 1] * w[:, 0]
+    len_r, len_w = np.hypot(*r.T), np.hypot(*w.T)
+    par = np.abs(den) <= 1e-12 * len_r * len_w
+    safe = np.where(par, 1.0, den)
+    ti = (qp[:, 0] * w[:, 1] - qp[:, 1] * w[:, 0]) / safe
+    uj = (qp[:, 0] * r[:, 1] - qp[:, 1] * r[:, 0]) / safe
+    hit = ~par & (ti >= -eps) & (ti <= 1 + eps) & (uj >= -eps) & (uj <= 1 + eps)
+    seg_i, seg_j = i[hit], j[hit]
+    t_i, t_j = np.clip(ti[hit], 0.0, 1.0), np.clip(uj[hit], 0.0, 1.0)
+    xy = p[hit] + t_i[:, None] * r[hit]
+    # collinear overlaps: the overlap's two ends, on both segments
+    off_line = np.abs(qp[:, 0] * r[:, 1] - qp[:, 1] * r[:, 0]) / len_r
+    rr2 = len_r * len_r
+    t0 = np.einsum("ij,ij->i", qp, r) / rr2
+    t1 = np.einsum("ij,ij->i", qp + w, r) / rr2
+    lo, hi = np.clip(np.minimum(t0, t1), 0, 1), np.clip(np.maximum(t0, t1), 0, 1)
+    coll = par & (off_line <= 1e-7) & (lo <= hi + eps)
+    if coll.any():
+        pi, pj, pp, rr_, qq, ww = i[coll], j[coll], p[coll], r[coll], q[coll], w[coll]
+        for tt in (lo[coll], hi[coll]):
+            pt = pp + tt[:, None] * rr_
+            uu, _, _ = _project(pt, qq, qq + ww)
+            seg_i, seg_j = np.concatenate([seg_i, pi]), np.concatenate([seg_j, pj])
+            t_i, t_j = np.concatenate([t_i, tt]), np.concatenate([t_j, uu])
+            xy = np.vstack([xy, pt])
+    vs, length = net.vertex_s(), net.lengths()
 
+    def inner(seg: I64, t: F64) -> npt.NDArray[np.bool_]:
+        s = vs[v[seg]] + t * np.hypot(*(b[seg] - a[seg]).T)
+        return (s > near_m) & (s < length[seg_line[seg]] - near_m)
 
-def _far_from_ends(net: _Lines, line: I64, xy: F64, near_m: float) -> npt.NDArray[np.bool_]:
-    """Whether each point is farther than ``near_m`` from both ends of its line."""
-    d0 = np.hypot(*(net.coords[net.start[line]] - xy).T)
-    d1 = np.hypot(*(net.coords[net.end[line]] - xy).T)
-    return (d0 > near_m) & (d1 > near_m)
+    in_i, in_j = inner(seg_i, t_i), inner(seg_j, t_j)
+    both = in_i & in_j
+    n_cross = int(_unique_xy(np.round(xy[both] / _WELD_M))[0].shape[0])
+    cut_v = np.concatenate([v[seg_i[in_i]], v[seg_j[in_j]]])
+    cut_t = np.concatenate([t_i[in_i], t_j[in_j]])
+    return cut_v, cut_t, np.vstack([xy[in_i], xy[in_j]]), n_cross
