@@ -148,6 +148,24 @@ def test_near_ends_merged_only_within_tolerance(tmp_path: Path) -> None:
     assert report["ends_merged"] == 1
 
 
+def test_line_crossing_itself_and_line_doubling_back() -> None:
+    # a loop drawn as one line that crosses its own start at (50, 0): cut there, giving
+    # a 50 m lead-in, a 200 m loop from (50,0) back to (50,0) and a 20 m tail
+    loop = _line((0, 0), (100, 0), (100, 50), (50, 50), (50, -20))
+    out, report = repair_lines(_gdf([loop]), tolerance_m=1.0)
+    assert report["crossings_split"] == 1
+    net = StreetNetwork.from_lines(out)
+    assert (net.n_nodes, net.n_edges) == (3, 3)
+    assert _lengths(net) == [20.0, 50.0, 200.0]
+    # a line that goes out 100 m and comes back 60 m over itself: 40 m + 60 m of street
+    back = _line((0, 0), (100, 0), (40, 0))
+    out, report = repair_lines(_gdf([back]), tolerance_m=1.0, split_crossings=False)
+    net = StreetNetwork.from_lines(out)
+    assert (net.n_nodes, net.n_edges) == (3, 2)
+    assert _lengths(net) == [40.0, 60.0]
+    assert report["duplicates_dropped"] == 1
+
+
 def test_duplicates_and_zero_length_dropped() -> None:
     a = _line((0, 0), (100, 0))
     lines = _gdf([

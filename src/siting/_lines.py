@@ -407,13 +407,15 @@ def repair_lines(
     Steps, in order:
 
     1. MultiLineStrings are split into parts; repeated vertices, zero-length lines and
-       exact duplicates (same vertices in either direction, to 1 mm) are dropped.
+       exact duplicates (same vertices in either direction, to 1 mm) are dropped; a line
+       that turns straight back over itself is cut at the turn.
     2. Line ends closer than ``tolerance_m`` are merged to one node (single linkage; the
        node is the mean of the merged ends, weighted by how many lines end there).
     3. T-junctions: a node within ``tolerance_m`` of the middle of another line (one not
        ending there) is moved onto the nearest such line, which is cut there. This also
        joins lines that end exactly on another, and cuts collinear overlaps at their ends.
-    4. If ``split_crossings``: lines that cross are cut at the crossing. With
+    4. If ``split_crossings``: lines that cross (or a line that crosses itself) are cut
+       at the crossing, computed exactly per pair of segments. With
        ``split_crossings=False`` crossings stay unconnected, as at bridges and tunnels;
        lines that end on another line are still joined by step 3.
     5. Ends are welded to the millimetre; pieces made duplicate by overlaps, and any
