@@ -290,11 +290,26 @@ def test_compare_two_cutoffs(tmp_path) -> None:  # type: ignore[no-untyped-def]
     text = (DEMO / "scenario.toml").read_text().replace('path = "', f'path = "{DEMO}/')
     a, b = tmp_path / "ten.toml", tmp_path / "fifteen.toml"
     a.write_text(text.replace('name = "Central Helsinki demo (synthetic incidents)"', 'name = "Ten minutes"'))
-    b.write_text(text.replace("cutoff = 10 ", "cutoff = 15 ").replace(
-        'name = "Central Helsinki demo (synthetic incidents)"', 'name = "Fifteen minutes"'))
+    b.write_text(
+        text.replace("cutoff = 10 ", "cutoff = 15 ").replace(
+            'name = "Central Helsinki demo (synthetic incidents)"', 'name = "Fifteen minutes"'
+        )
+    )
     out = tmp_path / "cmp.html"
     r = invoke("-q", "compare", str(a), str(b), "--map", str(out))
     assert r.exit_code == 0, r.output
     html = out.read_text()
     assert "Ten minutes" in html and "Fifteen minutes" in html
     assert r.output.count("candidates scored") == 2
+
+
+def test_dask_cluster_gives_the_same_scores(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    distributed = pytest.importorskip("dask.distributed")
+    local, remote = tmp_path / "local.csv", tmp_path / "dask.csv"
+    assert invoke(*demo_args("-o", str(local), "-q", "--workers", "2")).exit_code == 0
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as lc:
+        r = invoke(*demo_args("-o", str(remote), "-q", "--dask", lc.scheduler_address))
+    assert r.exit_code == 0, r.output
+    assert local.read_bytes() == remote.read_bytes()

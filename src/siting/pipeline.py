@@ -171,6 +171,33 @@ def _check_swapped(
         raise InputError(msg)
 
 
+@contextmanager
+def _dask_client(address: str | None) -> Iterator[Any]:
+    """A Dask client for ``address`` (a scheduler like tcp://host:8786), or ``None``."""
+    if not address:
+        yield None
+        return
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:
+        from ._errors import MissingDependencyError
+
+        msg = "`--dask` needs dask.distributed; install it with: pip install 'siting[dask]'"
+        raise MissingDependencyError(msg) from exc
+    try:
+        client = Client(address, timeout="20s")
+    except OSError as exc:
+        msg = f"cannot reach the Dask scheduler at {address} ({exc}); start it with `dask scheduler`"
+        raise InputError(msg) from None
+    with client:
+        log.info(
+            "reach runs on the Dask cluster at %s (%d workers)",
+            address,
+            len(client.scheduler_info()["workers"]),
+        )
+        yield client
+
+
 def _read_point_layer(spec: LayerSpec, net: StreetNetwork, max_snap_m: float) -> PointLayer:
     raw = read_layer(spec)
     gdf = to_network_crs(raw, net.crs)
@@ -199,9 +226,14 @@ def _read_point_layer(spec: LayerSpec, net: StreetNetwork, max_snap_m: float) ->
 
 
 def _reach_matrix(
-    net: StreetNetwork, src: PointLayer, dst: PointLayer, cutoff_m: float, workers: int
+    net: StreetNetwork, src: PointLayer, dst: PointLayer, cutoff_m: float, workers: int, client: Any = None
 ) -> sparse.csr_matrix:
-    r = walking_reach(net, src.snapped, dst.snapped, cutoff_m=cutoff_m, workers=workers)
+    if client is not None:
+        from .distributed import walking_reach_dask
+
+        r = walking_reach_dask(client, net, src.snapped, dst.snapped, cutoff_m=cutoff_m)
+    else:
+        r = walking_reach(net, src.snapped, dst.snapped, cutoff_m=cutoff_m, workers=workers)
     return _expand_rows(r.to_csr(), src.snapped.index, len(src.gdf))
 
 
@@ -286,9 +318,14 @@ def prepare(
                 cand_region[c] = str(regions["name"].iat[r])
 
     with _step(progress, f"computing walking reach within {sc.cutoff_min:g} min ({sc.cutoff_m:.0f} m)"):
-        demand_m = _reach_matrix(net, candidates, demand, sc.cutoff_m, sc.workers)
-        service_m = _reach_matrix(net, candidates, services, sc.cutoff_m, sc.workers) if services else None
-        extra_m = [_reach_matrix(net, candidates, e, sc.cutoff_m, sc.workers) for e in extras]
+        with _dask_client(sc.dask) as client:
+            demand_m = _reach_matrix(net, candidates, demand, sc.cutoff_m, sc.workers, client)
+            service_m = (
+                _reach_matrix(net, candidates, services, sc.cutoff_m, sc.workers, client)
+                if services
+                else None
+            )
+            extra_m = [_reach_matrix(net, candidates, e, sc.cutoff_m, sc.workers, client) for e in extras]
 
     manifest: dict[str, Any] = {
         "scenario": sc.name,
@@ -368,8 +405,9 @@ def score_plan(prep: Prepared) -> Plan:
         hotspots = find_hotspots(demand, weight="weight", threshold=sc.suppression_threshold)
         gi = hotspots[hotspots["method"] == "gi_star"] if len(hotspots) else hotspots
         if len(gi):
-            in_hot = shapely.contains_xy(shapely.union_all(gi.geometry.values), *shapely.get_coordinates(
-                demand.geometry.values).T)
+            in_hot = shapely.contains_xy(
+                shapely.union_all(gi.geometry.values), *shapely.get_coordinates(demand.geometry.values).T
+            )
             in_hot = np.asarray(in_hot, dtype=bool)
     table = score_candidates(
         prep.candidate_ids,

@@ -101,6 +101,7 @@ class Scenario:
     suppression_threshold: int = settings.suppression_threshold
     include_incident_points: bool = False
     workers: int = 1
+    dask: str | None = None
     selection: dict[str, Any] = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path.cwd)
 
@@ -283,6 +284,7 @@ class Scenario:
             suppression_threshold=int(data.get("suppression_threshold", settings.suppression_threshold)),
             include_incident_points=bool(data.get("include_incident_points", False)),
             workers=int(data.get("workers", 1)),
+            dask=str(data["dask"]) if data.get("dask") else None,
             selection=dict(data.get("select", {}) or {}),
             base_dir=base,
         )

@@ -239,6 +239,12 @@ def input_options(f: F) -> F:
             show_default=True,
             help="Threads for walking reach.",
         ),
+        click.option(
+            "--dask",
+            "dask_address",
+            metavar="ADDRESS",
+            help="Send the per-candidate walking reach to a running Dask scheduler (tcp://host:8786).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -318,6 +324,7 @@ def scenario_from_options(kw: dict[str, Any]) -> Scenario:
         split_crossings=not kw.pop("no_split_crossings"),
         snap_tolerance_m=kw.pop("snap_tolerance_m"),
         workers=kw.pop("workers"),
+        dask=kw.pop("dask_address"),
         base_dir=Path.cwd(),
     )
 
