@@ -411,3 +411,13 @@ def test_reach_totals_edge_cases(tiny: StreetNetwork) -> None:
         reach_totals(tiny, src, tgt, cutoffs_m=[10.0], weights=[1.0])
     with pytest.raises(InputError, match="cutoffs_m"):
         reach_totals(tiny, src, tgt, cutoffs_m=[])
+
+
+def test_doctests() -> None:
+    import doctest
+
+    from siting import reach
+
+    res = doctest.testmod(reach, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted > 0
+    assert res.failed == 0

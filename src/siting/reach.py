@@ -8,10 +8,17 @@ at ``min(d[u'] + t', d[v'] + L' - t') + l'``, or directly along the edge
 (``l + |t - t'| + l'``) when source and target share it.
 
 One bounded multi-seed Dijkstra per source (compiled, see :mod:`siting._dijkstra`)
-touches only the nodes of its walking catchment; targets are looked up per reached
-node, so the cost follows the size of a catchment, not the size of the county.
-Sources are independent: ``workers`` threads split them, and results do not depend
-on the number of workers.
+touches only the nodes of its walking catchment; it runs on the junction graph (chains
+of degree-2 nodes contracted), and targets are looked up per reached junction, so the
+cost follows the size of a catchment, not the size of the county. Sources are
+independent: ``workers`` threads split them, and results do not depend on the number
+of workers (:mod:`siting.distributed` spreads them over a Dask cluster).
+
+* :func:`walking_reach`: source x target walks within a cutoff (sparse).
+* :func:`reach_totals`: per source, count / weight / weighted walk of the targets within
+  several cutoffs, without keeping the pairs.
+* :func:`node_reach`: source x network node walks (for isochrones and interop).
+* :func:`isochrones`: polygons of the reached network, for maps.
 """
 
 from __future__ import annotations
@@ -424,6 +431,32 @@ def walking_reach(
     Reach
         Sparse ``len(sources) x len(targets)``; a pair is present iff its walk is
         ``<= cutoff_m``.
+
+    See Also
+    --------
+    reach_totals : per-source sums without keeping the pairs.
+    siting.distributed.walking_reach_dask : the same on a Dask cluster.
+
+    Examples
+    --------
+    A straight street of two 100 m edges; a source 5 m off it at 10 m along, a target
+    on it at 150 m:
+
+    >>> import numpy as np, shapely
+    >>> from siting.network import StreetNetwork
+    >>> net = StreetNetwork(
+    ...     crs="EPSG:32635", x=np.array([0.0, 100.0, 200.0]), y=np.zeros(3),
+    ...     edge_u=np.array([0, 1]), edge_v=np.array([1, 2]),
+    ...     edge_length_m=np.array([100.0, 100.0]), edge_offsets=np.array([0, 2, 4]),
+    ...     edge_coords=np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 0.0], [200.0, 0.0]]))
+    >>> src = net.snap(shapely.points([10.0], [5.0]))
+    >>> tgt = net.snap(shapely.points([150.0], [0.0]))
+    >>> walking_reach(net, src, tgt, cutoff_m=200.0).to_csr().toarray()
+    array([[145.]])
+    >>> walking_reach(net, src, tgt, cutoff_m=100.0).nnz
+    0
+    >>> walking_reach(net, src, net.snap([]), cutoff_m=100.0).shape
+    (1, 0)
     """
     cutoff = _check_cutoff(cutoff_m)
     workers = _check_workers(workers)
