@@ -336,10 +336,13 @@ def _utm_xy(lonlat: list[tuple[float, float]]) -> np.ndarray:
     return np.column_stack(t.transform(*np.array(lonlat).T))
 
 
-@pytest.mark.parametrize("name", ["town.osm", "town.osm.xml"])
+@pytest.mark.parametrize("name", ["town.osm", "town.osm.xml", "town.osm.bz2"])
 def test_osm_xml_builds_the_walkable_network(tmp_path: Path, name: str) -> None:
+    import bz2
+
     path = tmp_path / name
-    path.write_text(OSM_XML, encoding="utf-8")
+    data = OSM_XML.encode("utf-8")
+    path.write_bytes(bz2.compress(data) if name.endswith(".bz2") else data)
     net = _load(path)
     assert net.n_nodes == 5 and net.n_edges == 4
     assert sorted(net.node_osm_id.tolist()) == [1, 2, 3, 4, 8]  # type: ignore[union-attr]
