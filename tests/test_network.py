@@ -544,7 +544,7 @@ def test_non_finite_coordinates_reported_by_row(tmp_path: Path) -> None:
         bad = LineString([(X0, Y0), (np.nan, Y0)])
     geoms = [_line((0, 0), (10, 0)), bad, _line((0, 5), (10, 5))]
     path = _write(_gdf(geoms), tmp_path / "nan.gpkg")
-    with pytest.raises(InputError, match=r"nan\.gpkg: rows 1 have non-finite"):
+    with pytest.raises(InputError, match=r"nan\.gpkg: row 1 has non-finite"):
         read_line_layer(path)
 
 
@@ -554,8 +554,8 @@ def test_empty_and_non_line_rows(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     with caplog.at_level(logging.WARNING, logger="siting"):
         lines = read_line_layer(path)
     assert lines["source_row"].tolist() == [0, 3]
-    assert "rows 1 have empty geometry" in caplog.text and "rows 2 are not lines (Point)" in caplog.text
-    with pytest.raises(InputError, match=r"mixed\.gpkg: .*rows 1 have empty geometry; rows 2 are not lines"):
+    assert "row 1 has empty geometry" in caplog.text and "row 2 is not a line (Point)" in caplog.text
+    with pytest.raises(InputError, match=r"mixed\.gpkg: .*row 1 has empty geometry; row 2 is not a line"):
         read_line_layer(path, strict=True)
 
 

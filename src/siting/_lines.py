@@ -44,11 +44,14 @@ _LINE_TYPES = ("LineString", "MultiLineString", "LinearRing")
 
 
 # =========================================================================== reading
-def _rows(positions: npt.ArrayLike, limit: int = 10) -> str:
-    """``"3, 17 and 5 more"``: row positions for a message, at most ``limit`` listed."""
+def _rows(positions: npt.ArrayLike, verb: str, limit: int = 10) -> str:
+    """``"row 3 has"``, ``"rows 3, 17 and 5 more have"``: rows for a message, ``limit`` listed."""
     pos = np.asarray(positions).tolist()
     head = ", ".join(str(p) for p in pos[:limit])
-    return head if len(pos) <= limit else f"{head} and {len(pos) - limit} more"
+    if len(pos) > limit:
+        head = f"{head} and {len(pos) - limit} more"
+    plural = {"has": "have", "is": "are"}.get(verb, verb)
+    return f"row {head} {verb}" if len(pos) == 1 else f"rows {head} {plural}"
 
 
 def read_line_layer(
@@ -149,6 +152,8 @@ def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
 
 def _validate_lines(gdf: gpd.GeoDataFrame, path: Path, *, strict: bool) -> gpd.GeoDataFrame:
     """Check CRS and geometries, report every problem at once, explode to LineStrings."""
+    import geopandas as gpd
+
     if gdf.crs is None:
         msg = (
             f"{path}: the layer has no coordinate reference system; define it (e.g. add the "
@@ -175,13 +180,15 @@ def _validate_lines(gdf: gpd.GeoDataFrame, path: Path, *, strict: bool) -> gpd.G
     bad_coord = np.unique(cidx[~np.isfinite(coords).all(axis=1)])
     errors: list[str] = []
     if bad_coord.size:
-        errors.append(f"rows {_rows(bad_coord)} have non-finite (NaN or infinite) coordinates")
+        errors.append(f"{_rows(bad_coord, 'has')} non-finite (NaN or infinite) coordinates")
     not_line = np.flatnonzero(~is_line & ~empty)
     problems = []
     if empty.any():
-        problems.append(f"rows {_rows(np.flatnonzero(empty))} have empty geometry")
+        problems.append(f"{_rows(np.flatnonzero(empty), 'has')} empty geometry")
     if not_line.size:
-        problems.append(f"rows {_rows(not_line)} are not lines ({', '.join(sorted(set(gtype[not_line])))})")
+        kinds = ", ".join(sorted(set(gtype[not_line])))
+        what = "a line" if not_line.size == 1 else "lines"
+        problems.append(f"{_rows(not_line, 'is')} not {what} ({kinds})")
     if strict:
         errors.extend(problems)
     if errors:
@@ -191,7 +198,9 @@ def _validate_lines(gdf: gpd.GeoDataFrame, path: Path, *, strict: bool) -> gpd.G
         log.warning("%s: %s (rows counted from 0); those rows were left out", path, "; ".join(problems))
     out = gdf.loc[is_line].copy()
     out["source_row"] = np.flatnonzero(is_line)
-    out = out.set_geometry(shapely.force_2d(np.asarray(out.geometry.values, dtype=object)), crs=gdf.crs)
+    out[out.geometry.name] = gpd.GeoSeries(
+        shapely.force_2d(np.asarray(out.geometry.values, dtype=object)), index=out.index, crs=gdf.crs
+    )
     out = out.explode(index_parts=False, ignore_index=True)
     return out
 
