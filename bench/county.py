@@ -119,11 +119,14 @@ t2 = time.perf_counter()
 model = MaximalCovering(r.to_csr().multiply(1 / 80.0).tocsr(), weights=dem["weight"].to_numpy()[d.index],
                         candidate_ids=cand["site_id"].to_numpy()[c.index].tolist(), p=10,
                         cutoff=cutoff_min)
-res = model.solve(time_limit=120)
 t3 = time.perf_counter()
-print(f"load+read+snap {t1 - t0:.2f} s, reach {t2 - t1:.2f} s ({r.nnz:,} pairs), "
-      f"maximal covering p=10 {t3 - t2:.2f} s: status {res.status}, covered weight "
-      f"{res.objective:,.0f} of {model.total_weight:,.0f}, gap {getattr(res, 'gap', float('nan'))}")
+print(f"load+read+snap {t1 - t0:.2f} s, reach {t2 - t1:.2f} s ({r.nnz:,} pairs), model {t3 - t2:.2f} s")
+for method in ("greedy", "milp"):
+    t = time.perf_counter()
+    res = model.solve(time_limit=120, method=method)
+    print(f"maximal covering p=10, {method}: {time.perf_counter() - t:.2f} s, status {res.status}, "
+          f"covered weight {res.objective:,.0f} of {model.total_weight:,.0f}, bound {res.bound:,.0f}, "
+          f"gap {res.gap:.2%}")
 """
 
 
@@ -136,7 +139,9 @@ def main() -> None:
     ap.add_argument("--cutoff", type=float, default=15.0, help="minutes")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--steps", default="load,score,select", help="comma-separated subset to run")
     args = ap.parse_args()
+    steps = set(args.steps.split(","))
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     print(f"# bench/county.py {' '.join(sys.argv[1:])}")
@@ -144,19 +149,25 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f}")
     write_inputs(work, args.nodes, args.candidates, args.demand, args.seed)
 
-    run([str(PY), "-c", f"import time; t=time.perf_counter(); from siting.network import load_network; "
-         f"n=load_network({str(work / 'county.npz')!r}); "
-         f"print(f'{{n!r}} loaded in {{time.perf_counter()-t:.2f}} s (imports excluded)')"],
-        "load the cached network (fresh process, with imports)")
-    out = work / "scores.gpkg"
-    run([str(SITING), "-q", "score", "-n", str(work / "county.npz"), "-d", str(work / "incidents.csv"),
-         "--demand-id-column", "incident_id", "-c", str(work / "candidates.csv"), "--id-column", "site_id",
-         "-s", str(work / "services.csv"), "--cutoff", f"{args.cutoff:g}", "--workers", str(args.workers),
-         "-o", str(out), "--overwrite", "--top", "5"],
-        f"siting score (C = {args.candidates:,}, {args.demand:,} incidents, {args.cutoff:g} min)")
-    run([str(PY), "-c", SELECT, str(work), f"{args.cutoff:g}", str(args.workers)],
-        "maximal covering p = 10 (load, snap, reach, HiGHS)")
-
+    if "load" in steps:
+        load = (
+            "import time; from siting.network import load_network; t = time.perf_counter(); "
+            f"n = load_network({str(work / 'county.npz')!r}); "
+            "print(f'{n!r} loaded in {time.perf_counter() - t:.2f} s (after imports)')"
+        )
+        run([str(PY), "-c", load], "load the cached network (fresh process)")
+    if "score" in steps:
+        run(
+            [str(SITING), "-q", "score", "-n", str(work / "county.npz"),
+             "-d", str(work / "incidents.csv"), "--demand-id-column", "incident_id",
+             "-c", str(work / "candidates.csv"), "--id-column", "site_id",
+             "-s", str(work / "services.csv"), "--cutoff", f"{args.cutoff:g}",
+             "--workers", str(args.workers), "-o", str(work / "scores.gpkg"), "--overwrite", "--top", "5"],
+            f"siting score (C = {args.candidates:,}, {args.demand:,} incidents, {args.cutoff:g} min)",
+        )
+    if "select" in steps:
+        run([str(PY), "-c", SELECT, str(work), f"{args.cutoff:g}", str(args.workers)],
+            "maximal covering p = 10 (load, snap, reach, greedy + swap, HiGHS)")
 
 if __name__ == "__main__":
     main()
