@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from siting._errors import InputError, InputFileNotFoundError
 from siting._matrix import read_od_matrix
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _write(tmp_path: Path, text: str, name: str = "od.csv") -> Path:

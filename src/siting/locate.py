@@ -50,7 +50,6 @@ Status
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import time
@@ -74,6 +73,8 @@ I64 = npt.NDArray[np.int64]
 Quota = tuple[str, int]
 _OPS = {">=": ">=", "==": "==", "=": "==", "<=": "<="}
 _EPS = 1e-9
+#: Extra distance levels per demand row beyond the greedy's, in the p-median row generation.
+_CAP_MARGIN = 3
 
 __all__ = [
     "Capacity",
@@ -443,6 +444,35 @@ class _Model:
             msg = f"the regional quotas need {lower_total} sites together, more than p={p}"
             raise InfeasibleError(msg)
 
+    def _dominated(self) -> npt.NDArray[np.bool_]:
+        """Candidates whose covered demand is a subset of another candidate's.
+
+        Opening the larger one instead never covers less, so the smaller one can be left
+        out of a covering model. Used only without quotas and capacity (where a swap
+        could break a regional count or a capacity), never for fixed sites, and only
+        while at least ``p`` candidates remain.
+        """
+        n = self.n_active
+        out = np.zeros(n, bool)
+        if self.quotas or self.cap is not None or n < 2:
+            return out
+        rows = self.rows
+        a = sparse.csr_matrix(
+            (np.ones(len(rows.cand)), (rows.cand, rows.row_of_entry())), shape=(n, rows.n)
+        )
+        size = np.asarray(a.sum(axis=1)).ravel()
+        ov = (a @ a.T).tocoo()
+        j, k, v = ov.row, ov.col, ov.data
+        sub = (j != k) & (v >= size[j]) & ((size[k] > size[j]) | (k < j))
+        out[j[sub]] = True
+        out[size == 0] = True
+        # a candidate covering nothing is dominated by any other
+        out &= ~self.fixed
+        keep_needed = self.p if self.p is not None else 1
+        if (~out).sum() < keep_needed:
+            return np.zeros(n, bool)
+        return out
+
     def _constraint_text(self) -> str:
         parts = []
         if self.p is not None:
@@ -534,8 +564,9 @@ class _Model:
             lp = self._build(lp_only=True)
             bound, status, _ = _run_highs(lp, time_limit, mip_rel_gap, threads, None)
             if status == "infeasible":
+                msg = f"the constraints together cannot be met ({self._constraint_text()})"
                 raise InfeasibleError(
-                    f"the constraints together cannot be met ({self._constraint_text()})"
+                    msg
                 )
             if status not in ("optimal",):
                 bound = math.inf if self.sense < 0 else -math.inf
@@ -808,6 +839,7 @@ def _run_highs(
     mip_rel_gap: float,
     threads: int | None,
     start: npt.NDArray[np.bool_] | None,
+    heuristic_effort: float | None = None,
 ) -> tuple[float, str, F64 | None]:
     """Solve; return (bound, status, column values or None).
 
@@ -828,8 +860,12 @@ def _run_highs(
     a = lp.a.tocsr()
     a.sort_indices()
     is_mip = bool(lp.integer.any())
+    if not is_mip:
+        h.setOptionValue("solver", "ipm")  # faster than simplex on the chained rows
+    if heuristic_effort is not None:
+        h.setOptionValue("mip_heuristic_effort", float(heuristic_effort))
     status = h.passModel(
-        int(len(lp.cost)),
+        len(lp.cost),
         int(a.shape[0]),
         int(a.nnz),
         2,  # row-wise
@@ -998,7 +1034,7 @@ class MaximalCovering(_Model):
         nm = len(multi)
         cost = np.concatenate([y_cost, rows.weight[multi]])
         col_lo = np.concatenate([self.fixed.astype(np.float64), np.zeros(nm)])
-        col_hi = np.ones(n + nm)
+        col_hi = np.concatenate([(~self._dominated()).astype(np.float64), np.ones(nm)])
         # rows: covered_r - sum open_j <= 0
         r_e = rows.row_of_entry()
         mpos = np.full(rows.n, -1, np.int64)
@@ -1224,7 +1260,7 @@ class FewestSites(_Model):
         r_e = rows.row_of_entry()
         cost = np.concatenate([np.ones(n), np.zeros(m)])
         col_lo = np.concatenate([self.fixed.astype(np.float64), np.zeros(m)])
-        col_hi = np.ones(n + m)
+        col_hi = np.concatenate([(~self._dominated()).astype(np.float64), np.ones(m)])
         ri, ci, vals, lo, hi = self._site_rows(n + m)
         base = len(lo)
         ri += [base + np.arange(m), base + r_e, np.full(m, base + m)]
@@ -1381,6 +1417,7 @@ class PMedian(_Model):
             best_obj = math.inf
             cap = None
         if cap is not None:
+            cap = np.minimum(cap + _CAP_MARGIN, n_lev)
             cap = self._lp_levels(cap, info, time_limit, t0, threads)
         bound = -math.inf
         proven = False
@@ -1393,7 +1430,9 @@ class PMedian(_Model):
                 if remaining <= 0:
                     break
             lp = _median_radius_lp(self, False, cap)
-            b, st, x = _run_highs(lp, remaining, mip_rel_gap, threads, best_mask)
+            # the greedy-plus-swap start is strong: HiGHS's own heuristics rarely pay here
+            b, st, x = _run_highs(lp, remaining, mip_rel_gap, threads, best_mask,
+                                  heuristic_effort=0.0 if best_mask is not None else None)
             if st == "infeasible":
                 msg = f"the constraints together cannot be met ({self._constraint_text()})"
                 raise InfeasibleError(msg)
@@ -1419,7 +1458,7 @@ class PMedian(_Model):
                 proven = True
                 break
             assert cap is not None
-            cap = np.where(viol, tl, cap)
+            cap = np.where(viol, np.maximum(tl, cap + _CAP_MARGIN), cap)
         if best_mask is None:
             msg = "HiGHS found no p-median solution within the time limit"
             raise SolverError(msg)

@@ -1,0 +1,477 @@
+"""``siting select``: choose a set of sites (maximal covering, p-median or fewest sites).
+
+Two ways in:
+
+* the same inputs as ``siting score`` (network, incidents, candidates...): walking
+  minutes come from the street network;
+* ``--matrix OD.csv``: bring your own travel times (``candidate_id``, ``demand_id``,
+  ``minutes`` | ``metres``); ``--demand`` then only gives weights (and fatal flags) joined
+  by id, and ``--candidates`` (optional) the candidate ids and, with ``--regions``, where
+  they lie.
+
+Writes the chosen sites with the reason each was chosen, the coverage curve and the
+impact table (``-o``: the sites layer; ``*_coverage_curve.csv`` and ``*_impact.csv`` next
+to it), and ``--summary-json`` for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+import numpy as np
+import pandas as pd
+
+from .. import settings
+from .._errors import InputError
+from ..scenario import parse_cutoff
+from . import progress_printer
+from ._options import input_options, output_options, scenario_from_options, verbosity_options
+from ._write import Outputs
+
+if TYPE_CHECKING:
+    from ..locate import Result
+
+MODELS = ("coverage", "median", "min-sites")
+
+
+def _parse_quotas(texts: tuple[str, ...]) -> dict[str, tuple[str, int]]:
+    from ..locate import parse_quota
+
+    out: dict[str, tuple[str, int]] = {}
+    for t in texts:
+        try:
+            name, q = parse_quota(t)
+        except InputError as exc:
+            raise click.BadParameter(str(exc), param_hint="--quota") from None
+        if name in out:
+            msg = f"region {name!r} has two quotas; give one per region"
+            raise click.BadParameter(msg, param_hint="--quota")
+        out[name] = q
+    return out
+
+
+def _fixed_ids(fixed: tuple[str, ...], fixed_layer: str | None, id_column: str | None) -> list[str]:
+    ids = [s.strip() for t in fixed for s in t.split(",") if s.strip()]
+    if fixed_layer:
+        table = _read_table(fixed_layer)
+        col = _pick(table, id_column, ("id", "site_id", "candidate_id"), fixed_layer, "--id-column")
+        ids += [str(v).strip() for v in table[col]]
+    return list(dict.fromkeys(ids))
+
+
+def _read_table(path: str) -> pd.DataFrame:
+    p = Path(path)
+    if not p.exists():
+        msg = f"{p}: file not found; check the path"
+        raise InputError(msg)
+    if p.suffix.lower() == ".csv":
+        return pd.read_csv(p, dtype=str, keep_default_na=False)
+    import geopandas as gpd
+
+    gdf = gpd.read_file(p, engine="pyogrio")
+    df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    return df.astype(str)
+
+
+def _pick(table: pd.DataFrame, given: str | None, defaults: tuple[str, ...], path: str, flag: str) -> str:
+    if given:
+        if given not in table.columns:
+            msg = f"{path}: no column {given!r} (found {list(table.columns)}); check {flag}"
+            raise InputError(msg)
+        return given
+    for c in defaults:
+        if c in table.columns:
+            return c
+    msg = f"{path}: no id column (looked for {', '.join(defaults)}); name it with {flag}"
+    raise InputError(msg)
+
+
+def _numbers(values: pd.Series, path: str, column: str) -> np.ndarray:
+    out = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        msg = f"{path}, row {i + 2}, column `{column}`: {values.iloc[i]!r} is not a number"
+        raise InputError(msg)
+    return out
+
+
+def _fatal(values: pd.Series) -> np.ndarray:
+    s = values.astype(str).str.strip().str.lower()
+    return s.isin(["1", "true", "yes", "y", "t", "fatal"]).to_numpy()
+
+
+@click.command("select")
+@input_options
+@output_options
+@click.option("--model", type=click.Choice(MODELS), default="coverage", show_default=True,
+              help="coverage: most demand within the cutoff; median: least total walking time; "
+              "min-sites: fewest sites reaching --target.")
+@click.option("-p", "--sites", "p", type=click.IntRange(min=1), default=settings.n_sites,
+              show_default=True, help="Number of sites (coverage, median), fixed sites included.")
+@click.option("--target", type=click.FloatRange(0, 1, min_open=True), default=0.8,
+              show_default=True, help="min-sites: share of all demand weight to cover.")
+@click.option("--fixed", multiple=True, metavar="IDS",
+              help="Candidate ids that must be open (existing or required sites), comma-separated.")
+@click.option("--fixed-layer", type=click.Path(dir_okay=False), metavar="PATH",
+              help="A file whose id column lists the candidates that must be open.")
+@click.option("--quota", "quotas", multiple=True, metavar="'NAME>=K'",
+              help="Regional quota (needs --regions): NAME>=K, NAME==K or NAME<=K; repeatable.")
+@click.option("--capacity", "booths", type=click.FloatRange(min=0), metavar="BOOTHS",
+              help="Booths per site; demand above a site's capacity is not counted as served.")
+@click.option("--demand-per-day", type=click.FloatRange(min=0, min_open=True), metavar="VISITS",
+              help="Supervised visits a day the whole incident layer stands for (capacity, "
+              "visits and booths in the impact table).")
+@click.option("--uses-per-booth", type=click.FloatRange(min=0, min_open=True),
+              default=settings.uses_per_booth_per_day, show_default=True,
+              help="Supervised uses per booth per day.")
+@click.option("--beyond", type=click.Choice(["penalty", "exclude"]), default="penalty",
+              show_default=True, help="median: demand beyond the cutoff counts at --penalty "
+              "minutes, or demand no candidate reaches is left out and the rest must be reached.")
+@click.option("--penalty", "penalty_min", type=click.FloatRange(min=0), default=None,
+              help="median: minutes charged for demand beyond the cutoff [default: 2 x cutoff].")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="S", help="Stop the solver after S seconds with the best solution and its gap.")
+@click.option("--method", type=click.Choice(["milp", "greedy"]), default="milp", show_default=True,
+              help="milp: exact (HiGHS); greedy: greedy plus swaps, gap to the LP bound.")
+@click.option("--curve", "curve_max", type=click.IntRange(min=0), default=None, metavar="K",
+              help="Coverage curve for 1..K sites [default: max(5, p); 0 for none].")
+@click.option("--matrix", type=click.Path(dir_okay=False), metavar="OD.csv",
+              help="Travel times from another tool: candidate_id, demand_id, minutes|metres.")
+@click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",
+              help="Write the headline figures as JSON (- for stdout).")
+@verbosity_options
+@click.pass_context
+def select(ctx: click.Context, **kw: Any) -> None:
+    """Choose sites: maximal covering, p-median or fewest sites, solved exactly.
+
+    \b
+    Examples:
+      siting select -n streets.gpkg -d overdoses.csv -c sites.csv -p 2 \\
+          --regions cities.geojson --quota 'Seattle==1' -o chosen.gpkg --summary-json -
+      siting select --matrix od.csv -d overdoses.csv --model median -p 3 --penalty 30
+    """
+    from ..locate import Capacity
+
+    outputs = Outputs.pop_from(kw)
+    model_name = kw.pop("model")
+    p = kw.pop("p")
+    target = kw.pop("target")
+    quotas = _parse_quotas(kw.pop("quotas"))
+    fixed = _fixed_ids(kw.pop("fixed"), kw.pop("fixed_layer"), kw.get("id_column"))
+    booths, per_day, uses = kw.pop("booths"), kw.pop("demand_per_day"), kw.pop("uses_per_booth")
+    if booths is not None and per_day is None:
+        msg = "--capacity needs --demand-per-day (how many visits a day the incidents stand for)"
+        raise click.BadParameter(msg, param_hint="--demand-per-day")
+    capacity = (
+        Capacity(booths=booths, demand_per_day=per_day, uses_per_booth_per_day=uses)
+        if booths is not None
+        else None
+    )
+    beyond, penalty = kw.pop("beyond"), kw.pop("penalty_min")
+    time_limit, method = kw.pop("time_limit"), kw.pop("method")
+    curve_max = kw.pop("curve_max")
+    matrix = kw.pop("matrix")
+    summary_path = kw.pop("summary_json")
+    if quotas and not kw.get("regions"):
+        msg = "--quota needs --regions (the polygons the quotas name)"
+        raise click.BadParameter(msg, param_hint="--quota")
+    if outputs.path == "-" and summary_path == "-":
+        msg = "-o - and --summary-json - both want stdout; send one to a file"
+        raise click.BadParameter(msg, param_hint="--summary-json")
+    progress = progress_printer(ctx)
+
+    if matrix:
+        inputs = _matrix_inputs(matrix, kw)
+    else:
+        for flag, key in (("--network", "network"), ("--demand", "demand"),
+                          ("--candidates", "candidates")):
+            if not kw.get(key):
+                msg = f"Missing option '{flag}' (or give --matrix OD.csv)."
+                raise click.UsageError(msg)
+        scenario = scenario_from_options(kw)
+        if outputs.include_incident_points:
+            scenario.include_incident_points = True
+        outputs.check()
+        inputs = _network_inputs(scenario, progress)
+    if matrix:
+        _check_matrix_outputs(outputs)
+
+    cutoff_min = inputs["cutoff_min"]
+    common: dict[str, Any] = {
+        "weights": inputs["weights"],
+        "candidate_ids": inputs["candidate_ids"],
+        "cutoff": cutoff_min,
+        "regions": inputs["regions"],
+        "fixed": fixed,
+        "excluded": inputs["excluded"],
+        "quotas": quotas,
+        "capacity": capacity,
+    }
+    from ..locate import FewestSites, MaximalCovering, PMedian, coverage_curve
+
+    minutes = inputs["minutes"]
+    if progress:
+        progress(f"choosing sites ({model_name}, {method})")
+    if model_name == "coverage":
+        model: Any = MaximalCovering(minutes, p=p, **common)
+    elif model_name == "median":
+        pen = 2.0 * cutoff_min if penalty is None and beyond == "penalty" else penalty
+        model = PMedian(minutes, p=p, beyond=beyond, penalty=pen, **common)
+    else:
+        model = FewestSites(minutes, target=target, **common)
+    result = model.solve(time_limit, method=method)
+    k_max = max(5, p, len(result.chosen)) if curve_max is None else curve_max
+    curve = coverage_curve(minutes, k_max=k_max, time_limit=time_limit, method=method,
+                           **{k: v for k, v in common.items() if k != "cutoff"},
+                           cutoff=cutoff_min) if k_max else pd.DataFrame()
+
+    from ..impact import impact_table, nearest_chosen_distance
+
+    dist_m = nearest_chosen_distance(inputs["metres"], inputs["candidate_ids"], result.chosen)
+    impact = impact_table(
+        dist_m,
+        cutoff_m=inputs["cutoff_m"],
+        weights=inputs["weights"],
+        fatal=inputs["fatal"],
+        demand_per_day=per_day,
+        uses_per_booth_per_day=uses,
+        n_sites=len(result.chosen),
+    )
+    sites = result.sites.copy()
+    if matrix:
+        _write_matrix_outputs(outputs, sites, curve, impact, progress)
+    else:
+        plan = inputs["plan"]
+        cand = plan.candidates
+        geo = cand.set_index(cand["candidate_id"].astype(str)).geometry
+        import geopandas as gpd
+
+        plan.sites = gpd.GeoDataFrame(
+            sites, geometry=geo.loc[sites["candidate_id"]].to_numpy(), crs=cand.crs
+        )
+        plan.coverage_curve = curve if len(curve) else None
+        plan.impact = impact
+        plan.parameters["selection"] = {k: v for k, v in result.summary().items() if k != "chosen"}
+        outputs.write(plan, progress=progress)
+        if outputs.path and outputs.path != "-":
+            _write_tables(outputs.path, curve, impact, outputs.overwrite, progress)
+    if summary_path:
+        _write_summary(summary_path, result, curve, impact, outputs.overwrite)
+    _print_summary(result, err=outputs.path == "-" or summary_path == "-")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _network_inputs(scenario: Any, progress: Any) -> dict[str, Any]:
+    from ..pipeline import prepare, score_plan
+
+    prep = prepare(scenario, progress=progress)
+    plan = score_plan(prep)
+    metres = prep.demand_metres.tocsr()
+    minutes = metres.copy()
+    minutes.data = minutes.data / scenario.speed_m_per_min
+    ids = prep.candidate_ids
+    regions = None
+    if prep.candidate_region is not None:
+        regions = [r if r else None for r in prep.candidate_region]
+    kept = prep.demand.kept
+    fatal = kept["fatal"].to_numpy().astype(bool) if "fatal" in kept.columns else None
+    return {
+        "minutes": minutes,
+        "metres": metres,
+        "weights": prep.demand_weight,
+        "fatal": fatal,
+        "candidate_ids": ids,
+        "regions": regions,
+        "excluded": [i for i, e in zip(ids, prep.excluded, strict=True) if e],
+        "cutoff_min": scenario.cutoff_min,
+        "cutoff_m": scenario.cutoff_m,
+        "plan": plan,
+    }
+
+
+def _matrix_inputs(matrix: str, kw: dict[str, Any]) -> dict[str, Any]:
+    from .._matrix import read_od_matrix
+
+    speed = kw["speed_kmh"] * 1000 / 60
+    try:
+        cutoff_m = parse_cutoff(kw["cutoff"], speed_m_per_min=speed)
+    except InputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cutoff") from None
+    cand_ids = None
+    cand_table = None
+    if kw.get("candidates"):
+        cand_table = _read_table(kw["candidates"])
+        col = _pick(cand_table, kw.get("id_column"), ("id", "site_id", "candidate_id"),
+                    kw["candidates"], "--id-column")
+        cand_ids = [str(v).strip() for v in cand_table[col]]
+    dem_ids = None
+    weights = None
+    fatal = None
+    if kw.get("demand"):
+        path = kw["demand"]
+        table = _read_table(path)
+        col = _pick(table, kw.get("demand_id_column"), ("id", "demand_id", "incident_id"), path,
+                    "--demand-id-column")
+        dem_ids = [str(v).strip() for v in table[col]]
+        wcol = kw.get("weight_column") or ("weight" if "weight" in table.columns else None)
+        if wcol:
+            if wcol not in table.columns:
+                msg = f"{path}: no column {wcol!r}; check --weight-column"
+                raise InputError(msg)
+            weights = _numbers(table[wcol], path, wcol)
+        fcol = kw.get("fatal_column") or ("fatal" if "fatal" in table.columns else None)
+        if fcol:
+            if fcol not in table.columns:
+                msg = f"{path}: no column {fcol!r}; check --fatal-column"
+                raise InputError(msg)
+            fatal = _fatal(table[fcol])
+    od = read_od_matrix(matrix, candidate_ids=cand_ids, demand_ids=dem_ids)
+    if od.unit == "metres":
+        metres = od.costs
+        minutes = od.minutes(speed)
+    else:
+        minutes = od.costs
+        metres = od.costs.copy()
+        metres.data = metres.data * speed  # walking-equivalent metres for the effect zone
+    regions = None
+    if kw.get("regions"):
+        regions = _matrix_regions(kw, od.candidate_ids)
+    return {
+        "minutes": minutes,
+        "metres": metres,
+        "weights": weights,
+        "fatal": fatal,
+        "candidate_ids": od.candidate_ids,
+        "regions": regions,
+        "excluded": [],
+        "cutoff_min": cutoff_m / speed,
+        "cutoff_m": cutoff_m,
+    }
+
+
+def _matrix_regions(kw: dict[str, Any], ids: list[str]) -> list[str | None]:
+    """Region of each candidate: its point (from --candidates) inside a --regions polygon."""
+    if not kw.get("candidates"):
+        msg = "--regions with --matrix needs --candidates (where each candidate lies)"
+        raise click.BadParameter(msg, param_hint="--regions")
+    import shapely
+
+    from ..layers import LayerSpec, read_layer, read_polygons
+
+    lat, lon = kw.get("lat_column"), kw.get("lon_column")
+    spec = LayerSpec(path=kw["candidates"], role="candidates", id_column=kw.get("id_column"),
+                     lat_column=f"?{lat}" if lat else None, lon_column=f"?{lon}" if lon else None,
+                     crs=kw.get("csv_crs"))
+    cand = read_layer(spec)
+    regions = read_polygons(kw["regions"], name_column=kw.get("regions_name_column"))
+    regions = regions.to_crs(cand.crs)
+    tree = shapely.STRtree(regions.geometry.values)
+    ci, ri = tree.query(cand.geometry.values, predicate="intersects")
+    first: dict[int, str] = {}
+    for c, r in sorted(zip(ci.tolist(), ri.tolist(), strict=True)):
+        first.setdefault(c, str(regions["name"].iat[r]))
+    by_id = {str(cand["id"].iat[c]): name for c, name in first.items()}
+    return [by_id.get(i) for i in ids]
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def _check_matrix_outputs(outputs: Outputs) -> None:
+    if outputs.map or outputs.report:
+        msg = "--map and --report need the street network; with --matrix write -o sites.csv"
+        raise click.BadParameter(msg, param_hint="--map/--report")
+    if outputs.path and outputs.path != "-":
+        if not outputs.path.lower().endswith(".csv"):
+            msg = f"{outputs.path}: with --matrix the sites have no geometry; write a .csv"
+            raise click.BadParameter(msg, param_hint="-o")
+        from ..outputs import check_writable
+
+        check_writable(outputs.path, overwrite=outputs.overwrite)
+
+
+def _write_matrix_outputs(outputs: Outputs, sites: pd.DataFrame, curve: pd.DataFrame,
+                          impact: pd.DataFrame, progress: Any) -> None:
+    if outputs.path == "-":
+        click.echo(sites.to_csv(index=False), nl=False)
+    elif outputs.path:
+        from ..outputs import atomic_path
+
+        with atomic_path(outputs.path, overwrite=outputs.overwrite) as tmp:
+            sites.to_csv(tmp, index=False)
+        _write_tables(outputs.path, curve, impact, outputs.overwrite, progress)
+        if progress:
+            progress(f"wrote {outputs.path}")
+
+
+def _write_tables(path: str, curve: pd.DataFrame, impact: pd.DataFrame, overwrite: bool,
+                  progress: Any) -> None:
+    from ..outputs import atomic_path
+
+    p = Path(path)
+    stem = p.with_suffix("")
+    for name, table in (("coverage_curve", curve), ("impact", impact)):
+        if table is None or len(table) == 0:
+            continue
+        out = Path(f"{stem}_{name}.csv")
+        with atomic_path(out, overwrite=overwrite) as tmp:
+            table.to_csv(tmp, index=False)
+        if progress:
+            progress(f"wrote {out}")
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float | np.floating):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def _write_summary(path: str, result: Result, curve: pd.DataFrame, impact: pd.DataFrame,
+                   overwrite: bool) -> None:
+    data = result.summary()
+    data["sites"] = result.sites.to_dict("records")
+    data["coverage_curve"] = curve.to_dict("records") if len(curve) else []
+    data["impact"] = impact.to_dict("records")
+    text = json.dumps(_jsonable(data), indent=2)
+    if path == "-":
+        click.echo(text)
+        return
+    from ..outputs import atomic_path
+
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        Path(tmp).write_text(text + "\n", encoding="utf-8")
+
+
+def _print_summary(result: Result, *, err: bool) -> None:
+    lines = [
+        f"{result.model}: objective {result.objective:.6g}, bound {result.bound:.6g}, "
+        f"gap {result.gap:.2%}, {result.status} ({result.method}, {result.solve_seconds:.2f} s); "
+        f"covered {result.covered_weight:.6g} of {result.total_weight:.6g} "
+        f"({result.covered_share:.1%})",
+    ]
+    for row in result.sites.itertuples(index=False):
+        lines.append(f"  {row.candidate_id}: {row.reason}")
+    click.echo("\n".join(lines), err=err)
+
+
+# ``--network``, ``--demand`` and ``--candidates`` are required by ``score``; here
+# ``--matrix`` can stand in for the network, so they are checked in the command instead.
+for _param in select.params:
+    if _param.name in ("network", "demand", "candidates"):
+        _param.required = False
