@@ -89,3 +89,30 @@ def test_empty_and_bad_arguments(client: Any, demo: tuple[StreetNetwork, Snapped
         sd.walking_reach_dask(client, net, src, tgt, cutoff_m=100.0, sources_per_task=0)
     with pytest.raises(InputError, match="cutoff_m"):
         sd.node_reach_dask(client, net, src, -5.0)
+
+
+@pytest.mark.parametrize("tile_m", [150.0, 400.0, 5000.0])
+def test_tiled_identical(client: Any, demo: tuple[StreetNetwork, Snapped, Snapped], tile_m: float) -> None:
+    from siting import distributed as sd
+
+    net, src, tgt = demo
+    same(sd.walking_reach_dask(client, net, src, tgt, cutoff_m=600.0, sources_per_task=7, tile_m=tile_m),
+         walking_reach(net, src, tgt, cutoff_m=600.0))
+    same(sd.node_reach_dask(client, net, src, 450.0, tile_m=tile_m), node_reach(net, src, 450.0))
+
+
+def test_tiled_needs_geometric_lengths(client: Any) -> None:
+    from siting import distributed as sd
+    from siting._errors import InputError
+
+    # lengths that differ from the geometry: the straight-line bound does not hold
+    net = StreetNetwork(
+        crs="EPSG:32635", x=np.array([0.0, 100.0]), y=np.zeros(2), edge_u=np.array([0]),
+        edge_v=np.array([1]), edge_length_m=np.array([50.0]), edge_offsets=np.array([0, 2]),
+        edge_coords=np.array([[0.0, 0.0], [100.0, 0.0]]),
+    )
+    s = net.snap(shapely.points([10.0], [0.0]))
+    with pytest.raises(InputError, match="tile_m"):
+        sd.walking_reach_dask(client, net, s, s, cutoff_m=100.0, tile_m=50.0)
+    with pytest.raises(InputError, match="tile_m"):
+        sd.node_reach_dask(client, net, s, 100.0, tile_m=-1.0)

@@ -279,9 +279,13 @@ class _TargetIndex:
 
     @classmethod
     def build(cls, rt: _Routing, tgt: Snapped) -> _TargetIndex:
-        n = len(tgt)
         chain, pos = rt.locate(tgt)
-        leg = tgt.leg_m.astype(np.float64)
+        return cls.from_located(rt, chain, pos, tgt.leg_m.astype(np.float64))
+
+    @classmethod
+    def from_located(cls, rt: _Routing, chain: I64, pos: F64, leg: F64) -> _TargetIndex:
+        """From targets' chain, position along it and leg."""
+        n = chain.size
         node = np.concatenate([rt.ch_a[chain], rt.ch_b[chain]])
         target = np.concatenate([np.arange(n), np.arange(n)]).astype(np.int64)
         add = np.concatenate([pos + leg, (rt.ch_len[chain] - pos) + leg])
