@@ -166,6 +166,23 @@ def test_line_crossing_itself_and_line_doubling_back() -> None:
     assert report["duplicates_dropped"] == 1
 
 
+def test_curve_of_tiny_pieces_keeps_its_shape() -> None:
+    # a quarter circle (r = 10 m) drawn as 40 separate pieces of 0.39 m, tolerance 1 m:
+    # nothing collapses; a street ending 0.5 m from the arc's end is still joined to it
+    ang = np.linspace(0, np.pi / 2, 41)
+    xy = np.column_stack([10 * np.cos(ang), 10 * np.sin(ang)])
+    pieces = [_line(tuple(xy[i]), tuple(xy[i + 1])) for i in range(40)]
+    street = _line((0.0, 10.5), (0.0, 60.0))
+    out, report = repair_lines(_gdf([*pieces, street]), tolerance_m=1.0)
+    assert report["ends_merged"] == 1 and report["zero_length_dropped"] == 0
+    net = StreetNetwork.from_lines(out)
+    assert (net.n_nodes, net.n_edges) == (42, 41)
+    # the two ends meet half way, at (0, 10.25): the last arc piece now ends there and the
+    # street starts there
+    arc = sum(p.length for p in pieces[:-1]) + math.dist(tuple(xy[39]), (0.0, 10.25))
+    assert net.edge_length_m.sum() == pytest.approx(arc + 49.75, abs=1e-9)
+
+
 def test_duplicates_and_zero_length_dropped() -> None:
     a = _line((0, 0), (100, 0))
     lines = _gdf([

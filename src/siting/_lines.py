@@ -206,11 +206,14 @@ def _validate_lines(gdf: gpd.GeoDataFrame, path: Path, *, strict: bool) -> gpd.G
 
 
 # ========================================================================= repairing
-def _merge_close(xy: F64, tol: float, weight: F64 | None = None) -> tuple[F64, I64, int]:
+def _merge_close(
+    xy: F64, tol: float, weight: F64 | None = None, joined: I64 | None = None
+) -> tuple[F64, I64, int]:
     """Merge points closer than ``tol`` (single linkage) to the weighted mean of each group.
 
-    Returns the new position of every point, its group label, and how many points were
-    merged into another (points minus groups).
+    Points with the same ``joined`` label (already connected to each other) are not
+    linked directly. Returns the new position of every point, its group label, and how
+    many points were merged into another (points minus groups).
     """
     n = xy.shape[0]
     if n == 0:
@@ -218,6 +221,22 @@ def _merge_close(xy: F64, tol: float, weight: F64 | None = None) -> tuple[F64, I
     from scipy.spatial import cKDTree
 
     pairs = cKDTree(xy).query_pairs(tol, output_type="ndarray") if tol > 0 else np.zeros((0, 2), int)
+    if joined is not None and pairs.size:
+        pairs = pairs[joined[pairs[:, 0]] != joined[pairs[:, 1]]]
+        # towards a group of joined points, link only the nearest point of that group, and
+        # only if the link is nearest seen from both sides: a loose end near a curve of
+        # tiny pieces joins its nearest point without pulling the curve together
+        src = np.concatenate([pairs[:, 0], pairs[:, 1]])
+        dst = np.concatenate([pairs[:, 1], pairs[:, 0]])
+        d = np.hypot(*(xy[src] - xy[dst]).T)
+        order = np.lexsort((dst, d, joined[dst], src))
+        src_o, grp_o = src[order], joined[dst][order]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = (src_o[1:] != src_o[:-1]) | (grp_o[1:] != grp_o[:-1])
+        chosen = np.zeros(order.size, dtype=bool)
+        chosen[order[first]] = True
+        m = pairs.shape[0]
+        pairs = pairs[chosen[:m] & chosen[m:]]
     graph = sparse.coo_matrix(
         (np.ones(pairs.shape[0], dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
     )
@@ -419,10 +438,13 @@ def repair_lines(
        exact duplicates (same vertices in either direction, to 1 mm) are dropped; a line
        that turns straight back over itself is cut at the turn.
     2. Line ends closer than ``tolerance_m`` are merged to one node (single linkage; the
-       node is the mean of the merged ends, weighted by how many lines end there).
+       node is the mean of the merged ends, weighted by how many lines end there). Ends
+       already joined through lines shorter than ``2 * tolerance_m`` are not merged with
+       each other, so a curve drawn as many tiny pieces keeps its shape.
     3. T-junctions: a node within ``tolerance_m`` of the middle of another line (one not
-       ending there) is moved onto the nearest such line, which is cut there. This also
-       joins lines that end exactly on another, and cuts collinear overlaps at their ends.
+       ending there, nor joined to it through such short lines) is moved onto the nearest
+       such line, which is cut there. This also joins lines that end exactly on another,
+       and cuts collinear overlaps at their ends.
     4. If ``split_crossings``: lines that cross (or a line that crosses itself) are cut
        at the crossing, computed exactly per pair of segments. With
        ``split_crossings=False`` crossings stay unconnected, as at bridges and tunnels;
@@ -505,7 +527,10 @@ def repair_lines(
         # ---- 2. merge near-coincident ends
         uniq, inv_s, inv_e = net.nodes()
         count = np.bincount(np.concatenate([inv_s, inv_e]), minlength=uniq.shape[0])
-        moved, _, merged = _merge_close(uniq, tol, weight=count)
+        # ends already joined through short lines (a curve drawn as many tiny pieces) are
+        # not merged with each other: that would collapse those lines, not close a gap
+        joined = _joined_by_short_lines(net, inv_s, inv_e, uniq.shape[0], 2 * tol)
+        moved, _, merged = _merge_close(uniq, tol, weight=count, joined=joined)
         report["ends_merged"] = merged
         net.set_end_xy(moved[np.concatenate([inv_s, inv_e])])
 
@@ -540,6 +565,15 @@ def repair_lines(
     report["lines_out"] = int(out_geoms.size)
     out = gpd.GeoDataFrame({"source_row": out_row}, geometry=out_geoms, crs=crs)
     return out, report
+
+
+def _joined_by_short_lines(net: _Lines, n_s: I64, n_e: I64, n_nodes: int, max_m: float) -> I64:
+    """Label of each node: nodes joined through lines no longer than ``max_m`` share one."""
+    short = net.lengths() <= max_m
+    graph = sparse.coo_matrix(
+        (np.ones(int(short.sum()), dtype=np.int8), (n_s[short], n_e[short])), shape=(n_nodes, n_nodes)
+    )
+    return csgraph.connected_components(graph, directed=False)[1].astype(np.int64)
 
 
 def _reversals(net: _Lines) -> tuple[I64, F64, F64]:
@@ -582,7 +616,11 @@ def _join_t_junctions(net: _Lines, tol: float) -> tuple[_Lines, I64, F64, F64]:
     geoms = net.geoms()
     pts = shapely.points(node_xy)
     ni, lj = shapely.STRtree(geoms).query(pts, predicate="dwithin", distance=tol)
-    other = (n_s[lj] != ni) & (n_e[lj] != ni)
+    # not onto a line the node already reaches through short lines (a curve drawn as
+    # many tiny pieces passes close to its own nodes)
+    joined = _joined_by_short_lines(net, n_s, n_e, node_xy.shape[0], 2 * tol)
+    other = (joined[n_s[lj]] != joined[ni]) & (joined[n_e[lj]] != joined[ni])
+    other &= (n_s[lj] != ni) & (n_e[lj] != ni)
     ni, lj = ni[other], lj[other]
     if ni.size == 0:
         return (net, *empty)
