@@ -139,14 +139,19 @@ def test_unseen_layer_with_columns_given_by_flags(tmp_path) -> None:  # type: ig
 def test_run_scenario_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     text = (DEMO / "scenario.toml").read_text()
     scen = tmp_path / "my.toml"
-    text = text.replace('path = "', f'path = "{DEMO}/')
-    scen.write_text(text + '\n[output]\npath = "scores.csv"\n')
+    text = text.replace('path = "', f'path = "{DEMO}/').split("[output]")[0]
+    scen.write_text(text + '\n[output]\npath = "scores.csv"\nmap = "map.html"\nreport = "report.html"\n')
     r = invoke("-q", "run", str(scen))
     assert r.exit_code == 0, r.output
     t = pd.read_csv(tmp_path / "scores.csv")
     assert t["excluded"].sum() > 0  # the 200 m school rule excluded some candidates
     assert t.loc[t["excluded"], "excluded_reason"].str.contains("schools").any()
     assert set(t["region"].dropna()) == {"West (Kamppi)", "East (Kluuvi)"}
+    # the [select] table chose two sites, one per region, and the report shows them
+    assert "chosen (coverage, optimal" in r.output
+    report = (tmp_path / "report.html").read_text()
+    assert "Chosen sites and why" in report and "West (Kamppi)" in report
+    assert (tmp_path / "map.html").exists()
 
 
 def test_demo_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -287,7 +292,7 @@ def test_map_and_report_of_an_analysts_run(tmp_path) -> None:  # type: ignore[no
 
 
 def test_compare_two_cutoffs(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    text = (DEMO / "scenario.toml").read_text().replace('path = "', f'path = "{DEMO}/')
+    text = (DEMO / "scenario.toml").read_text().replace('path = "', f'path = "{DEMO}/').split("[output]")[0]
     a, b = tmp_path / "ten.toml", tmp_path / "fifteen.toml"
     a.write_text(text.replace('name = "Central Helsinki demo (synthetic incidents)"', 'name = "Ten minutes"'))
     b.write_text(

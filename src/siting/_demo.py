@@ -258,6 +258,15 @@ walk = 0.15
 services = 0.15
 service_access = 0.15
 hotspot = 0.10
+
+# Choose two sites, one in each region (King County approved one in Seattle, one outside).
+[select]
+model = "coverage"          # or "median" (least walking), "min-sites" (fewest for a target)
+p = 2
+quotas = ["West (Kamppi)>=1", "East (Kluuvi)>=1"]
+
+[output]
+report = "../../maps/demo-report.html"
 """
 
 

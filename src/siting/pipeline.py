@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
+from . import settings
 from ._errors import InputError
 from .layers import LayerSpec, read_layer, read_polygons, to_network_crs
 from .network import Snapped, StreetNetwork, load_network
@@ -81,6 +82,9 @@ class Prepared:
     extras: list[PointLayer]
     #: all candidates x kept demand points, walking metres within the cutoff
     demand_metres: sparse.csr_matrix
+    #: the same within ``wide_m`` (>= the cutoff: the effect zone and sensitivity cutoffs)
+    demand_metres_wide: sparse.csr_matrix
+    wide_m: float
     service_metres: sparse.csr_matrix | None
     extra_metres: list[sparse.csr_matrix]
     excluded: npt.NDArray[np.bool_]
@@ -237,10 +241,35 @@ def _reach_matrix(
     return _expand_rows(r.to_csr(), src.snapped.index, len(src.gdf))
 
 
+def within(metres: sparse.csr_matrix, cutoff_m: float) -> sparse.csr_matrix:
+    """The entries of a reach matrix that are ``<= cutoff_m`` (explicit zeros kept)."""
+    m = sparse.csr_matrix(metres)
+    keep = m.data <= cutoff_m
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
+    indptr = np.zeros(m.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=m.shape[0]), out=indptr[1:])
+    return sparse.csr_matrix((m.data[keep], m.indices[keep], indptr), shape=m.shape)
+
+
+def wide_cutoff_m(scenario: Scenario) -> float:
+    """Reach needed to choose sites: the cutoff, the sensitivity cutoffs and the effect zone."""
+    sens = max(settings.sensitivity_cutoffs_min) * scenario.speed_m_per_min
+    return max(scenario.cutoff_m, sens, settings.effect_zone_m)
+
+
 def prepare(
-    scenario: Scenario, *, progress: Progress | None = None, network: StreetNetwork | None = None
+    scenario: Scenario,
+    *,
+    progress: Progress | None = None,
+    network: StreetNetwork | None = None,
+    wide: bool = False,
 ) -> Prepared:
-    """Network, layers, snapping, exclusions, regions and walking reach for a scenario."""
+    """Network, layers, snapping, exclusions, regions and walking reach for a scenario.
+
+    With ``wide=True`` the demand reach is computed out to :func:`wide_cutoff_m` (what site
+    selection needs for the effect zone and the sensitivity cutoffs) and the score uses the
+    part within the cutoff.
+    """
     sc = scenario
     if network is None:
         with _step(progress, "building the street network"):
@@ -317,9 +346,13 @@ def prepare(
             if not cand_region[c]:
                 cand_region[c] = str(regions["name"].iat[r])
 
-    with _step(progress, f"computing walking reach within {sc.cutoff_min:g} min ({sc.cutoff_m:.0f} m)"):
+    wide_m = wide_cutoff_m(sc) if wide else sc.cutoff_m
+    with _step(
+        progress, f"computing walking reach within {wide_m / sc.speed_m_per_min:g} min ({wide_m:.0f} m)"
+    ):
         with _dask_client(sc.dask) as client:
-            demand_m = _reach_matrix(net, candidates, demand, sc.cutoff_m, sc.workers, client)
+            demand_wide = _reach_matrix(net, candidates, demand, wide_m, sc.workers, client)
+            demand_m = within(demand_wide, sc.cutoff_m) if wide_m > sc.cutoff_m else demand_wide
             service_m = (
                 _reach_matrix(net, candidates, services, sc.cutoff_m, sc.workers, client)
                 if services
@@ -359,6 +392,8 @@ def prepare(
         services=services,
         extras=extras,
         demand_metres=demand_m,
+        demand_metres_wide=demand_wide,
+        wide_m=wide_m,
         service_metres=service_m,
         extra_metres=extra_m,
         excluded=excluded,

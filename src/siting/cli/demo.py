@@ -45,6 +45,13 @@ def demo(ctx: click.Context, out_dir: str) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     click.echo(f"siting demo: layers from {folder} (incidents are synthetic)", err=True)
-    outputs = Outputs(path=str(out / "demo-candidates.gpkg"), map=str(out / "demo.html"), overwrite=True)
+    outputs = Outputs(
+        path=str(out / "demo-candidates.gpkg"),
+        map=str(out / "demo.html"),
+        report=str(out / "demo-report.html"),
+        overwrite=True,
+    )
     run_and_write(ctx, scenario, outputs, top=10)
-    click.echo(f"map: {out / 'demo.html'}\ntable: {out / 'demo-candidates.gpkg'}")
+    click.echo(
+        f"map: {out / 'demo.html'}\nreport: {out / 'demo-report.html'}\ntables: {out / 'demo-candidates.gpkg'}"
+    )

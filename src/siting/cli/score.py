@@ -56,8 +56,15 @@ def run_and_write(ctx: click.Context, scenario: Scenario, outputs: Outputs, *, t
 
 def build_plan(scenario: Scenario, *, progress: Any = None) -> Plan:
     """Score a scenario (and choose sites when it has a ``select`` table)."""
-    prep = prepare(scenario, progress=progress)
-    return score_plan(prep)
+    if not scenario.selection:
+        return score_plan(prepare(scenario, progress=progress))
+    from ..selection import SelectionSpec, choose_sites
+
+    spec = SelectionSpec.from_mapping(scenario.selection, source=f"{scenario.name} [select]")
+    prep = prepare(scenario, progress=progress, wide=True)
+    plan = score_plan(prep)
+    choose_sites(prep, plan, spec, progress=progress)
+    return plan
 
 
 def print_summary(plan: Plan, *, top: int, err: bool = False) -> None:
@@ -77,5 +84,17 @@ def print_summary(plan: Plan, *, top: int, err: bool = False) -> None:
         shown["rank"] = shown["rank"].astype(int)
         lines.append(
             shown.to_string(index=False, float_format=lambda v: f"{v:.3g}" if np.isfinite(v) else "-")
+        )
+    if plan.sites is not None:
+        sel = p.get("selection", {})
+        lines.append(
+            f"chosen ({sel.get('model')}, {sel.get('status')}, gap {sel.get('gap', 0):.2g}): "
+            + ", ".join(
+                f"{r.candidate_id} ({r.region})"
+                if isinstance(getattr(r, "region", None), str) and r.region
+                else str(r.candidate_id)
+                for r in plan.sites.itertuples()
+            )
+            + f"; they reach {sel.get('covered_weight', 0):.6g} of {sel.get('total_weight', 0):.6g} incident weight"
         )
     click.echo("\n".join(lines), err=err)

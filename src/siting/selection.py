@@ -1,0 +1,277 @@
+"""Choose sites for a prepared scenario and put everything a planner needs into the Plan.
+
+:mod:`siting.locate` holds the models; this module runs one on the walking reach of a
+:class:`~siting.pipeline.Prepared` scenario and adds what maps and the report draw: the
+chosen sites with their reasons, 5/10/15-minute isochrones, the coverage curve, the
+impact table (effect zone measured on the network even when it is longer than the
+cutoff) and the sensitivity of the choice to the walking cutoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from . import settings
+from ._errors import InputError
+
+if TYPE_CHECKING:
+    from .locate import Capacity, Result
+    from .pipeline import Prepared
+    from .plan import Plan
+
+log = logging.getLogger(__name__)
+
+MODELS = ("coverage", "median", "min-sites")
+
+
+@dataclass
+class SelectionSpec:
+    """What to choose and under which constraints (see ``siting select --help``)."""
+
+    model: str = "coverage"
+    p: int = settings.n_sites
+    target: float = 0.8
+    fixed: list[str] = field(default_factory=list)
+    quotas: dict[str, tuple[str, int]] = field(default_factory=dict)
+    capacity: Capacity | None = None
+    demand_per_day: float | None = None
+    uses_per_booth_per_day: float = settings.uses_per_booth_per_day
+    beyond: Literal["penalty", "exclude"] = "penalty"
+    penalty_min: float | None = None
+    time_limit: float | None = None
+    method: Literal["milp", "greedy"] = "milp"
+    curve_max: int | None = None
+    sensitivity_min: tuple[float, ...] = settings.sensitivity_cutoffs_min
+    isochrone_min: tuple[float, ...] = settings.sensitivity_cutoffs_min
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], *, source: str = "scenario") -> SelectionSpec:
+        """From a scenario file's ``[select]`` table (every problem reported at once)."""
+        from .locate import Capacity, parse_quota
+
+        problems: list[str] = []
+        known = {
+            "model",
+            "p",
+            "sites",
+            "target",
+            "fixed",
+            "quotas",
+            "booths",
+            "demand_per_day",
+            "uses_per_booth_per_day",
+            "beyond",
+            "penalty_min",
+            "time_limit",
+            "method",
+            "curve_max",
+        }
+        for key in sorted(set(data) - known):
+            problems.append(f"unknown key `select.{key}`")
+        spec = cls()
+        model = str(data.get("model", "coverage"))
+        if model not in MODELS:
+            problems.append(f"`select.model` {model!r} unknown; use {', '.join(MODELS)}")
+        spec.model = model
+        try:
+            spec.p = int(data.get("p", data.get("sites", settings.n_sites)))
+            spec.target = float(data.get("target", 0.8))
+            if spec.p < 1 or not 0 < spec.target <= 1:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append("`select.p` must be a whole number >= 1 and `select.target` a share in (0, 1]")
+        fixed = data.get("fixed", [])
+        spec.fixed = [str(f) for f in (fixed.split(",") if isinstance(fixed, str) else fixed)]
+        for text in data.get("quotas", []) or []:
+            try:
+                name, q = parse_quota(str(text))
+                spec.quotas[name] = q
+            except InputError as exc:
+                problems.append(str(exc))
+        if "demand_per_day" in data:
+            spec.demand_per_day = float(data["demand_per_day"])
+        spec.uses_per_booth_per_day = float(
+            data.get("uses_per_booth_per_day", settings.uses_per_booth_per_day)
+        )
+        if "booths" in data:
+            if spec.demand_per_day is None:
+                problems.append("`select.booths` needs `select.demand_per_day`")
+            else:
+                spec.capacity = Capacity(
+                    booths=data["booths"],
+                    demand_per_day=spec.demand_per_day,
+                    uses_per_booth_per_day=spec.uses_per_booth_per_day,
+                )
+        beyond = str(data.get("beyond", "penalty"))
+        if beyond not in ("penalty", "exclude"):
+            problems.append("`select.beyond` must be 'penalty' or 'exclude'")
+        spec.beyond = "exclude" if beyond == "exclude" else "penalty"
+        spec.penalty_min = float(data["penalty_min"]) if "penalty_min" in data else None
+        spec.time_limit = float(data["time_limit"]) if "time_limit" in data else None
+        method = str(data.get("method", "milp"))
+        if method not in ("milp", "greedy"):
+            problems.append("`select.method` must be 'milp' or 'greedy'")
+        spec.method = "greedy" if method == "greedy" else "milp"
+        spec.curve_max = int(data["curve_max"]) if "curve_max" in data else None
+        if problems:
+            msg = f"{source}: " + "; ".join(problems)
+            raise InputError(msg)
+        return spec
+
+
+def _model(spec: SelectionSpec, minutes: sparse.csr_matrix, common: dict[str, Any], cutoff_min: float) -> Any:
+    from .locate import FewestSites, MaximalCovering, PMedian
+
+    if spec.model == "coverage":
+        return MaximalCovering(minutes, p=spec.p, **common)
+    if spec.model == "median":
+        pen = 2.0 * cutoff_min if spec.penalty_min is None and spec.beyond == "penalty" else spec.penalty_min
+        return PMedian(minutes, p=spec.p, beyond=spec.beyond, penalty=pen, **common)
+    return FewestSites(minutes, target=spec.target, **common)
+
+
+def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: Any = None) -> Result:
+    """Solve ``spec`` on the prepared reach; fill ``plan`` with sites, isochrones, curve, impact.
+
+    Returns the solver's :class:`~siting.locate.Result`.
+    """
+    import geopandas as gpd
+
+    from .impact import impact_table, nearest_chosen_distance
+    from .locate import coverage_curve
+    from .pipeline import within
+    from .reach import isochrones
+
+    sc = prep.scenario
+    speed = sc.speed_m_per_min
+    ids = prep.candidate_ids
+    regions = None
+    if prep.candidate_region is not None:
+        regions = [r if r else None for r in prep.candidate_region]
+    excluded = [i for i, e in zip(ids, prep.excluded, strict=True) if e]
+    weights = prep.demand_weight
+
+    def minutes_within(cutoff_m: float) -> sparse.csr_matrix:
+        m = within(prep.demand_metres_wide, cutoff_m)
+        m.data = m.data / speed
+        return m
+
+    def common(cutoff_min: float) -> dict[str, Any]:
+        return {
+            "weights": weights,
+            "candidate_ids": ids,
+            "cutoff": cutoff_min,
+            "regions": regions,
+            "fixed": spec.fixed,
+            "excluded": excluded,
+            "quotas": spec.quotas,
+            "capacity": spec.capacity,
+        }
+
+    if progress:
+        progress(f"choosing sites ({spec.model}, {spec.method})")
+    minutes = minutes_within(sc.cutoff_m)
+    result = _model(spec, minutes, common(sc.cutoff_min), sc.cutoff_min).solve(
+        spec.time_limit, method=spec.method
+    )
+    log.info("selection: %s", result.summary())
+
+    k_max = max(5, spec.p, len(result.chosen)) if spec.curve_max is None else spec.curve_max
+    curve = pd.DataFrame()
+    if k_max:
+        kw = {k: v for k, v in common(sc.cutoff_min).items() if k != "cutoff"}
+        curve = coverage_curve(
+            minutes, k_max=k_max, time_limit=spec.time_limit, method=spec.method, cutoff=sc.cutoff_min, **kw
+        )
+
+    # sensitivity: the same choice re-made at each cutoff, and how much the chosen set covers there
+    sens = []
+    chosen_rows = [ids.index(c) for c in result.chosen]
+    for cut_min in spec.sensitivity_min:
+        cut_m = cut_min * speed
+        if cut_m > prep.wide_m + 1e-9:
+            continue
+        m = minutes_within(cut_m)
+        covered_by_choice = float(weights[np.unique(m[chosen_rows].indices)].sum()) if chosen_rows else 0.0
+        total = float(weights.sum())
+        try:
+            r = _model(spec, m, common(cut_min), cut_min).solve(spec.time_limit, method=spec.method)
+            row = {
+                "n_sites": len(r.chosen),
+                "covered_weight": r.covered_weight,
+                "sites": ";".join(r.chosen),
+                "status": r.status,
+            }
+        except (InputError, ValueError) as exc:  # e.g. a target no longer reachable
+            row = {"n_sites": np.nan, "covered_weight": np.nan, "sites": "", "status": f"infeasible: {exc}"}
+        sens.append(
+            {
+                "cutoff_min": cut_min,
+                **row,
+                "covered_share": row["covered_weight"] / total if total else 0.0,
+                "chosen_here_covered_share": covered_by_choice / total if total else 0.0,
+            }
+        )
+    sensitivity = pd.DataFrame(sens)
+
+    dist_m = nearest_chosen_distance(prep.demand_metres_wide, ids, result.chosen)
+    kept = prep.demand.kept
+    impact = impact_table(
+        dist_m,
+        cutoff_m=sc.cutoff_m,
+        weights=weights,
+        fatal=kept["fatal"].to_numpy().astype(bool) if "fatal" in kept.columns else None,
+        demand_per_day=spec.demand_per_day,
+        uses_per_booth_per_day=spec.uses_per_booth_per_day,
+        n_sites=len(result.chosen),
+    )
+
+    cand = plan.candidates
+    by_id = cand.set_index(cand["candidate_id"].astype(str))
+    sites = result.sites.copy()
+    sites = gpd.GeoDataFrame(
+        sites, geometry=by_id.geometry.loc[sites["candidate_id"]].to_numpy(), crs=cand.crs
+    )
+    for col in ("name", "rank", "score"):
+        if col in by_id.columns and col not in sites.columns:
+            sites[col] = by_id[col].loc[sites["candidate_id"]].to_numpy()
+    plan.sites = sites
+
+    # isochrones of the chosen sites: 5, 10 and 15 minutes on the network
+    snapped = prep.candidates.snapped
+    pos = {str(prep.candidates.gdf["id"].iat[int(i)]): k for k, i in enumerate(snapped.index)}
+    keep = [pos[c] for c in result.chosen if c in pos]
+    if keep:
+        from .network import Snapped
+
+        sub = Snapped(
+            index=snapped.index[keep],
+            edge=snapped.edge[keep],
+            offset_m=snapped.offset_m[keep],
+            leg_m=snapped.leg_m[keep],
+            dropped=np.zeros(0, dtype=np.int64),
+            n_input=snapped.n_input,
+        )
+        iso = isochrones(prep.network, sub, [m * speed for m in spec.isochrone_min], workers=sc.workers)
+        chosen_kept = [c for c in result.chosen if c in pos]
+        iso["candidate_id"] = [chosen_kept[int(s)] for s in iso["source"]]
+        iso["minutes"] = np.round(iso["cutoff_m"].to_numpy() / speed, 6)
+        plan.isochrones = iso[["candidate_id", "minutes", "cutoff_m", "geometry"]]
+
+    plan.coverage_curve = curve if len(curve) else None
+    plan.impact = impact
+    summary = result.summary()
+    plan.parameters["selection"] = {
+        **{k: v for k, v in summary.items() if k not in ("chosen", "solve_seconds")},
+        "p": spec.p,
+        "quotas": {k: f"{op} {n}" for k, (op, n) in spec.quotas.items()},
+        "fixed": list(spec.fixed),
+    }
+    plan.parameters["sensitivity"] = sensitivity.to_dict("records") if len(sensitivity) else []
+    return result
