@@ -198,12 +198,17 @@ def test_duplicates_and_zero_length_dropped() -> None:
     assert sorted(shapely.length(out.geometry.values).round(9).tolist()) == [40.0, 60.0]
 
 
-def test_repair_matches_geos_noding_on_random_lines() -> None:
+@pytest.mark.parametrize("chunk", [250_000, 37])
+def test_repair_matches_geos_noding_on_random_lines(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     """On random crossing segments, tolerance 0, the pieces are GEOS's fully noded union.
 
     (repair_lines makes points closer than 1 mm one node; GEOS does not. The data are
-    chosen so that no GEOS piece is that short: checked first.)
+    chosen so that no GEOS piece is that short: checked first.) With a small ``chunk``
+    the crossings are searched in many chunks.
     """
+    from siting import _lines
+
+    monkeypatch.setattr(_lines, "_CHUNK", chunk)
     rng = np.random.default_rng(0)
     a, b = rng.uniform(0, 1000, (2, 80, 2))
     lines = gpd.GeoDataFrame(geometry=shapely.linestrings(np.stack([a, b], axis=1)), crs=UTM)

@@ -673,21 +673,42 @@ def _point_at(net: _Lines, line: I64, s: F64) -> F64:
     return a + t[:, None] * (b - a)
 
 
+#: Segments queried at a time when looking for crossings (bounds memory at county scale).
+_CHUNK = 250_000
+
+
 def _crossings(net: _Lines, near_m: float) -> tuple[I64, F64, F64, int]:
     """Where segments of different lines (or of one line) meet away from the lines' ends.
 
-    Intersections are computed per segment pair, exactly, in numpy. Returns the cuts to
-    make (segment, position, point) and the number of distinct points where two lines
-    cross in the middle of both.
+    Intersections are computed per segment pair, exactly, in numpy, a chunk of segments at
+    a time. Returns the cuts to make (segment, position, point) and the number of
+    distinct points where two lines cross in the middle of both.
     """
     none = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((0, 2)), 0
     v, a, b = _segments(net)
     if v.size < 2:
         return none
-    # candidate pairs by bounding box only; whether they meet is decided exactly below
     segs = shapely.linestrings(np.stack([a, b], axis=1))
-    i, j = shapely.STRtree(segs).query(segs)
-    del segs
+    tree = shapely.STRtree(segs)
+    vs, length = net.vertex_s(), net.lengths()
+    parts = []
+    for lo in range(0, v.size, _CHUNK):
+        # candidate pairs by bounding box only; whether they meet is decided exactly
+        i, j = tree.query(segs[lo : lo + _CHUNK])
+        parts.append(_meet(net, v, a, b, vs, length, i + lo, j, near_m))
+    cut_v = np.concatenate([p[0] for p in parts])
+    cut_t = np.concatenate([p[1] for p in parts])
+    cut_xy = np.vstack([p[2] for p in parts])
+    both_xy = np.vstack([p[3] for p in parts])
+    n_cross = int(_unique_xy(np.round(both_xy / _WELD_M))[0].shape[0])
+    return cut_v, cut_t, cut_xy, n_cross
+
+
+def _meet(
+    net: _Lines, v: I64, a: F64, b: F64, vs: F64, length: F64, i: I64, j: I64, near_m: float
+) -> tuple[I64, F64, F64, F64]:
+    """Exact meeting points of candidate segment pairs ``i``, ``j``: cuts and crossing points."""
+    none = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((0, 2)), np.zeros((0, 2))
     seg_line = net.line[v]
     # pairs once; not consecutive segments of a line (they meet at their shared vertex)
     keep = (i < j) & ~((seg_line[i] == seg_line[j]) & (v[j] == v[i] + 1))
@@ -722,15 +743,12 @@ def _crossings(net: _Lines, near_m: float) -> tuple[I64, F64, F64, int]:
             seg_i, seg_j = np.concatenate([seg_i, pi]), np.concatenate([seg_j, pj])
             t_i, t_j = np.concatenate([t_i, tt]), np.concatenate([t_j, uu])
             xy = np.vstack([xy, pt])
-    vs, length = net.vertex_s(), net.lengths()
 
     def inner(seg: I64, t: F64) -> npt.NDArray[np.bool_]:
         s = vs[v[seg]] + t * np.hypot(*(b[seg] - a[seg]).T)
         return (s > near_m) & (s < length[seg_line[seg]] - near_m)
 
     in_i, in_j = inner(seg_i, t_i), inner(seg_j, t_j)
-    both = in_i & in_j
-    n_cross = int(_unique_xy(np.round(xy[both] / _WELD_M))[0].shape[0])
     cut_v = np.concatenate([v[seg_i[in_i]], v[seg_j[in_j]]])
     cut_t = np.concatenate([t_i[in_i], t_j[in_j]])
-    return cut_v, cut_t, np.vstack([xy[in_i], xy[in_j]]), n_cross
+    return cut_v, cut_t, np.vstack([xy[in_i], xy[in_j]]), xy[in_i & in_j]
