@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,6 @@ from ._errors import InputError, InputFileNotFoundError, NetworkError, NoCrsErro
 if TYPE_CHECKING:
     import geopandas as gpd
     import networkx as nx
-    import pandas as pd
 
 log = logging.getLogger(__name__)
 
