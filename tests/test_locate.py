@@ -329,9 +329,9 @@ def test_time_limited_bound_is_honest(seed: int) -> None:
 
 
 def test_greedy_gap_on_larger_median() -> None:
-    costs = _random_sparse(40, 600, 3, density=0.2)
-    w = np.random.default_rng(3).integers(1, 10, 600).astype(float)
-    m = PMedian(costs, weights=w, p=4, penalty=15.0)
+    costs = _random_sparse(20, 300, 3, density=0.3)
+    w = np.random.default_rng(3).integers(1, 10, 300).astype(float)
+    m = PMedian(costs, weights=w, p=3, penalty=15.0)
     exact = m.solve()
     g = m.solve(method="greedy")
     assert exact.status == "optimal"
