@@ -142,3 +142,25 @@ def test_quota_needs_regions_and_unknown_od_id(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "unknown id '060750479.02'" in r.output and "row 3" in r.output
     r = CliRunner().invoke(cli, ["select", "-d", str(dem)])
     assert r.exit_code == 2 and "--network" in r.output
+
+
+def test_matrix_median_full_matrix_in_metres_matches_brute_force(tmp_path: Path) -> None:
+    import itertools
+
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    d = rng.integers(0, 3000, size=(7, 9)).astype(float)  # metres, beyond any walking cutoff
+    w = rng.integers(1, 5, 9).astype(float)
+    rows = ["candidate_id,demand_id,metres"]
+    rows += [f"{j + 1},{i + 1:03d},{d[j, i]:g}" for j in range(7) for i in range(9)]
+    od = tmp_path / "full.csv"
+    od.write_text("\n".join(rows) + "\n")
+    dem = tmp_path / "w.csv"
+    dem.write_text("demand_id,weight\n" + "".join(f"{i + 1:03d},{w[i]:g}\n" for i in range(9)))
+    best = min(float(w @ d[list(s)].min(axis=0)) for s in itertools.combinations(range(7), 3))
+    r = _run(["-q", "select", "--matrix", str(od), "-d", str(dem), "--model", "median", "-p", "3",
+              "--summary-json", "-"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.stdout)
+    assert s["objective"] == best and s["status"] == "optimal" and s["cost_unit"] == "metres"

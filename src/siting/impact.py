@@ -144,8 +144,8 @@ def impact_table(
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         msg = "`weights` must be finite and >= 0"
         raise InputError(msg)
-    if not (math.isfinite(cutoff_m) and cutoff_m >= 0):
-        msg = f"`cutoff_m` must be a finite number >= 0, got {cutoff_m}"
+    if not cutoff_m >= 0:  # inf: no cutoff (every pair of a full OD matrix counts)
+        msg = f"`cutoff_m` must be a number >= 0, got {cutoff_m}"
         raise InputError(msg)
     zone = settings.effect_zone_m if effect_zone_m is None else float(effect_zone_m)
     uses = settings.uses_per_booth_per_day if uses_per_booth_per_day is None else float(

@@ -9,6 +9,11 @@ Two ways in:
   by id, and ``--candidates`` (optional) the candidate ids and, with ``--regions``, where
   they lie.
 
+With ``--matrix`` the costs keep the file's unit (minutes or metres), so a p-median
+objective compares directly with a published optimum; for ``--model median`` the cutoff
+applies only when ``--cutoff`` is given (otherwise every pair in the file counts and
+missing pairs cost the penalty).
+
 Writes the chosen sites with the reason each was chosen, the coverage curve and the
 impact table (``-o``: the sites layer; ``*_coverage_curve.csv`` and ``*_impact.csv`` next
 to it), and ``--summary-json`` for scripts.
@@ -133,7 +138,8 @@ def _fatal(values: pd.Series) -> np.ndarray:
               show_default=True, help="median: demand beyond the cutoff counts at --penalty "
               "minutes, or demand no candidate reaches is left out and the rest must be reached.")
 @click.option("--penalty", "penalty_min", type=click.FloatRange(min=0), default=None,
-              help="median: minutes charged for demand beyond the cutoff [default: 2 x cutoff].")
+              help="median: cost charged for demand beyond the cutoff, in the costs' unit "
+              "[default: 2 x cutoff, or 2 x the largest cost when no cutoff applies].")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="S", help="Stop the solver after S seconds with the best solution and its gap.")
 @click.option("--method", type=click.Choice(["milp", "greedy"]), default="milp", show_default=True,
@@ -186,7 +192,11 @@ def select(ctx: click.Context, **kw: Any) -> None:
     progress = progress_printer(ctx)
 
     if matrix:
-        inputs = _matrix_inputs(matrix, kw)
+        from click.core import ParameterSource
+
+        cutoff_given = ctx.get_parameter_source("cutoff") != ParameterSource.DEFAULT
+        # the median of a full matrix needs no cutoff: every pair in the file counts
+        inputs = _matrix_inputs(matrix, kw, use_cutoff=cutoff_given or model_name != "median")
     else:
         for flag, key in (("--network", "network"), ("--demand", "demand"),
                           ("--candidates", "candidates")):
@@ -201,11 +211,11 @@ def select(ctx: click.Context, **kw: Any) -> None:
     if matrix:
         _check_matrix_outputs(outputs)
 
-    cutoff_min = inputs["cutoff_min"]
+    cutoff = inputs["cutoff"]  # in the unit of the costs (minutes, or a matrix's metres)
     common: dict[str, Any] = {
         "weights": inputs["weights"],
         "candidate_ids": inputs["candidate_ids"],
-        "cutoff": cutoff_min,
+        "cutoff": cutoff,
         "regions": inputs["regions"],
         "fixed": fixed,
         "excluded": inputs["excluded"],
@@ -214,21 +224,26 @@ def select(ctx: click.Context, **kw: Any) -> None:
     }
     from ..locate import FewestSites, MaximalCovering, PMedian, coverage_curve
 
-    minutes = inputs["minutes"]
+    costs = inputs["costs"]
     if progress:
         progress(f"choosing sites ({model_name}, {method})")
     if model_name == "coverage":
-        model: Any = MaximalCovering(minutes, p=p, **common)
+        model: Any = MaximalCovering(costs, p=p, **common)
     elif model_name == "median":
-        pen = 2.0 * cutoff_min if penalty is None and beyond == "penalty" else penalty
-        model = PMedian(minutes, p=p, beyond=beyond, penalty=pen, **common)
+        pen = penalty
+        if pen is None and beyond == "penalty":
+            # twice the cutoff, or twice the largest cost when no cutoff applies
+            top = cutoff if cutoff is not None else float(costs.max()) if costs.nnz else 1.0
+            pen = 2.0 * top
+        model = PMedian(costs, p=p, beyond=beyond, penalty=pen, **common)
     else:
-        model = FewestSites(minutes, target=target, **common)
+        model = FewestSites(costs, target=target, **common)
     result = model.solve(time_limit, method=method)
-    k_max = max(5, p, len(result.chosen)) if curve_max is None else curve_max
-    curve = coverage_curve(minutes, k_max=k_max, time_limit=time_limit, method=method,
-                           **{k: v for k, v in common.items() if k != "cutoff"},
-                           cutoff=cutoff_min) if k_max else pd.DataFrame()
+    k_max = min(max(5, p, len(result.chosen)), 20) if curve_max is None else curve_max
+    if cutoff is None and curve_max is None:
+        k_max = 0  # coverage needs a cutoff
+    curve = coverage_curve(costs, k_max=k_max, time_limit=time_limit, method=method,
+                           **common) if k_max else pd.DataFrame()
 
     from ..impact import impact_table, nearest_chosen_distance
 
@@ -261,7 +276,8 @@ def select(ctx: click.Context, **kw: Any) -> None:
         if outputs.path and outputs.path != "-":
             _write_tables(outputs.path, curve, impact, outputs.overwrite, progress)
     if summary_path:
-        _write_summary(summary_path, result, curve, impact, outputs.overwrite)
+        _write_summary(summary_path, result, curve, impact, outputs.overwrite,
+                       unit=inputs["unit"])
     _print_summary(result, err=outputs.path == "-" or summary_path == "-")
 
 
@@ -283,20 +299,22 @@ def _network_inputs(scenario: Any, progress: Any) -> dict[str, Any]:
     kept = prep.demand.kept
     fatal = kept["fatal"].to_numpy().astype(bool) if "fatal" in kept.columns else None
     return {
-        "minutes": minutes,
+        "costs": minutes,
+        "unit": "minutes",
         "metres": metres,
         "weights": prep.demand_weight,
         "fatal": fatal,
         "candidate_ids": ids,
         "regions": regions,
         "excluded": [i for i, e in zip(ids, prep.excluded, strict=True) if e],
-        "cutoff_min": scenario.cutoff_min,
+        "cutoff": scenario.cutoff_min,
         "cutoff_m": scenario.cutoff_m,
         "plan": plan,
     }
 
 
-def _matrix_inputs(matrix: str, kw: dict[str, Any]) -> dict[str, Any]:
+def _matrix_inputs(matrix: str, kw: dict[str, Any], *, use_cutoff: bool) -> dict[str, Any]:
+    """Costs stay in the matrix's own unit, so objectives compare with published values."""
     from .._matrix import read_od_matrix
 
     speed = kw["speed_kmh"] * 1000 / 60
@@ -335,24 +353,25 @@ def _matrix_inputs(matrix: str, kw: dict[str, Any]) -> dict[str, Any]:
     od = read_od_matrix(matrix, candidate_ids=cand_ids, demand_ids=dem_ids)
     if od.unit == "metres":
         metres = od.costs
-        minutes = od.minutes(speed)
+        cutoff = cutoff_m
     else:
-        minutes = od.costs
         metres = od.costs.copy()
         metres.data = metres.data * speed  # walking-equivalent metres for the effect zone
+        cutoff = cutoff_m / speed
     regions = None
     if kw.get("regions"):
         regions = _matrix_regions(kw, od.candidate_ids)
     return {
-        "minutes": minutes,
+        "costs": od.costs,
+        "unit": od.unit,
         "metres": metres,
         "weights": weights,
         "fatal": fatal,
         "candidate_ids": od.candidate_ids,
         "regions": regions,
         "excluded": [],
-        "cutoff_min": cutoff_m / speed,
-        "cutoff_m": cutoff_m,
+        "cutoff": cutoff if use_cutoff else None,
+        "cutoff_m": cutoff_m if use_cutoff else math.inf,
     }
 
 
@@ -443,8 +462,9 @@ def _jsonable(v: Any) -> Any:
 
 
 def _write_summary(path: str, result: Result, curve: pd.DataFrame, impact: pd.DataFrame,
-                   overwrite: bool) -> None:
+                   overwrite: bool, *, unit: str) -> None:
     data = result.summary()
+    data["cost_unit"] = unit
     data["sites"] = result.sites.to_dict("records")
     data["coverage_curve"] = curve.to_dict("records") if len(curve) else []
     data["impact"] = impact.to_dict("records")
