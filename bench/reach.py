@@ -257,6 +257,32 @@ def scipy_reach(net: StreetNetwork, nodes: np.ndarray, cutoff: float, batch: int
     return total
 
 
+def dask_section(net: StreetNetwork, cand: Snapped, dem: Snapped, args: argparse.Namespace) -> None:
+    from distributed import Client, LocalCluster
+
+    from siting import distributed as sd
+
+    c = max(args.candidates)
+    cut = max(args.minutes) * SPEED
+    src = subset(cand, c)
+    ref = walking_reach(net, src, dem, cutoff_m=cut, workers=args.workers)
+    print(f"\n## on a Dask LocalCluster of {args.dask} worker processes (C = {c:,}, {max(args.minutes):g} min, "
+          "walking_reach; first call includes sending the network)")
+    print(f"{'mode':>26} | {'wall s':>7} | identical to the local run")
+    with (LocalCluster(n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address=None) as cl,
+          Client(cl) as client):
+        runs = [
+            ("whole network, 1st call", {}),
+            ("whole network, 2nd call", {}),
+            (f"tiles of {args.tile_km:g} km", {"tile_m": args.tile_km * 1000}),
+        ]
+        for label, kw in runs:
+            r, t = measure(lambda kw=kw: sd.walking_reach_dask(client, net, src, dem, cutoff_m=cut,
+                                                               sources_per_task=500, **kw))
+            same = all(np.array_equal(getattr(r, a), getattr(ref, a)) for a in ("indptr", "target", "metres"))
+            print(f"{label:>26} | {t.wall:>7.2f} | {same}")
+
+
 # ====================================================================== main
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -271,6 +297,9 @@ def main() -> None:
     ap.add_argument("--scipy-sample", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-scaling", action="store_true")
+    ap.add_argument("--dask", type=int, default=0, metavar="N",
+                    help="also run on a Dask LocalCluster of N worker processes (whole network and tiled)")
+    ap.add_argument("--tile-km", type=float, default=10.0, help="tile size for the tiled Dask run")
     args = ap.parse_args()
 
     import networkx
@@ -360,6 +389,9 @@ def main() -> None:
                                              workers=args.workers))
         print(f"{len(dsub):>10,} | {tw.wall:>15.3f} {tw.cpu:>6.2f} {tw.mb:>8.0f} {nnz:>11,} {res_mb:>9.0f} | "
               f"{tt.wall:>14.3f} {tt.cpu:>6.2f} {tt.mb:>8.0f}")
+
+    if args.dask:
+        dask_section(net, cand, dem, args)
 
     if args.skip_scaling:
         return

@@ -127,35 +127,40 @@ def _grow(a, need):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def _sort_ids(a, n, tmp, count):  # type: ignore[no-untyped-def]
-    """Sort ``a[:n]`` (non-negative int64) in place; ``tmp`` is scratch of the same size.
+def _sort_pairs(k, v, n, tk, tv, count):  # type: ignore[no-untyped-def]
+    """Sort ``k[:n]`` (non-negative int64) in place, carrying ``v[:n]`` along.
 
     An LSD radix sort (11-bit digits) for long rows, insertion sort for short ones:
-    numba's ``np.sort`` is about 10x slower than numpy's and was most of a search's cost.
+    numba's ``np.sort`` is about 10x slower than numpy's and was most of a search's
+    cost. ``tk``/``tv`` are scratch. Moving the values with the keys saves a random read
+    per entry after sorting (they are gathered in search order, close in memory).
     """
     if n < 64:
         for i in range(1, n):
-            v = a[i]
+            key = k[i]
+            val = v[i]
             j = i - 1
-            while j >= 0 and a[j] > v:
-                a[j + 1] = a[j]
+            while j >= 0 and k[j] > key:
+                k[j + 1] = k[j]
+                v[j + 1] = v[j]
                 j -= 1
-            a[j + 1] = v
+            k[j + 1] = key
+            v[j + 1] = val
         return
     top = 0
     for i in range(n):
-        if a[i] > top:
-            top = a[i]
+        if k[i] > top:
+            top = k[i]
     shift = 0
     parity = 0
     while (top >> shift) > 0:
         count[:] = 0
         if parity == 0:
             for i in range(n):
-                count[(a[i] >> shift) & 2047] += 1
+                count[(k[i] >> shift) & 2047] += 1
         else:
             for i in range(n):
-                count[(tmp[i] >> shift) & 2047] += 1
+                count[(tk[i] >> shift) & 2047] += 1
         total = 0
         for d in range(2048):
             c = count[d]
@@ -163,21 +168,22 @@ def _sort_ids(a, n, tmp, count):  # type: ignore[no-untyped-def]
             total += c
         if parity == 0:
             for i in range(n):
-                v = a[i]
-                d = (v >> shift) & 2047
-                tmp[count[d]] = v
+                d = (k[i] >> shift) & 2047
+                tk[count[d]] = k[i]
+                tv[count[d]] = v[i]
                 count[d] += 1
         else:
             for i in range(n):
-                v = tmp[i]
-                d = (v >> shift) & 2047
-                a[count[d]] = v
+                d = (tk[i] >> shift) & 2047
+                k[count[d]] = tk[i]
+                v[count[d]] = tv[i]
                 count[d] += 1
         parity ^= 1
         shift += 11
     if parity == 1:
         for i in range(n):
-            a[i] = tmp[i]
+            k[i] = tk[i]
+            v[i] = tv[i]
 
 
 @njit(cache=True)
@@ -300,6 +306,8 @@ def node_chunk(  # type: ignore[no-untyped-def]
     hk = np.empty(1024, np.float64)
     hv = np.empty(1024, np.int64)
     scratch = np.empty(touched.size, np.int64)
+    vals = np.empty(touched.size, np.float64)
+    svals = np.empty(touched.size, np.float64)
     count = np.empty(2048, np.int64)
     pos = 0
     for s in range(ns):
@@ -327,13 +335,14 @@ def node_chunk(  # type: ignore[no-untyped-def]
         out_n = _grow(out_n, pos + nt)
         out_m = _grow(out_m, pos + nt)
         for k in range(nt):
-            touched[k] = node_orig[touched[k]]
-        _sort_ids(touched, nt, scratch, count)
-        for k in range(nt):
-            v = node_int[touched[k]]
-            out_n[pos + k] = touched[k]
-            out_m[pos + k] = dist[v]
+            v = touched[k]
+            vals[k] = dist[v]
             dist[v] = _INF
+            touched[k] = node_orig[v]
+        _sort_pairs(touched, vals, nt, scratch, svals, count)
+        for k in range(nt):
+            out_n[pos + k] = touched[k]
+            out_m[pos + k] = vals[k]
         counts[s] = nt
         pos += nt
     return counts, out_n[:pos].copy(), out_m[:pos].copy()
@@ -361,6 +370,8 @@ def target_chunk(  # type: ignore[no-untyped-def]
     hk = np.empty(1024, np.float64)
     hv = np.empty(1024, np.int64)
     scratch = np.empty(tseen.size, np.int64)
+    vals = np.empty(tseen.size, np.float64)
+    svals = np.empty(tseen.size, np.float64)
     count = np.empty(2048, np.int64)
     pos = 0
     for s in range(ns):
@@ -397,12 +408,14 @@ def target_chunk(  # type: ignore[no-untyped-def]
             dist[v] = _INF
         out_t = _grow(out_t, pos + nseen)
         out_m = _grow(out_m, pos + nseen)
-        _sort_ids(tseen, nseen, scratch, count)
         for k in range(nseen):
             j = tseen[k]
-            out_t[pos + k] = j
-            out_m[pos + k] = best[j]
+            vals[k] = best[j]
             best[j] = _INF
+        _sort_pairs(tseen, vals, nseen, scratch, svals, count)
+        for k in range(nseen):
+            out_t[pos + k] = tseen[k]
+            out_m[pos + k] = vals[k]
         counts[s] = nseen
         pos += nseen
     return counts, out_t[:pos].copy(), out_m[:pos].copy()
@@ -432,6 +445,8 @@ def totals_chunk(  # type: ignore[no-untyped-def]
     hk = np.empty(1024, np.float64)
     hv = np.empty(1024, np.int64)
     scratch = np.empty(tseen.size, np.int64)
+    vals = np.empty(tseen.size, np.float64)
+    svals = np.empty(tseen.size, np.float64)
     cnt = np.empty(2048, np.int64)
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
@@ -464,10 +479,14 @@ def totals_chunk(  # type: ignore[no-untyped-def]
                         best[j] = tot
             dist[v] = _INF
         # sum in target order so totals never depend on the order of the search
-        _sort_ids(tseen, nseen, scratch, cnt)
         for k in range(nseen):
             j = tseen[k]
-            d = best[j]
+            vals[k] = best[j]
+            best[j] = _INF
+        _sort_pairs(tseen, vals, nseen, scratch, svals, cnt)
+        for k in range(nseen):
+            j = tseen[k]
+            d = vals[k]
             if d < nearest[s]:
                 nearest[s] = d
             for q in range(nc):
@@ -475,5 +494,4 @@ def totals_chunk(  # type: ignore[no-untyped-def]
                     count[s, q] += 1
                     wsum[s, q] += weight[j]
                     wmet[s, q] += weight[j] * d
-            best[j] = _INF
     return count, wsum, wmet, nearest
