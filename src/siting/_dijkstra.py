@@ -354,14 +354,15 @@ def target_chunk(  # type: ignore[no-untyped-def]
     seed_ptr, seed_node, seed_dist,
     src_chain, src_pos, src_leg,
     tn_ptr, tn_target, tn_add,
-    tc_ptr, tc_target, tc_pos, tc_leg,
+    tc_ptr, tc_target, tc_pos, tc_leg, t_orig,
     cutoff, dist, touched, best, tseen,
 ):
     """Reached targets and total walking metres for each source of a chunk.
 
     A target is reached at ``dist[junction] + add`` for each end of its chain (the
-    ``tn_*`` table), or directly along a shared chain (``tc_*``). Returns
-    ``(counts, targets, metres)`` with targets sorted within each source.
+    ``tn_*`` table), or directly along a shared chain (``tc_*``); targets are numbered
+    internally, ``t_orig`` gives their positions. Returns ``(counts, targets, metres)``
+    with target positions sorted within each source.
     """
     ns = seed_ptr.size - 1
     counts = np.zeros(ns, np.int64)
@@ -412,6 +413,7 @@ def target_chunk(  # type: ignore[no-untyped-def]
             j = tseen[k]
             vals[k] = best[j]
             best[j] = _INF
+            tseen[k] = t_orig[j]
         _sort_pairs(tseen, vals, nseen, scratch, svals, count)
         for k in range(nseen):
             out_t[pos + k] = tseen[k]
@@ -427,7 +429,7 @@ def totals_chunk(  # type: ignore[no-untyped-def]
     seed_ptr, seed_node, seed_dist,
     src_chain, src_pos, src_leg,
     tn_ptr, tn_target, tn_add,
-    tc_ptr, tc_target, tc_pos, tc_leg,
+    tc_ptr, tc_target, tc_pos, tc_leg, t_orig,
     weight, cuts, dist, touched, best, tseen,
 ):
     """Per source and cutoff: count, weight, weight x metres of the targets within it,
@@ -483,6 +485,7 @@ def totals_chunk(  # type: ignore[no-untyped-def]
             j = tseen[k]
             vals[k] = best[j]
             best[j] = _INF
+            tseen[k] = t_orig[j]
         _sort_pairs(tseen, vals, nseen, scratch, svals, cnt)
         for k in range(nseen):
             j = tseen[k]

@@ -266,9 +266,15 @@ def _routing(net: StreetNetwork) -> _Routing:
 
 @dataclass(frozen=True, eq=False)
 class _TargetIndex:
-    """Targets looked up by junction (both ends of their chain) and by chain."""
+    """Targets looked up by junction (both ends of their chain) and by chain.
+
+    Targets are renumbered internally in the order of their chain (chains follow their
+    first junction's Morton order), so that a catchment's targets are close together in
+    memory; ``t_orig`` maps an internal target id back to its position.
+    """
 
     n_targets: int
+    t_orig: I64
     tn_ptr: I64
     tn_target: I64
     tn_add: F64
@@ -286,19 +292,20 @@ class _TargetIndex:
     def from_located(cls, rt: _Routing, chain: I64, pos: F64, leg: F64) -> _TargetIndex:
         """From targets' chain, position along it and leg."""
         n = chain.size
+        t_orig = np.argsort(chain, kind="stable").astype(np.int64)  # internal -> position
+        chain, pos, leg = chain[t_orig], pos[t_orig], leg[t_orig]
         node = np.concatenate([rt.ch_a[chain], rt.ch_b[chain]])
         target = np.concatenate([np.arange(n), np.arange(n)]).astype(np.int64)
         add = np.concatenate([pos + leg, (rt.ch_len[chain] - pos) + leg])
         order = np.argsort(node, kind="stable")
         tn_ptr = np.zeros(rt.n_nodes + 1, dtype=np.int64)
         np.cumsum(np.bincount(node, minlength=rt.n_nodes), out=tn_ptr[1:])
-        corder = np.argsort(chain, kind="stable")
         nch = rt.ch_a.size
         tc_ptr = np.zeros(nch + 1, dtype=np.int64)
         np.cumsum(np.bincount(chain, minlength=nch), out=tc_ptr[1:])
         return cls(
-            n, tn_ptr, target[order], add[order].astype(np.float64),
-            tc_ptr, corder.astype(np.int64), pos[corder], leg[corder],
+            n, t_orig, tn_ptr, target[order], add[order].astype(np.float64),
+            tc_ptr, np.arange(n, dtype=np.int64), pos, leg,
         )
 
 
@@ -325,7 +332,7 @@ def _target_rows(
     seed_ptr, seed_node, seed_dist = rt.seeds(chain, pos, leg)
     return _dijkstra.target_chunk(  # type: ignore[no-any-return]
         rt.indptr, rt.indices, rt.arc_w, seed_ptr, seed_node, seed_dist, chain, pos, leg,
-        ti.tn_ptr, ti.tn_target, ti.tn_add, ti.tc_ptr, ti.tc_target, ti.tc_pos, ti.tc_leg,
+        ti.tn_ptr, ti.tn_target, ti.tn_add, ti.tc_ptr, ti.tc_target, ti.tc_pos, ti.tc_leg, ti.t_orig,
         cutoff, ws["dist"], ws["touched"], ws["best"], ws["tseen"],
     )
 
@@ -571,7 +578,7 @@ def reach_totals(
         return _dijkstra.totals_chunk(  # type: ignore[no-any-return]
             rt.indptr, rt.indices, rt.arc_w, seed_ptr, seed_node, seed_dist,
             chain[a:b], pos[a:b], leg[a:b],
-            ti.tn_ptr, ti.tn_target, ti.tn_add, ti.tc_ptr, ti.tc_target, ti.tc_pos, ti.tc_leg,
+            ti.tn_ptr, ti.tn_target, ti.tn_add, ti.tc_ptr, ti.tc_target, ti.tc_pos, ti.tc_leg, ti.t_orig,
             w, cuts, ws["dist"], ws["touched"], ws["best"], ws["tseen"],
         )
 
