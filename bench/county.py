@@ -62,11 +62,16 @@ def write_inputs(work: Path, n_nodes: int, n_cand: int, n_dem: int, seed: int) -
     lat, lon = latlon(clustered_points(net, n_dem, seed + 2))
     days = rng.integers(0, 3 * 365, n_dem)
     fatal = rng.random(n_dem) < 0.08
-    pd.DataFrame({
-        "incident_id": [f"I{i:07d}" for i in range(n_dem)],
-        "date": (np.datetime64("2022-01-01") + days.astype("timedelta64[D]")).astype(str),
-        "lat": lat, "lon": lon, "fatal": fatal.astype(int), "weight": np.where(fatal, 3, 1),
-    }).to_csv(work / "incidents.csv", index=False)
+    pd.DataFrame(
+        {
+            "incident_id": [f"I{i:07d}" for i in range(n_dem)],
+            "date": (np.datetime64("2022-01-01") + days.astype("timedelta64[D]")).astype(str),
+            "lat": lat,
+            "lon": lon,
+            "fatal": fatal.astype(int),
+            "weight": np.where(fatal, 3, 1),
+        }
+    ).to_csv(work / "incidents.csv", index=False)
     lat, lon = latlon(clustered_points(net, n_cand, seed + 1))
     pd.DataFrame({"site_id": [f"S{i:05d}" for i in range(n_cand)], "lat": lat, "lon": lon}).to_csv(
         work / "candidates.csv", index=False
@@ -75,9 +80,11 @@ def write_inputs(work: Path, n_nodes: int, n_cand: int, n_dem: int, seed: int) -
     pd.DataFrame({"id": [f"V{i:03d}" for i in range(300)], "name": "service", "lat": lat, "lon": lon}).to_csv(
         work / "services.csv", index=False
     )
-    print(f"network: {net.n_nodes:,} nodes, {net.n_arcs:,} directed arcs "
-          f"({(work / 'county.npz').stat().st_size / 2**20:.0f} MB cached); "
-          f"{n_dem:,} incidents, {n_cand:,} candidates, 300 services")
+    print(
+        f"network: {net.n_nodes:,} nodes, {net.n_arcs:,} directed arcs "
+        f"({(work / 'county.npz').stat().st_size / 2**20:.0f} MB cached); "
+        f"{n_dem:,} incidents, {n_cand:,} candidates, 300 services"
+    )
 
 
 def run(cmd: list[str], label: str) -> float:
@@ -145,8 +152,10 @@ def main() -> None:
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     print(f"# bench/county.py {' '.join(sys.argv[1:])}")
-    print(f"python {platform.python_version()}; {os.cpu_count()} CPUs; load average at start "
-          f"{os.getloadavg()[0]:.1f}")
+    print(
+        f"python {platform.python_version()}; {os.cpu_count()} CPUs; load average at start "
+        f"{os.getloadavg()[0]:.1f}"
+    )
     write_inputs(work, args.nodes, args.candidates, args.demand, args.seed)
 
     if "load" in steps:
@@ -158,16 +167,40 @@ def main() -> None:
         run([str(PY), "-c", load], "load the cached network (fresh process)")
     if "score" in steps:
         run(
-            [str(SITING), "-q", "score", "-n", str(work / "county.npz"),
-             "-d", str(work / "incidents.csv"), "--demand-id-column", "incident_id",
-             "-c", str(work / "candidates.csv"), "--id-column", "site_id",
-             "-s", str(work / "services.csv"), "--cutoff", f"{args.cutoff:g}",
-             "--workers", str(args.workers), "-o", str(work / "scores.gpkg"), "--overwrite", "--top", "5"],
+            [
+                str(SITING),
+                "-q",
+                "score",
+                "-n",
+                str(work / "county.npz"),
+                "-d",
+                str(work / "incidents.csv"),
+                "--demand-id-column",
+                "incident_id",
+                "-c",
+                str(work / "candidates.csv"),
+                "--id-column",
+                "site_id",
+                "-s",
+                str(work / "services.csv"),
+                "--cutoff",
+                f"{args.cutoff:g}",
+                "--workers",
+                str(args.workers),
+                "-o",
+                str(work / "scores.gpkg"),
+                "--overwrite",
+                "--top",
+                "5",
+            ],
             f"siting score (C = {args.candidates:,}, {args.demand:,} incidents, {args.cutoff:g} min)",
         )
     if "select" in steps:
-        run([str(PY), "-c", SELECT, str(work), f"{args.cutoff:g}", str(args.workers)],
-            "maximal covering p = 10 (load, snap, reach, greedy + swap, HiGHS)")
+        run(
+            [str(PY), "-c", SELECT, str(work), f"{args.cutoff:g}", str(args.workers)],
+            "maximal covering p = 10 (load, snap, reach, greedy + swap, HiGHS)",
+        )
+
 
 if __name__ == "__main__":
     main()

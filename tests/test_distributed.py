@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -11,6 +10,9 @@ import shapely
 
 from siting.network import Snapped, StreetNetwork, load_network
 from siting.reach import Reach, node_reach, walking_reach
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 distributed = pytest.importorskip("distributed")
 
@@ -96,8 +98,10 @@ def test_tiled_identical(client: Any, demo: tuple[StreetNetwork, Snapped, Snappe
     from siting import distributed as sd
 
     net, src, tgt = demo
-    same(sd.walking_reach_dask(client, net, src, tgt, cutoff_m=600.0, sources_per_task=7, tile_m=tile_m),
-         walking_reach(net, src, tgt, cutoff_m=600.0))
+    same(
+        sd.walking_reach_dask(client, net, src, tgt, cutoff_m=600.0, sources_per_task=7, tile_m=tile_m),
+        walking_reach(net, src, tgt, cutoff_m=600.0),
+    )
     same(sd.node_reach_dask(client, net, src, 450.0, tile_m=tile_m), node_reach(net, src, 450.0))
 
 
@@ -107,8 +111,13 @@ def test_tiled_needs_geometric_lengths(client: Any) -> None:
 
     # lengths that differ from the geometry: the straight-line bound does not hold
     net = StreetNetwork(
-        crs="EPSG:32635", x=np.array([0.0, 100.0]), y=np.zeros(2), edge_u=np.array([0]),
-        edge_v=np.array([1]), edge_length_m=np.array([50.0]), edge_offsets=np.array([0, 2]),
+        crs="EPSG:32635",
+        x=np.array([0.0, 100.0]),
+        y=np.zeros(2),
+        edge_u=np.array([0]),
+        edge_v=np.array([1]),
+        edge_length_m=np.array([50.0]),
+        edge_offsets=np.array([0, 2]),
         edge_coords=np.array([[0.0, 0.0], [100.0, 0.0]]),
     )
     s = net.snap(shapely.points([10.0], [0.0]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -70,12 +71,14 @@ def split_graph(net: StreetNetwork, sources: Snapped, targets: Snapped) -> nx.Gr
     for e in range(net.n_edges):
         u, v, length = int(net.edge_u[e]), int(net.edge_v[e]), float(net.edge_length_m[e])
         chain = [(0.0, u), *sorted(on_edge.get(e, []), key=lambda p: p[0]), (length, v)]
-        for (a, na), (b, nb) in zip(chain[:-1], chain[1:], strict=True):
+        for (a, na), (b, nb) in itertools.pairwise(chain):
             g.add_edge(na, nb, length=b - a)
     return g
 
 
-def nx_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, cutoff: float) -> dict[tuple[int, int], float]:
+def nx_matrix(
+    net: StreetNetwork, sources: Snapped, targets: Snapped, cutoff: float
+) -> dict[tuple[int, int], float]:
     g = split_graph(net, sources, targets)
     out: dict[tuple[int, int], float] = {}
     for i in range(len(sources)):
@@ -249,8 +252,12 @@ def test_demo_workers_identical(demo: StreetNetwork, demo_points: tuple[Snapped,
     src, tgt = demo_points
     # enough sources to make several chunks
     many = Snapped(
-        np.tile(src.index, 6), np.tile(src.edge, 6), np.tile(src.offset_m, 6), np.tile(src.leg_m, 6),
-        src.dropped, src.n_input,
+        np.tile(src.index, 6),
+        np.tile(src.edge, 6),
+        np.tile(src.offset_m, 6),
+        np.tile(src.leg_m, 6),
+        src.dropped,
+        src.n_input,
     )
     one = walking_reach(demo, many, tgt, cutoff_m=700.0, workers=1)
     two = walking_reach(demo, many, tgt, cutoff_m=700.0, workers=2)
@@ -330,7 +337,9 @@ def test_random_graphs_match_networkx(case: tuple[StreetNetwork, Snapped, Snappe
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graph_and_points())
-def test_random_graphs_node_reach_matches_networkx(case: tuple[StreetNetwork, Snapped, Snapped, float]) -> None:
+def test_random_graphs_node_reach_matches_networkx(
+    case: tuple[StreetNetwork, Snapped, Snapped, float],
+) -> None:
     net, src, _, cutoff = case
     r = node_reach(net, src, cutoff)
     g = split_graph(net, src, snapped([], [], []))
@@ -350,8 +359,18 @@ def test_random_graphs_node_reach_matches_networkx(case: tuple[StreetNetwork, Sn
 
 def test_chains_cycles_and_long_chain() -> None:
     # a pure cycle 0-1-2-0 of degree-2 nodes, and a separate long path 3-4-5-6-7
-    net = make_net([(0, 1, 10.0), (1, 2, 10.0), (2, 0, 10.0),
-                    (3, 4, 100.0), (4, 5, 100.0), (5, 6, 100.0), (6, 7, 100.0)], 8)
+    net = make_net(
+        [
+            (0, 1, 10.0),
+            (1, 2, 10.0),
+            (2, 0, 10.0),
+            (3, 4, 100.0),
+            (4, 5, 100.0),
+            (5, 6, 100.0),
+            (6, 7, 100.0),
+        ],
+        8,
+    )
     src = snapped([1, 4], [5.0, 50.0], [0.0, 1.0])  # mid-cycle; mid-path on edge 4-5
     r = node_reach(net, src, 60.0)
     n0, m0 = r.row(0)

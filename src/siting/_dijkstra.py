@@ -261,8 +261,16 @@ def build_chains(n_nodes, edge_u, edge_v, edge_len, indptr, arc_edge):  # type: 
                 ch_len[c] = pos
     cn_start[nch] = ncn
     return (
-        junction, edge_chain, edge_pos_u, edge_fwd, ch_a[:nch].copy(), ch_b[:nch].copy(),
-        ch_len[:nch].copy(), cn_start[: nch + 1].copy(), cn_node[:ncn].copy(), cn_pos[:ncn].copy(),
+        junction,
+        edge_chain,
+        edge_pos_u,
+        edge_fwd,
+        ch_a[:nch].copy(),
+        ch_b[:nch].copy(),
+        ch_len[:nch].copy(),
+        cn_start[: nch + 1].copy(),
+        cn_node[:ncn].copy(),
+        cn_pos[:ncn].copy(),
     )
 
 
@@ -288,10 +296,28 @@ def _expand(c, dist, touched, nt, ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos, c
 
 @njit(nogil=True, cache=True)
 def node_chunk(  # type: ignore[no-untyped-def]
-    indptr, indices, arc_w, arc_chain, arc_fwd,
-    ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos, node_int, node_orig,
-    seed_ptr, seed_node, seed_dist, src_chain, src_pos, src_leg,
-    cutoff, dist, touched,
+    indptr,
+    indices,
+    arc_w,
+    arc_chain,
+    arc_fwd,
+    ch_a,
+    ch_b,
+    ch_len,
+    cn_ptr,
+    cn_node,
+    cn_pos,
+    node_int,
+    node_orig,
+    seed_ptr,
+    seed_node,
+    seed_dist,
+    src_chain,
+    src_pos,
+    src_leg,
+    cutoff,
+    dist,
+    touched,
 ):
     """Reached nodes and distances for each source of a chunk.
 
@@ -316,12 +342,28 @@ def node_chunk(  # type: ignore[no-untyped-def]
         while nt < 0:
             hk = np.empty(2 * hk.size, np.float64)
             hv = np.empty(2 * hv.size, np.int64)
-            nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
+            nt = _search(
+                indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
+            )
         nj = nt
         own = src_chain[s]
         if src_leg[s] <= cutoff:
-            nt = _expand(own, dist, touched, nt, ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos,
-                         cutoff, True, src_pos[s], src_leg[s])
+            nt = _expand(
+                own,
+                dist,
+                touched,
+                nt,
+                ch_a,
+                ch_b,
+                ch_len,
+                cn_ptr,
+                cn_node,
+                cn_pos,
+                cutoff,
+                True,
+                src_pos[s],
+                src_leg[s],
+            )
         for i in range(nj):
             x = touched[i]
             for arc in range(indptr[x], indptr[x + 1]):
@@ -330,8 +372,22 @@ def node_chunk(  # type: ignore[no-untyped-def]
                     continue
                 # each chain once: from its a end, or from its b end if a was not reached
                 if arc_fwd[arc] or dist[ch_a[c]] == _INF:
-                    nt = _expand(c, dist, touched, nt, ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos,
-                                 cutoff, False, 0.0, 0.0)
+                    nt = _expand(
+                        c,
+                        dist,
+                        touched,
+                        nt,
+                        ch_a,
+                        ch_b,
+                        ch_len,
+                        cn_ptr,
+                        cn_node,
+                        cn_pos,
+                        cutoff,
+                        False,
+                        0.0,
+                        0.0,
+                    )
         out_n = _grow(out_n, pos + nt)
         out_m = _grow(out_m, pos + nt)
         for k in range(nt):
@@ -350,12 +406,28 @@ def node_chunk(  # type: ignore[no-untyped-def]
 
 @njit(nogil=True, cache=True)
 def target_chunk(  # type: ignore[no-untyped-def]
-    indptr, indices, arc_w,
-    seed_ptr, seed_node, seed_dist,
-    src_chain, src_pos, src_leg,
-    tn_ptr, tn_target, tn_add,
-    tc_ptr, tc_target, tc_pos, tc_leg, t_orig,
-    cutoff, dist, touched, best, tseen,
+    indptr,
+    indices,
+    arc_w,
+    seed_ptr,
+    seed_node,
+    seed_dist,
+    src_chain,
+    src_pos,
+    src_leg,
+    tn_ptr,
+    tn_target,
+    tn_add,
+    tc_ptr,
+    tc_target,
+    tc_pos,
+    tc_leg,
+    t_orig,
+    cutoff,
+    dist,
+    touched,
+    best,
+    tseen,
 ):
     """Reached targets and total walking metres for each source of a chunk.
 
@@ -381,7 +453,9 @@ def target_chunk(  # type: ignore[no-untyped-def]
         while nt < 0:
             hk = np.empty(2 * hk.size, np.float64)
             hv = np.empty(2 * hv.size, np.int64)
-            nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
+            nt = _search(
+                indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
+            )
         nseen = 0
         # targets on the source's own chain, walked to directly along it
         c = src_chain[s]
@@ -425,12 +499,29 @@ def target_chunk(  # type: ignore[no-untyped-def]
 
 @njit(nogil=True, cache=True)
 def totals_chunk(  # type: ignore[no-untyped-def]
-    indptr, indices, arc_w,
-    seed_ptr, seed_node, seed_dist,
-    src_chain, src_pos, src_leg,
-    tn_ptr, tn_target, tn_add,
-    tc_ptr, tc_target, tc_pos, tc_leg, t_orig,
-    weight, cuts, dist, touched, best, tseen,
+    indptr,
+    indices,
+    arc_w,
+    seed_ptr,
+    seed_node,
+    seed_dist,
+    src_chain,
+    src_pos,
+    src_leg,
+    tn_ptr,
+    tn_target,
+    tn_add,
+    tc_ptr,
+    tc_target,
+    tc_pos,
+    tc_leg,
+    t_orig,
+    weight,
+    cuts,
+    dist,
+    touched,
+    best,
+    tseen,
 ):
     """Per source and cutoff: count, weight, weight x metres of the targets within it,
     and the nearest target's metres; no pairs are kept (memory does not grow with them).
@@ -456,7 +547,9 @@ def totals_chunk(  # type: ignore[no-untyped-def]
         while nt < 0:
             hk = np.empty(2 * hk.size, np.float64)
             hv = np.empty(2 * hv.size, np.int64)
-            nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
+            nt = _search(
+                indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
+            )
         nseen = 0
         c = src_chain[s]
         for k in range(tc_ptr[c], tc_ptr[c + 1]):

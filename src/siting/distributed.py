@@ -162,8 +162,7 @@ def node_reach_dask(
     rt, chain, pos, leg = _prepare(net, sources)
     rt_f = _routing_future(client, net, rt)
     futures = [
-        client.submit(_node_rows, rt_f, cutoff, chain[a:b], pos[a:b], leg[a:b], pure=False)
-        for a, b in bounds
+        client.submit(_node_rows, rt_f, cutoff, chain[a:b], pos[a:b], leg[a:b], pure=False) for a, b in bounds
     ]
     parts = list(client.gather(futures))
     del futures
@@ -204,9 +203,21 @@ def _sub_routing(rt: _Routing, chains: I64) -> tuple[_Routing, I64]:
     ch_len = rt.ch_len[chains]
     empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0, np.float64)
     sub = _Routing(
-        n, node_int, local_orig, empty_i, empty_f, np.zeros(0, bool), la, lb, ch_len, cn_ptr,
-        nj + np.arange(inner.size, dtype=np.int64), rt.cn_pos[take], indptr,
-        np.concatenate([lb, la])[arc_order], np.concatenate([ch_len, ch_len])[arc_order],
+        n,
+        node_int,
+        local_orig,
+        empty_i,
+        empty_f,
+        np.zeros(0, bool),
+        la,
+        lb,
+        ch_len,
+        cn_ptr,
+        nj + np.arange(inner.size, dtype=np.int64),
+        rt.cn_pos[take],
+        indptr,
+        np.concatenate([lb, la])[arc_order],
+        np.concatenate([ch_len, ch_len])[arc_order],
         np.concatenate([np.arange(nch), np.arange(nch)]).astype(np.int64)[arc_order],
         np.concatenate([np.ones(nch, bool), np.zeros(nch, bool)])[arc_order],
     )
@@ -281,8 +292,9 @@ def _tiled(
         sub_f, tgt_f = client.scatter([sub, tgt], hash=False)
         for a in range(0, rows.size, per_task):
             r = rows[a : a + per_task]
-            fut = client.submit(_tile_rows, sub_f, tgt_f, cutoff, local_chain[s_chain[r]], s_pos[r],
-                                s_leg[r], pure=False)
+            fut = client.submit(
+                _tile_rows, sub_f, tgt_f, cutoff, local_chain[s_chain[r]], s_pos[r], s_leg[r], pure=False
+            )
             jobs.append((r, cols, fut))
     log.debug("tiled reach: %d tiles, %d tasks", len(keys), len(jobs))
     parts = client.gather([j[2] for j in jobs])

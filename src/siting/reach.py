@@ -27,7 +27,6 @@ import logging
 import math
 import threading
 import weakref
-from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,6 +39,8 @@ from . import _dijkstra
 from ._errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     import geopandas as gpd
 
     from .network import Snapped, StreetNetwork
@@ -120,8 +121,9 @@ class Reach:
         keep = self.metres <= cutoff_m
         indptr = np.zeros(self.n_sources + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.sources()[keep], minlength=self.n_sources), out=indptr[1:])
-        return Reach(self.n_sources, self.n_targets, float(cutoff_m), indptr,
-                     self.target[keep], self.metres[keep])
+        return Reach(
+            self.n_sources, self.n_targets, float(cutoff_m), indptr, self.target[keep], self.metres[keep]
+        )
 
 
 # ================================================================== preparation
@@ -147,8 +149,13 @@ def _morton(x: F64, y: F64) -> npt.NDArray[np.uint64]:
     for c in (x, y):
         span = float(c.max() - c.min()) or 1.0
         q = ((c - c.min()) / span * ((1 << 21) - 1)).astype(np.uint64)
-        for shift, mask in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF), (4, 0x0F0F0F0F0F0F0F0F),
-                            (2, 0x3333333333333333), (1, 0x5555555555555555)):
+        for shift, mask in (
+            (16, 0x0000FFFF0000FFFF),
+            (8, 0x00FF00FF00FF00FF),
+            (4, 0x0F0F0F0F0F0F0F0F),
+            (2, 0x3333333333333333),
+            (1, 0x5555555555555555),
+        ):
             q = (q | (q << np.uint64(shift))) & np.uint64(mask)
         codes.append(q)
     return codes[0] | (codes[1] << np.uint64(1))
@@ -226,9 +233,23 @@ class _Routing:
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
         return cls(
-            n, node_int, node_orig, edge_chain, edge_pos_u, edge_fwd, ch_a, ch_b, ch_len, cn_ptr,
-            cn_node, cn_pos, indptr, head[order].astype(np.int64),
-            np.concatenate([ch_len, ch_len])[order], chain[order], fwd[order],
+            n,
+            node_int,
+            node_orig,
+            edge_chain,
+            edge_pos_u,
+            edge_fwd,
+            ch_a,
+            ch_b,
+            ch_len,
+            cn_ptr,
+            cn_node,
+            cn_pos,
+            indptr,
+            head[order].astype(np.int64),
+            np.concatenate([ch_len, ch_len])[order],
+            chain[order],
+            fwd[order],
         )
 
     def locate(self, pts: Snapped) -> tuple[I64, F64]:
@@ -259,8 +280,12 @@ def _routing(net: StreetNetwork) -> _Routing:
         r = _ROUTING.get(net)
         if r is None:
             r = _ROUTING[net] = _Routing.build(net)
-            log.debug("junction graph: %d of %d nodes are junctions, %d chains",
-                      int(np.count_nonzero(np.diff(r.indptr))), net.n_nodes, r.ch_a.size)
+            log.debug(
+                "junction graph: %d of %d nodes are junctions, %d chains",
+                int(np.count_nonzero(np.diff(r.indptr))),
+                net.n_nodes,
+                r.ch_a.size,
+            )
         return r
 
 
@@ -304,8 +329,15 @@ class _TargetIndex:
         tc_ptr = np.zeros(nch + 1, dtype=np.int64)
         np.cumsum(np.bincount(chain, minlength=nch), out=tc_ptr[1:])
         return cls(
-            n, t_orig, tn_ptr, target[order], add[order].astype(np.float64),
-            tc_ptr, np.arange(n, dtype=np.int64), pos, leg,
+            n,
+            t_orig,
+            tn_ptr,
+            target[order],
+            add[order].astype(np.float64),
+            tc_ptr,
+            np.arange(n, dtype=np.int64),
+            pos,
+            leg,
         )
 
 
@@ -323,7 +355,12 @@ def _workspace(n_nodes: int, n_targets: int) -> dict[str, Any]:
 
 
 def _target_rows(
-    rt: _Routing, ti: _TargetIndex, cutoff: float, chain: I64, pos: F64, leg: F64,
+    rt: _Routing,
+    ti: _TargetIndex,
+    cutoff: float,
+    chain: I64,
+    pos: F64,
+    leg: F64,
     ws: dict[str, Any] | None = None,
 ) -> _Chunk:
     """Rows of the source x target reach for sources given by chain, position, leg."""
@@ -331,9 +368,28 @@ def _target_rows(
         ws = _workspace(rt.n_nodes, ti.n_targets)
     seed_ptr, seed_node, seed_dist = rt.seeds(chain, pos, leg)
     return _dijkstra.target_chunk(  # type: ignore[no-any-return]
-        rt.indptr, rt.indices, rt.arc_w, seed_ptr, seed_node, seed_dist, chain, pos, leg,
-        ti.tn_ptr, ti.tn_target, ti.tn_add, ti.tc_ptr, ti.tc_target, ti.tc_pos, ti.tc_leg, ti.t_orig,
-        cutoff, ws["dist"], ws["touched"], ws["best"], ws["tseen"],
+        rt.indptr,
+        rt.indices,
+        rt.arc_w,
+        seed_ptr,
+        seed_node,
+        seed_dist,
+        chain,
+        pos,
+        leg,
+        ti.tn_ptr,
+        ti.tn_target,
+        ti.tn_add,
+        ti.tc_ptr,
+        ti.tc_target,
+        ti.tc_pos,
+        ti.tc_leg,
+        ti.t_orig,
+        cutoff,
+        ws["dist"],
+        ws["touched"],
+        ws["best"],
+        ws["tseen"],
     )
 
 
@@ -345,9 +401,28 @@ def _node_rows(
         ws = _workspace(rt.n_nodes, 0)
     seed_ptr, seed_node, seed_dist = rt.seeds(chain, pos, leg)
     return _dijkstra.node_chunk(  # type: ignore[no-any-return]
-        rt.indptr, rt.indices, rt.arc_w, rt.arc_chain, rt.arc_fwd,
-        rt.ch_a, rt.ch_b, rt.ch_len, rt.cn_ptr, rt.cn_node, rt.cn_pos, rt.node_int, rt.node_orig,
-        seed_ptr, seed_node, seed_dist, chain, pos, leg, cutoff, ws["dist"], ws["touched"],
+        rt.indptr,
+        rt.indices,
+        rt.arc_w,
+        rt.arc_chain,
+        rt.arc_fwd,
+        rt.ch_a,
+        rt.ch_b,
+        rt.ch_len,
+        rt.cn_ptr,
+        rt.cn_node,
+        rt.cn_pos,
+        rt.node_int,
+        rt.node_orig,
+        seed_ptr,
+        seed_node,
+        seed_dist,
+        chain,
+        pos,
+        leg,
+        cutoff,
+        ws["dist"],
+        ws["touched"],
     )
 
 
@@ -566,8 +641,9 @@ def reach_totals(
         raise InputError(msg)
     if ns == 0 or nt == 0:
         z = np.zeros((ns, nc))
-        return ReachTotals(np.asarray(cutoffs_m, dtype=np.float64), z.astype(np.int64), z, z.copy(),
-                           np.full(ns, np.inf))
+        return ReachTotals(
+            np.asarray(cutoffs_m, dtype=np.float64), z.astype(np.int64), z, z.copy(), np.full(ns, np.inf)
+        )
     rt, chain, pos, leg = _prepare(net, sources)
     ti = _TargetIndex.build(rt, targets)
     bounds = [(a, min(a + _CHUNK, ns)) for a in range(0, ns, _CHUNK)]
@@ -576,10 +652,29 @@ def reach_totals(
         a, b = ab
         seed_ptr, seed_node, seed_dist = rt.seeds(chain[a:b], pos[a:b], leg[a:b])
         return _dijkstra.totals_chunk(  # type: ignore[no-any-return]
-            rt.indptr, rt.indices, rt.arc_w, seed_ptr, seed_node, seed_dist,
-            chain[a:b], pos[a:b], leg[a:b],
-            ti.tn_ptr, ti.tn_target, ti.tn_add, ti.tc_ptr, ti.tc_target, ti.tc_pos, ti.tc_leg, ti.t_orig,
-            w, cuts, ws["dist"], ws["touched"], ws["best"], ws["tseen"],
+            rt.indptr,
+            rt.indices,
+            rt.arc_w,
+            seed_ptr,
+            seed_node,
+            seed_dist,
+            chain[a:b],
+            pos[a:b],
+            leg[a:b],
+            ti.tn_ptr,
+            ti.tn_target,
+            ti.tn_add,
+            ti.tc_ptr,
+            ti.tc_target,
+            ti.tc_pos,
+            ti.tc_leg,
+            ti.t_orig,
+            w,
+            cuts,
+            ws["dist"],
+            ws["touched"],
+            ws["best"],
+            ws["tseen"],
         )
 
     if workers == 1 or len(bounds) <= 1:
@@ -600,8 +695,9 @@ def reach_totals(
     inv = np.empty_like(order)
     inv[order] = np.arange(order.size)
     count, wsum, wmet, nearest = (np.concatenate([p[i] for p in parts]) for i in range(4))
-    return ReachTotals(np.asarray([float(c) for c in cutoffs_m]), count[:, inv],
-                       wsum[:, inv], wmet[:, inv], nearest)
+    return ReachTotals(
+        np.asarray([float(c) for c in cutoffs_m]), count[:, inv], wsum[:, inv], wmet[:, inv], nearest
+    )
 
 
 # ==================================================================== isochrones
@@ -687,7 +783,12 @@ def isochrones(
             nodes, metres = reach.row(i)
             for c in cuts:
                 pieces = _reached_pieces(
-                    net, nodes, metres, c, int(sources.edge[i]), float(sources.offset_m[i]),
+                    net,
+                    nodes,
+                    metres,
+                    c,
+                    int(sources.edge[i]),
+                    float(sources.offset_m[i]),
                     float(sources.leg_m[i]),
                 )
                 if pieces:
