@@ -853,6 +853,9 @@ def _run_highs(
     h.setOptionValue("random_seed", int(settings.seed))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("mip_abs_gap", 1e-7)
+    # restarting the root after reduced-cost fixing costs more than it saves on these
+    # models (measured: p-median pmed16 42 s -> 21 s, covering p=20 at 200k points 70 s -> 14 s)
+    h.setOptionValue("mip_allow_restart", False)
     if threads is not None:
         h.setOptionValue("threads", int(threads))
     if time_limit is not None:
