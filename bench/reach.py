@@ -385,14 +385,20 @@ def main() -> None:
     print(
         "networkx: single_source_dijkstra_path_length(cutoff=) per source from the nearer node, "
         f"{args.nx_sample} sources, scaled to C; scipy: csgraph.dijkstra(limit=) in batches of 100 "
-        f"(finite entries kept), {args.scipy_sample} sources, scaled to C. x = their wall / our wall "
-        "(their CPU / our CPU)"
+        f"(finite entries kept), {args.scipy_sample} sources, scaled to C; both single-threaded. "
+        f"ours: node_reach with {args.workers} threads (as above) and with 1 thread; "
+        "x = their wall / our wall"
     )
+    one: dict[tuple[int, float], Timing] = {}
+    for c in args.candidates:
+        for mins in args.minutes:
+            _, one[c, mins] = measure(node_reach, net, subset(cand, c), mins * SPEED, workers=1)
     g, tg = measure(nx_graph, net)
     print(f"networkx graph built in {tg.wall:.1f} s (+{tg.mb:.0f} MB, not counted below)")
+    w = f"{args.workers} thr"
     print(
-        f"{'C':>6} {'min':>4} | {'ours s':>7} {'cpu':>6} | {'networkx s':>10} {'x':>13} | "
-        f"{'scipy s':>8} {'MB':>5} {'x':>13}"
+        f"{'C':>6} {'min':>4} | {'ours ' + w:>10} {'1 thr':>7} | {'networkx s':>10} {'x ' + w:>8} "
+        f"{'x 1 thr':>8} | {'scipy s':>8} {'MB':>5} {'x ' + w:>8} {'x 1 thr':>8}"
     )
     for mins in args.minutes:
         cut = mins * SPEED
@@ -401,13 +407,11 @@ def main() -> None:
         _, tx = measure(nx_reach, g, nodes_nx, cut)
         _, ts = measure(scipy_reach, net, nodes_sp, cut)
         for c in args.candidates:
-            o = ours[c, mins]
-            k_nx, k_sp = c / nodes_nx.size, c / nodes_sp.size
+            o, o1 = ours[c, mins].wall, one[c, mins].wall
+            nxs, sps = tx.wall * c / nodes_nx.size, ts.wall * c / nodes_sp.size
             print(
-                f"{c:>6,} {mins:>4g} | {o.wall:>7.3f} {o.cpu:>6.2f} | {tx.wall * k_nx:>10.1f} "
-                f"{tx.wall * k_nx / o.wall:>5.0f}x ({tx.cpu * k_nx / o.cpu:>3.0f}x) | "
-                f"{ts.wall * k_sp:>8.1f} {ts.mb:>5.0f} {ts.wall * k_sp / o.wall:>5.0f}x "
-                f"({ts.cpu * k_sp / o.cpu:>3.0f}x)"
+                f"{c:>6,} {mins:>4g} | {o:>10.3f} {o1:>7.3f} | {nxs:>10.1f} {nxs / o:>7.0f}x "
+                f"{nxs / o1:>7.0f}x | {sps:>8.1f} {ts.mb:>5.0f} {sps / o:>7.0f}x {sps / o1:>7.0f}x"
             )
     del g
     gc.collect()
