@@ -164,3 +164,26 @@ def test_matrix_median_full_matrix_in_metres_matches_brute_force(tmp_path: Path)
     assert r.exit_code == 0, r.output
     s = json.loads(r.stdout)
     assert s["objective"] == best and s["status"] == "optimal" and s["cost_unit"] == "metres"
+
+
+def test_scenario_select_table(tmp_path: Path) -> None:
+    from siting.cli.run import read_scenario_file
+    from siting.cli.select import select_plan
+
+    text = (DEMO / "scenario.toml").read_text()
+    assert "[select]" in text  # the demo says: p = 2, one site in each region
+    text = text.replace("[select]\n", "[select]\ncurve = 2\n")
+    scen = tmp_path / "scenario.toml"
+    scen.write_text(text.replace('path = "', f'path = "{DEMO}/'))
+    scenario, _ = read_scenario_file(scen)
+    plan, result = select_plan(scenario)
+    assert result.status == "optimal" and len(result.chosen) == 2
+    assert plan.sites is not None and "reason" in plan.sites.columns
+    assert set(plan.sites["region"]) == {"West (Kamppi)", "East (Kluuvi)"}
+    assert list(plan.coverage_curve["n_sites"]) == [2]  # one site cannot meet both quotas
+    assert "deaths_averted" in set(plan.impact["measure"])
+    bad = scen.read_text().replace('curve = 2', 'curve = 2\nbogus = 1\nbooths = 3')
+    scen.write_text(bad)
+    scenario, _ = read_scenario_file(scen)
+    with pytest.raises(Exception, match=r"unknown key 'bogus'.*`booths` needs `demand_per_day`"):
+        select_plan(scenario)
