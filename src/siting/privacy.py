@@ -33,6 +33,8 @@ I64 = npt.NDArray[np.int64]
 _SQRT3 = float(np.sqrt(3.0))
 #: No hexagon centre or corner lies closer than this to an incident (metres).
 _CLEARANCE_M = 0.5
+#: The least clearance accepted when no shift keeps every vertex :data:`_CLEARANCE_M` away.
+_MIN_CLEARANCE_M = 0.05
 
 
 def suppression_label(threshold: int | None = None) -> str:
@@ -109,37 +111,48 @@ def hex_polygons(cx: F64, cy: F64, *, size_m: float) -> npt.NDArray[np.object_]:
     return shapely.polygons(ring)
 
 
-def _too_close(px: F64, py: F64, cx: F64, cy: F64, size_m: float) -> bool:
-    """True when any hexagon centre or corner lies within the clearance of a point."""
+def _closest(px: F64, py: F64, cx: F64, cy: F64, size_m: float) -> float:
+    """Distance from the points to the nearest hexagon centre or corner (``inf`` if none)."""
     from scipy.spatial import cKDTree
 
     if px.size == 0 or cx.size == 0:
-        return False
+        return float("inf")
     ang = np.deg2rad(np.arange(6) * 60.0)
     vx = np.concatenate([cx, (cx[:, None] + size_m * np.cos(ang)).ravel()])
     vy = np.concatenate([cy, (cy[:, None] + size_m * np.sin(ang)).ravel()])
     tree = cKDTree(np.column_stack([vx, vy]))
     d, _ = tree.query(np.column_stack([px, py]), k=1, distance_upper_bound=_CLEARANCE_M)
-    return bool(np.isfinite(d).any())
+    return float(d.min())
 
 
 def hex_grid_origin(x: F64, y: F64, *, size_m: float) -> tuple[float, float]:
     """The grid origin used for these points: (0, 0) unless a vertex would touch a point.
 
     Shifts are deterministic (multiples of irrational fractions of the size), so the same
-    points always give the same grid.
+    points always give the same grid. The first shift whose centres and corners all stay
+    :data:`_CLEARANCE_M` from every point is used; with hundreds of thousands of incidents
+    none may, and then the shift that keeps them farthest is used as long as that is at
+    least :data:`_MIN_CLEARANCE_M` (far more than the written precision of coordinates,
+    about 1 cm at 7 decimals), so no vertex can repeat an incident's coordinates.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    best: tuple[float, tuple[float, float]] = (-1.0, (0.0, 0.0))
     for k in range(16):
         origin = (size_m * ((k * 0.6180339887) % 1.0), size_m * ((k * 0.4142135624) % 1.0))
         q, r = hex_axial(x, y, size_m=size_m, origin=origin)
         cells = np.unique(np.column_stack([q, r]), axis=0) if q.size else np.empty((0, 2), np.int64)
         cx, cy = hex_centres(cells[:, 0], cells[:, 1], size_m=size_m, origin=origin)
-        if not _too_close(x, y, cx, cy, size_m):
+        closest = _closest(x, y, cx, cy, size_m)
+        if closest >= _CLEARANCE_M:
             if k:
                 log.debug("hexagon grid shifted %d time(s) to clear incident locations", k)
             return origin
+        if closest > best[0]:
+            best = (closest, origin)
+    if best[0] >= _MIN_CLEARANCE_M:
+        log.debug("hexagon grid: closest vertex %.3f m from an incident", best[0])
+        return best[1]
     msg = "could not place a hexagon grid clear of every incident; try another `size_m`"
     raise InputError(msg)
 
