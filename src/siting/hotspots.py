@@ -195,7 +195,7 @@ def cluster_hotspots(
         n = int(mem.sum())
         if n <= t:
             continue
-        cells = np.unique(np.column_stack([q[mem], r[mem]]), axis=0)
+        cells = privacy.unique_cells(q[mem], r[mem])
         cx, cy = privacy.hex_centres(cells[:, 0], cells[:, 1], size_m=hex_size_m, origin=origin)
         poly = shapely.union_all(privacy.hex_polygons(cx, cy, size_m=hex_size_m))
         rows.append((n, poly))
@@ -301,7 +301,7 @@ def gi_star(
         w = pd.to_numeric(points[weight], errors="coerce").fillna(0).to_numpy(np.float64)
     origin = privacy.hex_grid_origin(x, y, size_m=size_m)
     q, r = privacy.hex_axial(x, y, size_m=size_m, origin=origin)
-    occupied = np.unique(np.column_stack([q, r]), axis=0) if x.size else np.empty((0, 2), np.int64)
+    occupied = privacy.unique_cells(q, r)
     ring = [occupied] + [occupied + np.array(d) for d in _HEX_NEIGHBOURS]
     cells = np.unique(np.vstack(ring), axis=0) if x.size else occupied
     index = {(int(a), int(b)): i for i, (a, b) in enumerate(cells)}
