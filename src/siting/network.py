@@ -223,7 +223,10 @@ class StreetNetwork:
         if n == 0 or edges.size == 0:
             empty_i = np.zeros(0, dtype=np.int64)
             return Snapped(empty_i, empty_i, np.zeros(0), np.zeros(0), np.arange(n, dtype=np.int64), n)
-        tree = shapely.STRtree(edges)
+        tree = self.__dict__.get("_edge_tree")
+        if tree is None:  # built once per network: every layer snaps against the same edges
+            tree = shapely.STRtree(edges)
+            object.__setattr__(self, "_edge_tree", tree)
         (pidx, eidx), dist = tree.query_nearest(
             geoms, max_distance=limit, return_distance=True, all_matches=True
         )
