@@ -56,36 +56,29 @@ class SelectionSpec:
         from .locate import Capacity, parse_quota
 
         problems: list[str] = []
+        # the flags' names (`siting select --penalty`, `--curve`, `--uses-per-booth`) work too
+        aliases = {
+            "penalty": "penalty_min", "curve": "curve_max", "uses_per_booth": "uses_per_booth_per_day", "sites": "p",
+        }
+        data = {aliases.get(k, k): v for k, v in data.items()}
         known = {
-            "model",
-            "p",
-            "sites",
-            "target",
-            "fixed",
-            "quotas",
-            "booths",
-            "demand_per_day",
-            "uses_per_booth_per_day",
-            "beyond",
-            "penalty_min",
-            "time_limit",
-            "method",
-            "curve_max",
+            "model", "p", "target", "fixed", "quotas", "booths", "demand_per_day",
+            "uses_per_booth_per_day", "beyond", "penalty_min", "time_limit", "method", "curve_max",
         }
         for key in sorted(set(data) - known):
-            problems.append(f"unknown key `select.{key}`")
+            problems.append(f"unknown key {key!r} in [select]")
         spec = cls()
         model = str(data.get("model", "coverage"))
         if model not in MODELS:
             problems.append(f"`select.model` {model!r} unknown; use {', '.join(MODELS)}")
         spec.model = model
         try:
-            spec.p = int(data.get("p", data.get("sites", settings.n_sites)))
+            spec.p = int(data.get("p", settings.n_sites))
             spec.target = float(data.get("target", 0.8))
             if spec.p < 1 or not 0 < spec.target <= 1:
                 raise ValueError
         except (TypeError, ValueError):
-            problems.append("`select.p` must be a whole number >= 1 and `select.target` a share in (0, 1]")
+            problems.append("`p` must be a whole number >= 1 and `target` a share in (0, 1]")
         fixed = data.get("fixed", [])
         spec.fixed = [str(f) for f in (fixed.split(",") if isinstance(fixed, str) else fixed)]
         for text in data.get("quotas", []) or []:
@@ -101,7 +94,7 @@ class SelectionSpec:
         )
         if "booths" in data:
             if spec.demand_per_day is None:
-                problems.append("`select.booths` needs `select.demand_per_day`")
+                problems.append("`booths` needs `demand_per_day`")
             else:
                 spec.capacity = Capacity(
                     booths=data["booths"],
