@@ -168,16 +168,17 @@ def test_matrix_median_full_matrix_in_metres_matches_brute_force(tmp_path: Path)
 
 def test_scenario_select_table(tmp_path: Path) -> None:
     from siting.cli.run import read_scenario_file
-    from siting.cli.select import select_plan
+    from siting.cli.score import build_plan
 
-    text = (DEMO / "scenario.toml").read_text()
+    text = (DEMO / "scenario.toml").read_text().split("[output]")[0]
     assert "[select]" in text  # the demo says: p = 2, one site in each region
     text = text.replace("[select]\n", "[select]\ncurve = 2\n")
     scen = tmp_path / "scenario.toml"
     scen.write_text(text.replace('path = "', f'path = "{DEMO}/'))
     scenario, _ = read_scenario_file(scen)
-    plan, result = select_plan(scenario)
-    assert result.status == "optimal" and len(result.chosen) == 2
+    plan = build_plan(scenario)
+    sel = plan.parameters["selection"]
+    assert sel["status"] == "optimal" and len(plan.sites) == 2
     assert plan.sites is not None and "reason" in plan.sites.columns
     assert set(plan.sites["region"]) == {"West (Kamppi)", "East (Kluuvi)"}
     assert list(plan.coverage_curve["n_sites"]) == [2]  # one site cannot meet both quotas
@@ -186,4 +187,4 @@ def test_scenario_select_table(tmp_path: Path) -> None:
     scen.write_text(bad)
     scenario, _ = read_scenario_file(scen)
     with pytest.raises(Exception, match=r"unknown key 'bogus'.*`booths` needs `demand_per_day`"):
-        select_plan(scenario)
+        build_plan(scenario)

@@ -58,12 +58,26 @@ class SelectionSpec:
         problems: list[str] = []
         # the flags' names (`siting select --penalty`, `--curve`, `--uses-per-booth`) work too
         aliases = {
-            "penalty": "penalty_min", "curve": "curve_max", "uses_per_booth": "uses_per_booth_per_day", "sites": "p",
+            "penalty": "penalty_min",
+            "curve": "curve_max",
+            "uses_per_booth": "uses_per_booth_per_day",
+            "sites": "p",
         }
         data = {aliases.get(k, k): v for k, v in data.items()}
         known = {
-            "model", "p", "target", "fixed", "quotas", "booths", "demand_per_day",
-            "uses_per_booth_per_day", "beyond", "penalty_min", "time_limit", "method", "curve_max",
+            "model",
+            "p",
+            "target",
+            "fixed",
+            "quotas",
+            "booths",
+            "demand_per_day",
+            "uses_per_booth_per_day",
+            "beyond",
+            "penalty_min",
+            "time_limit",
+            "method",
+            "curve_max",
         }
         for key in sorted(set(data) - known):
             problems.append(f"unknown key {key!r} in [select]")
@@ -118,15 +132,69 @@ class SelectionSpec:
         return spec
 
 
-def _model(spec: SelectionSpec, minutes: sparse.csr_matrix, common: dict[str, Any], cutoff_min: float) -> Any:
-    from .locate import FewestSites, MaximalCovering, PMedian
+def solve_selection(
+    costs: Any,
+    spec: SelectionSpec,
+    *,
+    weights: Any,
+    candidate_ids: list[str],
+    cutoff: float | None,
+    regions: list[str | None] | None = None,
+    excluded: list[str] | None = None,
+    curve: bool = True,
+    progress: Any = None,
+) -> tuple[Result, pd.DataFrame]:
+    """Solve ``spec`` on a candidates x demand cost matrix; the result and coverage curve.
 
+    ``costs`` are minutes for a walking reach, or the unit of an OD matrix; ``cutoff`` is in
+    the same unit (``None``: every pair counts, for a p-median of a full matrix; no curve).
+    """
+    from .locate import FewestSites, MaximalCovering, PMedian, coverage_curve
+
+    if spec.model not in MODELS:
+        msg = f"`model` must be one of {', '.join(MODELS)}, got {spec.model!r}"
+        raise InputError(msg)
+    common: dict[str, Any] = {
+        "weights": weights,
+        "candidate_ids": candidate_ids,
+        "cutoff": cutoff,
+        "regions": regions,
+        "fixed": list(spec.fixed),
+        "excluded": list(excluded or []),
+        "quotas": spec.quotas,
+        "capacity": spec.capacity,
+    }
+    if progress:
+        progress(f"choosing sites ({spec.model}, {spec.method})")
+    model: Any
     if spec.model == "coverage":
-        return MaximalCovering(minutes, p=spec.p, **common)
-    if spec.model == "median":
-        pen = 2.0 * cutoff_min if spec.penalty_min is None and spec.beyond == "penalty" else spec.penalty_min
-        return PMedian(minutes, p=spec.p, beyond=spec.beyond, penalty=pen, **common)
-    return FewestSites(minutes, target=spec.target, **common)
+        model = MaximalCovering(costs, p=spec.p, **common)
+    elif spec.model == "median":
+        pen = spec.penalty_min
+        if pen is None and spec.beyond == "penalty":
+            # twice the cutoff, or twice the largest cost when no cutoff applies
+            if cutoff is not None:
+                top = cutoff
+            elif sparse.issparse(costs):
+                top = float(costs.max()) if costs.nnz else 1.0
+            else:
+                arr = np.asarray(costs, dtype=np.float64)
+                top = float(arr[np.isfinite(arr)].max()) if np.isfinite(arr).any() else 1.0
+            pen = 2.0 * top
+        model = PMedian(costs, p=spec.p, beyond=spec.beyond, penalty=pen, **common)
+    else:
+        model = FewestSites(costs, target=spec.target, **common)
+    result = model.solve(spec.time_limit, method=spec.method)
+    log.info("selection: %s", result.summary())
+    k_max = min(max(5, spec.p, len(result.chosen)), 20) if spec.curve_max is None else spec.curve_max
+    if not curve or (cutoff is None and spec.curve_max is None):
+        k_max = 0  # coverage needs a cutoff
+    table = (
+        coverage_curve(costs, k_max=k_max, time_limit=spec.time_limit, method=spec.method, **common)
+        if k_max
+        else pd.DataFrame()
+    )
+    return result, table
 
 
 def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: Any = None) -> Result:
@@ -137,7 +205,6 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
     import geopandas as gpd
 
     from .impact import impact_table, nearest_chosen_distance
-    from .locate import coverage_curve
     from .pipeline import within
     from .reach import isochrones
 
@@ -155,36 +222,24 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
         m.data = m.data / speed
         return m
 
-    def common(cutoff_min: float) -> dict[str, Any]:
-        return {
-            "weights": weights,
-            "candidate_ids": ids,
-            "cutoff": cutoff_min,
-            "regions": regions,
-            "fixed": spec.fixed,
-            "excluded": excluded,
-            "quotas": spec.quotas,
-            "capacity": spec.capacity,
-        }
-
-    if progress:
-        progress(f"choosing sites ({spec.model}, {spec.method})")
-    minutes = minutes_within(sc.cutoff_m)
-    result = _model(spec, minutes, common(sc.cutoff_min), sc.cutoff_min).solve(
-        spec.time_limit, method=spec.method
-    )
-    log.info("selection: %s", result.summary())
-
-    k_max = max(5, spec.p, len(result.chosen)) if spec.curve_max is None else spec.curve_max
-    curve = pd.DataFrame()
-    if k_max:
-        kw = {k: v for k, v in common(sc.cutoff_min).items() if k != "cutoff"}
-        curve = coverage_curve(
-            minutes, k_max=k_max, time_limit=spec.time_limit, method=spec.method, cutoff=sc.cutoff_min, **kw
+    def solve(cutoff_m: float, *, curve: bool) -> tuple[Result, pd.DataFrame]:
+        return solve_selection(
+            minutes_within(cutoff_m),
+            spec,
+            weights=weights,
+            candidate_ids=ids,
+            cutoff=cutoff_m / speed,
+            regions=regions,
+            excluded=excluded,
+            curve=curve,
+            progress=progress if curve else None,
         )
+
+    result, curve = solve(sc.cutoff_m, curve=True)
 
     # sensitivity: the same choice re-made at each cutoff, and how much the chosen set covers there
     sens = []
+    total = float(weights.sum())
     chosen_rows = [ids.index(c) for c in result.chosen]
     for cut_min in spec.sensitivity_min:
         cut_m = cut_min * speed
@@ -192,9 +247,8 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
             continue
         m = minutes_within(cut_m)
         covered_by_choice = float(weights[np.unique(m[chosen_rows].indices)].sum()) if chosen_rows else 0.0
-        total = float(weights.sum())
         try:
-            r = _model(spec, m, common(cut_min), cut_min).solve(spec.time_limit, method=spec.method)
+            r, _ = solve(cut_m, curve=False)
             row = {
                 "n_sites": len(r.chosen),
                 "covered_weight": r.covered_weight,

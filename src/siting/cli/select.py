@@ -207,234 +207,48 @@ def select(ctx: click.Context, **kw: Any) -> None:
         if outputs.include_incident_points:
             scenario.include_incident_points = True
         outputs.check()
-        inputs = _network_inputs(scenario, progress)
     if matrix:
         _check_matrix_outputs(outputs)
 
-    inputs["demand_per_day"] = per_day
-    inputs["uses_per_booth"] = uses
-    result, curve, impact = choose(
-        inputs,
-        model_name=model_name,
-        p=p,
-        target=target,
-        fixed=fixed,
-        quotas=quotas,
-        capacity=capacity,
-        beyond=beyond,
-        penalty=penalty,
-        time_limit=time_limit,
-        method=method,
-        curve_max=curve_max,
-        progress=progress,
+    from ..selection import SelectionSpec, solve_selection
+
+    spec = SelectionSpec(
+        model=model_name, p=p, target=target, fixed=fixed, quotas=quotas, capacity=capacity,
+        demand_per_day=per_day, uses_per_booth_per_day=uses, beyond=beyond, penalty_min=penalty,
+        time_limit=time_limit, method=method, curve_max=curve_max,
     )
-    sites = result.sites.copy()
     if matrix:
-        _write_matrix_outputs(outputs, sites, curve, impact, progress)
+        from ..impact import impact_table, nearest_chosen_distance
+
+        result, curve = solve_selection(
+            inputs["costs"], spec, weights=inputs["weights"], candidate_ids=inputs["candidate_ids"],
+            cutoff=inputs["cutoff"], regions=inputs["regions"], excluded=inputs["excluded"], progress=progress,
+        )
+        impact = impact_table(
+            nearest_chosen_distance(inputs["metres"], inputs["candidate_ids"], result.chosen),
+            cutoff_m=inputs["cutoff_m"], weights=inputs["weights"], fatal=inputs["fatal"],
+            demand_per_day=per_day, uses_per_booth_per_day=uses, n_sites=len(result.chosen),
+        )
+        _write_matrix_outputs(outputs, result.sites.copy(), curve, impact, progress)
     else:
-        plan = inputs["plan"]
-        attach(plan, result, curve, impact)
+        from ..pipeline import prepare, score_plan
+        from ..selection import choose_sites
+
+        prep = prepare(scenario, progress=progress, wide=True)
+        plan = score_plan(prep)
+        result = choose_sites(prep, plan, spec, progress=progress)
+        curve = plan.coverage_curve if plan.coverage_curve is not None else pd.DataFrame()
+        impact = plan.impact
         outputs.write(plan, progress=progress)
         if outputs.path and outputs.path != "-":
             _write_tables(outputs.path, curve, impact, outputs.overwrite, progress)
     if summary_path:
         _write_summary(summary_path, result, curve, impact, outputs.overwrite,
-                       unit=inputs["unit"])
+                       unit=inputs["unit"] if matrix else "minutes")
     _print_summary(result, err=outputs.path == "-" or summary_path == "-")
 
 
-# --------------------------------------------------------------------------- core
-
-
-def choose(
-    inputs: dict[str, Any],
-    *,
-    model_name: str = "coverage",
-    p: int = settings.n_sites,
-    target: float = 0.8,
-    fixed: list[str] | None = None,
-    quotas: dict[str, tuple[str, int]] | None = None,
-    capacity: Any = None,
-    beyond: str = "penalty",
-    penalty: float | None = None,
-    time_limit: float | None = None,
-    method: str = "milp",
-    curve_max: int | None = None,
-    progress: Any = None,
-) -> tuple[Result, pd.DataFrame, pd.DataFrame]:
-    """Solve the selection on prepared ``inputs``; the result, coverage curve and impact."""
-    if model_name not in MODELS:
-        msg = f"`model` must be one of {', '.join(MODELS)}, got {model_name!r}"
-        raise InputError(msg)
-    fixed = fixed or []
-    quotas = quotas or {}
-    per_day = capacity.demand_per_day if capacity is not None else inputs.get("demand_per_day")
-    uses = (capacity.uses_per_booth_per_day if capacity is not None
-            else inputs.get("uses_per_booth", settings.uses_per_booth_per_day))
-    cutoff = inputs["cutoff"]  # in the unit of the costs (minutes, or a matrix's metres)
-    common: dict[str, Any] = {
-        "weights": inputs["weights"],
-        "candidate_ids": inputs["candidate_ids"],
-        "cutoff": cutoff,
-        "regions": inputs["regions"],
-        "fixed": fixed,
-        "excluded": inputs["excluded"],
-        "quotas": quotas,
-        "capacity": capacity,
-    }
-    from ..locate import FewestSites, MaximalCovering, PMedian, coverage_curve
-
-    costs = inputs["costs"]
-    if progress:
-        progress(f"choosing sites ({model_name}, {method})")
-    if model_name == "coverage":
-        model: Any = MaximalCovering(costs, p=p, **common)
-    elif model_name == "median":
-        pen = penalty
-        if pen is None and beyond == "penalty":
-            # twice the cutoff, or twice the largest cost when no cutoff applies
-            top = cutoff if cutoff is not None else float(costs.max()) if costs.nnz else 1.0
-            pen = 2.0 * top
-        model = PMedian(costs, p=p, beyond=beyond, penalty=pen, **common)
-    else:
-        model = FewestSites(costs, target=target, **common)
-    result = model.solve(time_limit, method=method)
-    k_max = min(max(5, p, len(result.chosen)), 20) if curve_max is None else curve_max
-    if cutoff is None and curve_max is None:
-        k_max = 0  # coverage needs a cutoff
-    curve = coverage_curve(costs, k_max=k_max, time_limit=time_limit, method=method,
-                           **common) if k_max else pd.DataFrame()
-
-    from ..impact import impact_table, nearest_chosen_distance
-
-    dist_m = nearest_chosen_distance(inputs["metres"], inputs["candidate_ids"], result.chosen)
-    impact = impact_table(
-        dist_m,
-        cutoff_m=inputs["cutoff_m"],
-        weights=inputs["weights"],
-        fatal=inputs["fatal"],
-        demand_per_day=per_day,
-        uses_per_booth_per_day=uses,
-        n_sites=len(result.chosen),
-    )
-    return result, curve, impact
-
-
-def attach(plan: Any, result: Result, curve: pd.DataFrame, impact: pd.DataFrame) -> None:
-    """Put the chosen sites (with geometry), the curve and the impact table on a Plan."""
-    import geopandas as gpd
-
-    cand = plan.candidates
-    geo = cand.set_index(cand["candidate_id"].astype(str)).geometry
-    sites = result.sites.copy()
-    plan.sites = gpd.GeoDataFrame(
-        sites, geometry=geo.loc[sites["candidate_id"]].to_numpy(), crs=cand.crs
-    )
-    plan.coverage_curve = curve if len(curve) else None
-    plan.impact = impact
-    plan.parameters["selection"] = {k: v for k, v in result.summary().items() if k != "chosen"}
-
-
-#: Keys of a scenario file's ``[select]`` table.
-SELECT_KEYS = {
-    "model", "p", "target", "fixed", "quotas", "booths", "demand_per_day", "uses_per_booth",
-    "beyond", "penalty", "time_limit", "method", "curve",
-}
-
-
-def select_plan(scenario: Any, *, progress: Any = None) -> tuple[Any, Result]:
-    """Score a scenario and choose sites as its ``[select]`` table says.
-
-    The table takes the keys of :data:`SELECT_KEYS` (the flags of ``siting select``):
-    ``model``, ``p``, ``target``, ``fixed`` (list of ids), ``quotas`` (list like
-    ``["Seattle>=1"]``), ``booths`` with ``demand_per_day`` (and ``uses_per_booth``),
-    ``beyond``, ``penalty``, ``time_limit``, ``method``, ``curve``. Every unknown key or
-    bad value is reported at once.
-
-    Returns the Plan (sites, coverage curve and impact attached) and the Result.
-    """
-    from ..locate import Capacity, parse_quota
-
-    sel = dict(scenario.selection or {})
-    problems = [f"[select]: unknown key {k!r}" for k in sorted(set(sel) - SELECT_KEYS)]
-    quotas: dict[str, tuple[str, int]] = {}
-    for text in sel.get("quotas", []) or []:
-        try:
-            name, q = parse_quota(str(text))
-            quotas[name] = q
-        except InputError as exc:
-            problems.append(f"[select]: {exc}")
-    if sel.get("booths") is not None and sel.get("demand_per_day") is None:
-        problems.append("[select]: `booths` needs `demand_per_day`")
-    if quotas and not scenario.regions:
-        problems.append("[select]: `quotas` need a [regions] layer")
-    if problems:
-        raise InputError("; ".join(problems))
-    capacity = None
-    if sel.get("booths") is not None:
-        capacity = Capacity(
-            booths=float(sel["booths"]),
-            demand_per_day=float(sel["demand_per_day"]),
-            uses_per_booth_per_day=float(sel.get("uses_per_booth", settings.uses_per_booth_per_day)),
-        )
-    inputs = _network_inputs(scenario, progress)
-    if sel.get("demand_per_day") is not None:
-        inputs["demand_per_day"] = float(sel["demand_per_day"])
-    if sel.get("uses_per_booth") is not None:
-        inputs["uses_per_booth"] = float(sel["uses_per_booth"])
-    fixed = sel.get("fixed", []) or []
-    if isinstance(fixed, str):
-        fixed = [f for f in fixed.split(",") if f.strip()]
-    result, curve, impact = choose(
-        inputs,
-        model_name=str(sel.get("model", "coverage")),
-        p=int(sel.get("p", settings.n_sites)),
-        target=float(sel.get("target", 0.8)),
-        fixed=[str(f).strip() for f in fixed],
-        quotas=quotas,
-        capacity=capacity,
-        beyond=str(sel.get("beyond", "penalty")),
-        penalty=sel.get("penalty"),
-        time_limit=sel.get("time_limit"),
-        method=str(sel.get("method", "milp")),
-        curve_max=sel.get("curve"),
-        progress=progress,
-    )
-    plan = inputs["plan"]
-    attach(plan, result, curve, impact)
-    return plan, result
-
-
 # --------------------------------------------------------------------------- inputs
-
-
-def _network_inputs(scenario: Any, progress: Any) -> dict[str, Any]:
-    from ..pipeline import prepare, score_plan
-
-    prep = prepare(scenario, progress=progress)
-    plan = score_plan(prep)
-    metres = prep.demand_metres.tocsr()
-    minutes = metres.copy()
-    minutes.data = minutes.data / scenario.speed_m_per_min
-    ids = prep.candidate_ids
-    regions = None
-    if prep.candidate_region is not None:
-        regions = [r if r else None for r in prep.candidate_region]
-    kept = prep.demand.kept
-    fatal = kept["fatal"].to_numpy().astype(bool) if "fatal" in kept.columns else None
-    return {
-        "costs": minutes,
-        "unit": "minutes",
-        "metres": metres,
-        "weights": prep.demand_weight,
-        "fatal": fatal,
-        "candidate_ids": ids,
-        "regions": regions,
-        "excluded": [i for i, e in zip(ids, prep.excluded, strict=True) if e],
-        "cutoff": scenario.cutoff_min,
-        "cutoff_m": scenario.cutoff_m,
-        "plan": plan,
-    }
 
 
 def _matrix_inputs(matrix: str, kw: dict[str, Any], *, use_cutoff: bool) -> dict[str, Any]:
