@@ -24,7 +24,6 @@ import logging
 import os
 import re
 import struct
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ import pandas as pd
 import shapely
 
 from . import privacy, settings
+from ._atomic import write_bytes_atomic
 from ._errors import InputError, MissingDependencyError
 
 if TYPE_CHECKING:
@@ -1174,17 +1174,9 @@ def save_map(m: Any, path: str | os.PathLike[str]) -> Path:
     when it exceeds :data:`MAX_HTML_BYTES`.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = render_html(m)
     data = text.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, data)
     size = len(data)
     if size > MAX_HTML_BYTES:
         log.warning(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import privacy, settings
+from ._atomic import write_bytes_atomic
 from .maps import esc, fmt, sites_table
 
 if TYPE_CHECKING:
@@ -581,15 +581,7 @@ def report_html(
 def save_report(plan: Plan, path: str | os.PathLike[str], **kwargs: Any) -> Path:
     """Write :func:`report_html` to ``path`` (temporary file, then renamed)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = report_html(plan, **kwargs).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, data)
     log.info("report written: %s (%.2f MB)", path, len(data) / 1e6)
     return path
