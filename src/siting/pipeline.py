@@ -235,7 +235,11 @@ def _reach_matrix(
     if client is not None:
         from .distributed import walking_reach_dask
 
-        r = walking_reach_dask(client, net, src.snapped, dst.snapped, cutoff_m=cutoff_m)
+        # tasks by tiles: each worker gets only the network within the cutoff of its tile's
+        # sources, so a state-wide network is never held whole by one worker
+        r = walking_reach_dask(
+            client, net, src.snapped, dst.snapped, cutoff_m=cutoff_m, tile_m=max(10_000.0, 10 * cutoff_m)
+        )
     else:
         r = walking_reach(net, src.snapped, dst.snapped, cutoff_m=cutoff_m, workers=workers)
     return _expand_rows(r.to_csr(), src.snapped.index, len(src.gdf))
