@@ -188,3 +188,16 @@ def test_scenario_select_table(tmp_path: Path) -> None:
     scenario, _ = read_scenario_file(scen)
     with pytest.raises(Exception, match=r"unknown key 'bogus'.*`booths` needs `demand_per_day`"):
         build_plan(scenario)
+
+def test_no_sensitivity_skips_the_extra_solves(tmp_path: Path) -> None:
+    from siting.cli.run import read_scenario_file
+    from siting.cli.score import build_plan
+
+    text = (DEMO / "scenario.toml").read_text().split("[output]")[0]
+    text = text.replace("[select]\n", "[select]\nsensitivity = false\ncurve = 0\n")
+    scen = tmp_path / "scenario.toml"
+    scen.write_text(text.replace('path = "', f'path = "{DEMO}/'))
+    scenario, _ = read_scenario_file(scen)
+    plan = build_plan(scenario)
+    assert plan.parameters["sensitivity"] == [] and plan.coverage_curve is None
+    assert len(plan.sites) == 2

@@ -78,6 +78,7 @@ class SelectionSpec:
             "time_limit",
             "method",
             "curve_max",
+            "sensitivity",
         }
         for key in sorted(set(data) - known):
             problems.append(f"unknown key {key!r} in [select]")
@@ -126,6 +127,8 @@ class SelectionSpec:
             problems.append("`select.method` must be 'milp' or 'greedy'")
         spec.method = "greedy" if method == "greedy" else "milp"
         spec.curve_max = int(data["curve_max"]) if "curve_max" in data else None
+        if data.get("sensitivity", True) is False:
+            spec.sensitivity_min = ()
         if problems:
             msg = f"{source}: " + "; ".join(problems)
             raise InputError(msg)

@@ -146,6 +146,9 @@ def _fatal(values: pd.Series) -> np.ndarray:
               help="milp: exact (HiGHS); greedy: greedy plus swaps, gap to the LP bound.")
 @click.option("--curve", "curve_max", type=click.IntRange(min=0), default=None, metavar="K",
               help="Coverage curve for 1..K sites [default: max(5, p); 0 for none].")
+@click.option("--sensitivity/--no-sensitivity", default=True, show_default=True,
+              help="Re-solve at 5, 10 and 15 minutes to show how the choice depends on the cutoff "
+              "(three more solves; --no-sensitivity for a county-sized first look).")
 @click.option("--matrix", type=click.Path(dir_okay=False), metavar="OD.csv",
               help="Travel times from another tool: candidate_id, demand_id, minutes|metres.")
 @click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",
@@ -181,6 +184,7 @@ def select(ctx: click.Context, **kw: Any) -> None:
     beyond, penalty = kw.pop("beyond"), kw.pop("penalty_min")
     time_limit, method = kw.pop("time_limit"), kw.pop("method")
     curve_max = kw.pop("curve_max")
+    sensitivity = kw.pop("sensitivity")
     matrix = kw.pop("matrix")
     summary_path = kw.pop("summary_json")
     if quotas and not kw.get("regions"):
@@ -217,6 +221,8 @@ def select(ctx: click.Context, **kw: Any) -> None:
         demand_per_day=per_day, uses_per_booth_per_day=uses, beyond=beyond, penalty_min=penalty,
         time_limit=time_limit, method=method, curve_max=curve_max,
     )
+    if not sensitivity:
+        spec.sensitivity_min = ()
     if matrix:
         from ..impact import impact_table, nearest_chosen_distance
 
