@@ -1064,6 +1064,21 @@ class MaximalCovering(_Model):
         return _coverage_greedy(self, n_target=self.p, target_weight=None, swap=swap)
 
 
+def _capacity_rows(ri: list[Any], ci: list[Any], vals: list[Any], start: int, model: _Model, c_e: I64,
+                   wr: F64) -> None:
+    """Append the capacity rows shared by the capacitated models, from row ``start`` on.
+
+    Columns: ``open_j`` at ``0..n-1`` and the flows ``f_e`` at ``n..n+m-1``. Rows:
+    ``sum_r w_r f_rj - cap_j open_j <= 0`` (n rows), then ``f_e - open_j(e) <= 0`` (m rows).
+    """
+    n = model.n_active
+    m = len(c_e)
+    b3 = start + n
+    ri += [start + c_e, start + np.arange(n), b3 + np.arange(m), b3 + np.arange(m)]
+    ci += [n + np.arange(m), np.arange(n), n + np.arange(m), c_e]
+    vals += [wr, -model.cap, np.ones(m), -np.ones(m)]
+
+
 def _coverage_capacity_lp(model: _Model, lp_only: bool, target: float | None) -> _Lp:
     """Capacitated coverage: open_j, flow f_rj (fraction of row r served at j).
 
@@ -1083,16 +1098,7 @@ def _coverage_capacity_lp(model: _Model, lp_only: bool, target: float | None) ->
     ri.append(base + r_e)
     ci.append(n + np.arange(m))
     vals.append(np.ones(m))
-    # sum_r w_r f_rj - cap_j open_j <= 0
-    b2 = base + rows.n
-    ri += [b2 + c_e, b2 + np.arange(n)]
-    ci += [n + np.arange(m), np.arange(n)]
-    vals += [wr, -model.cap]
-    # f_rj - open_j <= 0
-    b3 = b2 + n
-    ri += [b3 + np.arange(m), b3 + np.arange(m)]
-    ci += [n + np.arange(m), c_e]
-    vals += [np.ones(m), -np.ones(m)]
+    _capacity_rows(ri, ci, vals, base + rows.n, model, c_e, wr)
     lo_a: list[F64] = [np.asarray(lo), np.full(rows.n + n + m, -math.inf)]
     hi_a: list[F64] = [np.asarray(hi), np.ones(rows.n), np.zeros(n), np.zeros(m)]
     col_lo = np.concatenate([model.fixed.astype(np.float64), np.zeros(m)])
@@ -1100,7 +1106,7 @@ def _coverage_capacity_lp(model: _Model, lp_only: bool, target: float | None) ->
     if target is None:
         cost = np.concatenate([np.zeros(n), wr])
         return _make_lp(-1, 0.0, cost, col_lo, col_hi, n, ri, ci, vals, lo_a, hi_a, lp_only)
-    b4 = b3 + m
+    b4 = base + rows.n + n + m  # after the capacity rows
     ri.append(np.full(m, b4))
     ci.append(n + np.arange(m))
     vals.append(wr)
@@ -1734,16 +1740,7 @@ def _median_capacity_lp(model: PMedian, lp_only: bool, fix: npt.NDArray[np.bool_
     ri += [base + r_e, base + np.arange(rows.n)]
     ci += [n + np.arange(m), n + m + np.arange(rows.n)]
     vals += [np.ones(m), np.ones(rows.n)]
-    # sum_r w_r f_rj - cap_j y_j <= 0
-    b2 = base + rows.n
-    ri += [b2 + c_e, b2 + np.arange(n)]
-    ci += [n + np.arange(m), np.arange(n)]
-    vals += [wr, -model.cap]
-    # f_rj - y_j <= 0
-    b3 = b2 + n
-    ri += [b3 + np.arange(m), b3 + np.arange(m)]
-    ci += [n + np.arange(m), c_e]
-    vals += [np.ones(m), -np.ones(m)]
+    _capacity_rows(ri, ci, vals, base + rows.n, model, c_e, wr)
     lo_a = [np.asarray(lo), np.ones(rows.n), np.full(n + m, -math.inf)]
     hi_a = [np.asarray(hi), np.ones(rows.n), np.zeros(n + m)]
     cost = np.concatenate([np.zeros(n), wr * rows.dist, rows.weight * pen])
