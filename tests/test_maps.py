@@ -19,6 +19,7 @@ import shapely
 
 from siting import maps, privacy
 from siting._errors import MissingDependencyError
+from siting.maps.basemap import network_geojson
 from siting.network import StreetNetwork
 from siting.plan import Plan
 
@@ -268,7 +269,7 @@ def test_caps_apply_with_a_message(plan: Plan, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_network_is_simplified_under_a_vertex_cap(plan: Plan) -> None:
-    text, _ = maps._network_geojson(plan.network, max_vertices=30, decimals=5)
+    text, _ = network_geojson(plan.network, max_vertices=30, decimals=5)
     coords = json.loads(text)["coordinates"]
     assert sum(len(c) for c in coords) <= 30
     assert all(len(c) >= 2 for c in coords)
