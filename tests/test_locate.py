@@ -511,6 +511,10 @@ def test_summary_keys() -> None:
     assert r.covered_share == 0.5
 
 
-def test_doctests() -> None:
-    res = doctest.testmod(locate, optionflags=doctest.NORMALIZE_WHITESPACE)
+@pytest.mark.parametrize("module", ["base", "coverage", "median", "fewest_sites"])
+def test_doctests(module: str) -> None:
+    import importlib
+
+    mod = importlib.import_module(f"siting.locate.{module}")
+    res = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0 and res.attempted > 0

@@ -19,6 +19,7 @@ from scipy import sparse
 
 from . import settings
 from ._errors import InputError
+from .locate import MODELS as REGISTRY
 
 if TYPE_CHECKING:
     from .locate import Capacity, Result
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODELS = ("coverage", "median", "min-sites")
+#: The model names ``--model`` and ``[select] model`` accept (the :mod:`siting.locate` registry).
+MODELS = tuple(REGISTRY)
 
 
 @dataclass
@@ -152,11 +154,12 @@ def solve_selection(
     ``costs`` are minutes for a walking reach, or the unit of an OD matrix; ``cutoff`` is in
     the same unit (``None``: every pair counts, for a p-median of a full matrix; no curve).
     """
-    from .locate import FewestSites, MaximalCovering, PMedian, coverage_curve
+    from .locate import coverage_curve
 
-    if spec.model not in MODELS:
-        msg = f"`model` must be one of {', '.join(MODELS)}, got {spec.model!r}"
+    if spec.model not in REGISTRY:
+        msg = f"`model` must be one of {', '.join(REGISTRY)}, got {spec.model!r}"
         raise InputError(msg)
+    cls = REGISTRY[spec.model]
     common: dict[str, Any] = {
         "weights": weights,
         "candidate_ids": candidate_ids,
@@ -169,24 +172,10 @@ def solve_selection(
     }
     if progress:
         progress(f"choosing sites ({spec.model}, {spec.method})")
-    model: Any
-    if spec.model == "coverage":
-        model = MaximalCovering(costs, p=spec.p, **common)
-    elif spec.model == "median":
-        pen = spec.penalty_min
-        if pen is None and spec.beyond == "penalty":
-            # twice the cutoff, or twice the largest cost when no cutoff applies
-            if cutoff is not None:
-                top = cutoff
-            elif sparse.issparse(costs):
-                top = float(costs.max()) if costs.nnz else 1.0
-            else:
-                arr = np.asarray(costs, dtype=np.float64)
-                top = float(arr[np.isfinite(arr)].max()) if np.isfinite(arr).any() else 1.0
-            pen = 2.0 * top
-        model = PMedian(costs, p=spec.p, beyond=spec.beyond, penalty=pen, **common)
-    else:
-        model = FewestSites(costs, target=spec.target, **common)
+    options: dict[str, Any] = {"p": spec.p, "target": spec.target, "beyond": spec.beyond}
+    if "penalty" in cls.options:
+        options["penalty"] = _default_penalty(costs, spec, cutoff)
+    model = cls(costs, **{k: options[k] for k in cls.options}, **common)
     result = model.solve(spec.time_limit, method=spec.method)
     log.info("selection: %s", result.summary())
     k_max = min(max(5, spec.p, len(result.chosen)), 20) if spec.curve_max is None else spec.curve_max
@@ -198,6 +187,20 @@ def solve_selection(
         else pd.DataFrame()
     )
     return result, table
+
+
+def _default_penalty(costs: Any, spec: SelectionSpec, cutoff: float | None) -> float | None:
+    """The p-median penalty: as given, else twice the cutoff (or the largest cost without one)."""
+    if spec.penalty_min is not None or spec.beyond != "penalty":
+        return spec.penalty_min
+    if cutoff is not None:
+        top = cutoff
+    elif sparse.issparse(costs):
+        top = float(costs.max()) if costs.nnz else 1.0
+    else:
+        arr = np.asarray(costs, dtype=np.float64)
+        top = float(arr[np.isfinite(arr)].max()) if np.isfinite(arr).any() else 1.0
+    return 2.0 * top
 
 
 def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: Any = None) -> Result:

@@ -33,6 +33,7 @@ import pandas as pd
 from .. import settings
 from .._errors import InputError
 from ..scenario import parse_cutoff
+from ..selection import MODELS
 from . import progress_printer
 from ._options import input_options, output_options, scenario_from_options, verbosity_options
 from ._write import Outputs
@@ -40,7 +41,6 @@ from ._write import Outputs
 if TYPE_CHECKING:
     from ..locate import Result
 
-MODELS = ("coverage", "median", "min-sites")
 
 
 def _parse_quotas(texts: tuple[str, ...]) -> dict[str, tuple[str, int]]:

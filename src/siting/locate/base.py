@@ -1,0 +1,471 @@
+"""The base of every model: input handling, constraints, the solve driver and the report.
+
+A model (see :mod:`siting.locate.coverage` for the shortest one) subclasses :class:`Model`
+and adds three things: ``build`` (its MILP as an :class:`~siting.locate._highs.Lp`),
+``evaluate`` (the exact objective of an open set) and ``greedy`` (a good open set fast).
+Everything else, from merging demand rows and checking quotas to the solve, the time
+limit and the per-site reasons, is shared here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import sparse
+
+from .._errors import InfeasibleError, InputError, SolverError
+from ._common import F64, I64, Mask, Rows, bincount, merge_rows, to_coo
+from ._highs import Lp, run_highs
+from .capacity import Capacity, served_lp
+from .result import SITE_COLUMNS, Result
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+log = logging.getLogger(__name__)
+
+Quota = tuple[str, int]
+_OPS = {">=": ">=", "==": "==", "=": "==", "<=": "<="}
+
+
+def parse_quota(text: str) -> tuple[str, Quota]:
+    """Parse ``'NAME>=1'``, ``'NAME==1'`` (or ``=``) or ``'NAME<=2'`` into ``(name, (op, k))``.
+
+    Examples
+    --------
+    >>> parse_quota("Seattle>=1")
+    ('Seattle', ('>=', 1))
+    >>> parse_quota("King County = 2")
+    ('King County', ('==', 2))
+    """
+    for op in (">=", "<=", "==", "="):
+        if op in text:
+            name, _, k = text.partition(op)
+            name = name.strip()
+            try:
+                kk = int(k.strip())
+            except ValueError:
+                kk = -1
+            if not name or kk < 0:
+                break
+            return name, (_OPS[op], kk)
+    msg = f"quota {text!r} is not of the form 'NAME>=K', 'NAME==K' or 'NAME<=K' (K a whole number)"
+    raise InputError(msg)
+
+
+class Model:
+    """Shared input handling; subclasses add the formulation and the greedy.
+
+    Attributes a subclass may read: ``rows`` (merged demand, :class:`~._common.Rows`),
+    ``n_active`` and ``active`` (candidates left after exclusions), ``fixed``, ``region``
+    and ``quotas``, ``cap`` (capacity in weight units or ``None``), ``total_weight`` and
+    ``unreached_weight``, ``excluded_weight`` (weight a model leaves out, default 0).
+    """
+
+    #: The model's name in results and on the command line (``--model``).
+    name: ClassVar[str] = ""
+    #: 1 minimise, -1 maximise.
+    sense: ClassVar[int] = 1
+    #: Merge demand rows only when their distances match too (models that use distance).
+    merge_by_distance: ClassVar[bool] = False
+    #: The model's own keyword arguments beyond the shared ones (what a selection passes).
+    options: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        costs: Any,
+        *,
+        weights: npt.ArrayLike | None,
+        candidate_ids: Sequence[Any] | None,
+        p: int | None,
+        cutoff: float | None = None,
+        regions: Sequence[Any] | None = None,
+        fixed: Sequence[Any] = (),
+        excluded: Sequence[Any] = (),
+        quotas: Mapping[str, Quota] | None = None,
+        capacity: Capacity | None = None,
+    ) -> None:
+        coo, n_c, n_d = to_coo(costs, cutoff)
+        if candidate_ids is None:
+            candidate_ids = [str(i) for i in range(n_c)]
+        ids = [str(c) for c in candidate_ids]
+        if len(ids) != n_c:
+            msg = f"`candidate_ids` has {len(ids)} ids but the cost matrix has {n_c} rows"
+            raise InputError(msg)
+        if len(set(ids)) != len(ids):
+            dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
+            msg = f"`candidate_ids` must be unique; {dup!r} appears more than once"
+            raise InputError(msg)
+        w = np.ones(n_d) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
+        if len(w) != n_d:
+            msg = f"`weights` has {len(w)} values but the cost matrix has {n_d} demand columns"
+            raise InputError(msg)
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            msg = "`weights` must be finite and >= 0"
+            raise InputError(msg)
+        self.candidate_ids = ids
+        self.total_weight = float(w.sum())
+        self.excluded_weight = 0.0
+        self.cutoff = cutoff
+        self.p = p
+        pos = {c: i for i, c in enumerate(ids)}
+
+        fixed_ids = [str(f) for f in fixed]
+        unknown = [f for f in fixed_ids if f not in pos]
+        if unknown:
+            msg = (
+                f"fixed sites {unknown[:5]} are not candidate ids; a required site must be one of "
+                "the candidates"
+            )
+            raise InfeasibleError(msg)
+        excl_ids = [str(f) for f in excluded]
+        unknown = [f for f in excl_ids if f not in pos]
+        if unknown:
+            msg = f"`excluded` names unknown candidate ids {unknown[:5]}; check the ids"
+            raise InputError(msg)
+        both = sorted(set(fixed_ids) & set(excl_ids))
+        if both:
+            msg = f"candidates {both[:5]} are both fixed open and excluded; drop one of the two"
+            raise InfeasibleError(msg)
+        is_excl = np.zeros(n_c, bool)
+        is_excl[[pos[e] for e in excl_ids]] = True
+        self.active = np.flatnonzero(~is_excl)  # compact index -> input index
+        compact = np.full(n_c, -1, np.int64)
+        compact[self.active] = np.arange(len(self.active))
+        self.n_active = len(self.active)
+        self.fixed = np.zeros(self.n_active, bool)
+        self.fixed[compact[[pos[f] for f in fixed_ids]]] = True
+
+        if regions is None:
+            reg = np.array([None] * n_c, dtype=object)
+        else:
+            reg = np.array([None if r is None else str(r) for r in regions], dtype=object)
+            if len(reg) != n_c:
+                msg = f"`regions` has {len(reg)} labels but there are {n_c} candidates"
+                raise InputError(msg)
+        self.region = reg[self.active]
+        self.quotas: dict[str, Quota] = {}
+        for name, q in (quotas or {}).items():
+            op, k = q
+            if op not in _OPS or int(k) != k or k < 0:
+                msg = f"quota for {name!r} must be ('>=' | '==' | '<=', whole number >= 0), got {q!r}"
+                raise InputError(msg)
+            self.quotas[str(name)] = (_OPS[op], int(k))
+
+        self.capacity = capacity
+        self.cap: F64 | None = None
+        if capacity is not None:
+            cap_visits = capacity.visits_per_day(ids)[self.active]
+            self.cap = cap_visits * self.total_weight / capacity.demand_per_day  # weight units
+
+        # keep entries to active candidates and positive-weight demand
+        keep = (~is_excl[coo.row]) & (w[coo.col] > 0)
+        d_row = coo.col[keep].astype(np.int64)
+        d_cand = compact[coo.row[keep]]
+        d_dist = coo.data[keep].astype(np.float64)
+        self.rows: Rows
+        self.rows, self.unreached_weight = merge_rows(
+            d_row, d_cand, d_dist, w, by_distance=self.merge_by_distance
+        )
+        log.info(
+            "%s: %d candidates (%d active), %d demand points -> %d distinct rows",
+            self.name,
+            n_c,
+            self.n_active,
+            n_d,
+            self.rows.n,
+        )
+        self._check_feasible()
+
+    # ---- what a model adds
+
+    def build(self, lp_only: bool = False) -> Lp:
+        """The model's MILP (or its LP relaxation with ``lp_only``)."""
+        raise NotImplementedError
+
+    def evaluate(self, mask: Mask) -> float:
+        """The exact objective of the open set ``mask`` (over active candidates)."""
+        raise NotImplementedError
+
+    def greedy(self, swap: bool) -> Mask:
+        """A feasible open set found fast (with swap improvement when ``swap``)."""
+        raise NotImplementedError
+
+    # ---- checks
+
+    def _check_feasible(self) -> None:
+        n_fixed = int(self.fixed.sum())
+        p = self.p
+        if p is not None:
+            if p < 1:
+                msg = f"`p` must be at least 1, got {p}"
+                raise InfeasibleError(msg)
+            if p < n_fixed:
+                msg = f"p={p} is smaller than the {n_fixed} fixed sites; raise p or fix fewer sites"
+                raise InfeasibleError(msg)
+            if p > self.n_active:
+                msg = f"p={p} exceeds the {self.n_active} candidates available (after exclusions); lower p"
+                raise InfeasibleError(msg)
+        lower_total = 0
+        for name, (op, k) in self.quotas.items():
+            members = np.flatnonzero(self.region == name)
+            fixed_in = int(self.fixed[members].sum())
+            if op in (">=", "==") and len(members) < k:
+                msg = (
+                    f"quota '{name}{op}{k}' needs {k} sites but only {len(members)} "
+                    f"candidates in region {name!r} are available"
+                )
+                raise InfeasibleError(msg)
+            if op in ("<=", "==") and fixed_in > k:
+                msg = f"quota '{name}{op}{k}' allows {k} sites but {fixed_in} fixed sites lie in {name!r}"
+                raise InfeasibleError(msg)
+            if op in (">=", "=="):
+                lower_total += k
+            if p is not None and op in (">=", "==") and k > p:
+                msg = f"quota '{name}{op}{k}' needs more sites than p={p}"
+                raise InfeasibleError(msg)
+        if p is not None and lower_total > p:
+            msg = f"the regional quotas need {lower_total} sites together, more than p={p}"
+            raise InfeasibleError(msg)
+
+    def constraint_text(self) -> str:
+        """The constraints in words, for error messages."""
+        parts = []
+        if self.p is not None:
+            parts.append(f"p={self.p}")
+        if self.fixed.any():
+            parts.append(f"{int(self.fixed.sum())} fixed sites")
+        parts += [f"quota '{n}{op}{k}'" for n, (op, k) in self.quotas.items()]
+        if self.cap is not None:
+            parts.append("capacity")
+        return ", ".join(parts) or "the model"
+
+    def infeasible(self) -> InfeasibleError:
+        """The error for a model HiGHS proved infeasible."""
+        return InfeasibleError(f"the constraints together cannot be met ({self.constraint_text()})")
+
+    def quota_limits(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Per region with a quota: the least and the most sites allowed."""
+        lo: dict[str, int] = {}
+        hi: dict[str, int] = {}
+        for name, (op, k) in self.quotas.items():
+            if op in (">=", "=="):
+                lo[name] = k
+            if op in ("<=", "=="):
+                hi[name] = k
+        return lo, hi
+
+    def dominated(self) -> Mask:
+        """Candidates whose covered demand is a subset of another candidate's.
+
+        Opening the larger one instead never covers less, so the smaller one can be left
+        out of a covering model. Used only without quotas and capacity (where a swap
+        could break a regional count or a capacity), never for fixed sites, and only
+        while at least ``p`` candidates remain.
+        """
+        n = self.n_active
+        out = np.zeros(n, bool)
+        if self.quotas or self.cap is not None or n < 2:
+            return out
+        rows = self.rows
+        a = sparse.csr_matrix((np.ones(len(rows.cand)), (rows.cand, rows.row_of_entry())), shape=(n, rows.n))
+        size = np.asarray(a.sum(axis=1)).ravel()
+        ov = (a @ a.T).tocoo()
+        j, k, v = ov.row, ov.col, ov.data
+        sub = (j != k) & (v >= size[j]) & ((size[k] > size[j]) | (k < j))
+        out[j[sub]] = True
+        out[size == 0] = True  # a candidate covering nothing is dominated by any other
+        out &= ~self.fixed
+        keep_needed = self.p if self.p is not None else 1
+        if (~out).sum() < keep_needed:
+            return np.zeros(n, bool)
+        return out
+
+    # ---- shared MILP pieces
+
+    def site_rows(self) -> tuple[list[I64], list[I64], list[F64], list[float], list[float]]:
+        """Cardinality (sum open = p) and quota rows on the first ``n_active`` columns.
+
+        Returns the coordinate pieces ``(rows, cols, values)`` and the row bounds
+        ``(lo, hi)``; a formulation appends its own rows after them.
+        """
+        ri: list[I64] = []
+        ci: list[I64] = []
+        vals: list[F64] = []
+        lo: list[float] = []
+        hi: list[float] = []
+        nrow = 0
+        if self.p is not None:
+            ri.append(np.zeros(self.n_active, np.int64))
+            ci.append(np.arange(self.n_active, dtype=np.int64))
+            vals.append(np.ones(self.n_active))
+            lo.append(float(self.p))
+            hi.append(float(self.p))
+            nrow += 1
+        for name, (op, k) in self.quotas.items():
+            members = np.flatnonzero(self.region == name)
+            if len(members) == 0:
+                continue  # an empty region with a positive lower quota is refused by the pre-check
+            ri.append(np.full(len(members), nrow, np.int64))
+            ci.append(members.astype(np.int64))
+            vals.append(np.ones(len(members)))
+            lo.append(float(k) if op in (">=", "==") else -math.inf)
+            hi.append(float(k) if op in ("<=", "==") else math.inf)
+            nrow += 1
+        return ri, ci, vals, lo, hi
+
+    def covered_weight(self, mask: Mask) -> float:
+        """Demand weight within the cutoff of an open site (served within capacity, with one)."""
+        if self.cap is not None:
+            return self.served_weight(mask)
+        return float(self.rows.weight[self.rows.covered(mask)].sum())
+
+    def served_weight(self, mask: Mask) -> float:
+        """Weight served within capacity by the open sites (max flow as an LP)."""
+        assert self.cap is not None
+        val, status, _ = run_highs(served_lp(self.rows, self.cap, mask), None, 1e-9, None, None)
+        if status != "optimal":  # pragma: no cover - a fixed transport LP is always feasible
+            msg = f"could not evaluate served demand (HiGHS status {status})"
+            raise SolverError(msg)
+        return val
+
+    # ---- solve
+
+    @classmethod
+    def from_cost_matrix(cls, costs: Any, **kwargs: Any) -> Model:
+        """Build the model from a candidates x demand cost matrix (see the class doc)."""
+        return cls(costs, **kwargs)
+
+    def solve(
+        self,
+        time_limit: float | None = None,
+        *,
+        method: Literal["milp", "greedy"] = "milp",
+        mip_rel_gap: float = 1e-9,
+        threads: int | None = None,
+    ) -> Result:
+        """Solve the model.
+
+        Parameters
+        ----------
+        time_limit
+            Seconds HiGHS may spend; when it runs out the best solution found is returned
+            with status ``time-limit-feasible`` and its gap.
+        method
+            ``milp`` (exact, HiGHS) or ``greedy`` (greedy plus swap improvement, with its
+            gap to the LP relaxation bound).
+        mip_rel_gap
+            Relative gap at which HiGHS stops and calls the solution optimal.
+        threads
+            HiGHS threads (default: HiGHS's choice).
+        """
+        t0 = time.perf_counter()
+        if method == "greedy":
+            mask = self.greedy(swap=True)
+            obj = self.evaluate(mask)
+            bound, status, _ = run_highs(self.build(lp_only=True), time_limit, mip_rel_gap, threads, None)
+            if status == "infeasible":
+                raise self.infeasible()
+            if status != "optimal":
+                bound = math.inf if self.sense < 0 else -math.inf
+            return self.result(mask, obj, bound, time.perf_counter() - t0, "heuristic", "greedy")
+        if method != "milp":
+            msg = f"`method` must be 'milp' or 'greedy', got {method!r}"
+            raise InputError(msg)
+        try:
+            start: Mask | None = self.greedy(swap=False)
+        except InfeasibleError:
+            raise
+        except SolverError:
+            start = None
+        bound, status, x = run_highs(self.build(), time_limit, mip_rel_gap, threads, start)
+        if status == "infeasible":
+            raise self.infeasible()
+        if x is None:
+            if start is None:
+                msg = f"HiGHS found no solution within the time limit for {self.name}"
+                raise SolverError(msg)
+            mask = start
+        else:
+            mask = x[: self.n_active] > 0.5
+        obj = self.evaluate(mask)
+        st = "optimal" if status == "optimal" else "time-limit-feasible"
+        # a bound can never be worse than the solution we hold
+        bound = max(bound, obj) if self.sense < 0 else min(bound, obj)
+        return self.result(mask, obj, bound, time.perf_counter() - t0, st, "milp")
+
+    # ---- reporting
+
+    def result(
+        self, mask: Mask, obj: float, bound: float, seconds: float, status: str, method: str
+    ) -> Result:
+        """The :class:`Result` of an open set: the figures and a reason per chosen site."""
+        rows = self.rows
+        r_e = rows.row_of_entry()
+        open_e = mask[rows.cand]
+        cnt = bincount(r_e[open_e], minlength=rows.n)
+        covered = float(rows.weight[cnt > 0].sum())
+        sel = np.flatnonzero(mask)
+        covers = bincount(rows.cand[open_e], weights=rows.weight[r_e[open_e]], minlength=self.n_active)
+        alone_e = open_e & (cnt[r_e] == 1)
+        alone = bincount(rows.cand[alone_e], weights=rows.weight[r_e[alone_e]], minlength=self.n_active)
+        # nearest open site of each row
+        assigned = np.zeros(self.n_active)
+        if open_e.any():
+            e_open = np.flatnonzero(open_e)
+            order = np.lexsort((rows.cand[e_open], rows.dist[e_open], r_e[e_open]))
+            e_sorted = e_open[order]
+            first = np.concatenate([[True], r_e[e_sorted][1:] != r_e[e_sorted][:-1]])
+            e_first = e_sorted[first]
+            assigned = bincount(
+                rows.cand[e_first], weights=rows.weight[r_e[e_first]], minlength=self.n_active
+            )
+        served = covered if self.cap is None else self.served_weight(mask)
+        recs = []
+        for j in sel:
+            reg = self.region[j]
+            if self.fixed[j]:
+                why = "fixed open (required or existing)"
+            else:
+                why = f"covers {alone[j]:.6g} demand weight no other chosen site covers"
+            if reg is not None:
+                why += f"; region {reg}"
+            recs.append(
+                {
+                    "candidate_id": self.candidate_ids[self.active[j]],
+                    "region": reg,
+                    "fixed": bool(self.fixed[j]),
+                    "covers_weight": float(covers[j]),
+                    "alone_weight": float(alone[j]),
+                    "assigned_weight": float(assigned[j]),
+                    "reason": why,
+                }
+            )
+        sites = pd.DataFrame(recs, columns=SITE_COLUMNS)
+        if obj == 0 and bound == 0:
+            gap = 0.0
+        else:
+            gap = abs(bound - obj) / max(abs(obj), 1e-12)
+            if gap < 1e-12:
+                gap = 0.0
+        return Result(
+            model=self.name,
+            objective=float(obj),
+            bound=float(bound),
+            gap=float(gap),
+            solve_seconds=float(seconds),
+            status=status,
+            method=method,
+            chosen=[self.candidate_ids[self.active[j]] for j in sel],
+            sites=sites,
+            covered_weight=covered,
+            total_weight=self.total_weight,
+            served_weight=float(served),
+            excluded_weight=float(self.excluded_weight),
+        )

@@ -1,0 +1,56 @@
+"""The coverage curve: the best coverage for 1, 2, ... sites ("how many sites do we need?")."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+import pandas as pd
+
+from .._errors import InfeasibleError
+from .coverage import MaximalCovering
+
+log = logging.getLogger(__name__)
+
+CURVE_COLUMNS = ["n_sites", "covered_weight", "covered_share", "bound", "gap", "status", "chosen"]
+
+
+def coverage_curve(
+    costs: Any,
+    *,
+    k_max: int,
+    time_limit: float | None = None,
+    method: Literal["milp", "greedy"] = "milp",
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Best coverage for 1..``k_max`` sites (maximal covering solved for each ``p``).
+
+    Keyword arguments are those of :class:`~siting.locate.MaximalCovering` (``p``
+    excluded). Numbers of sites the constraints cannot meet (fewer than the fixed sites,
+    quotas) are left out.
+
+    Returns
+    -------
+    DataFrame with ``n_sites``, ``covered_weight``, ``covered_share``, ``bound``, ``gap``,
+    ``status``, ``chosen`` (ids joined by ``;``).
+    """
+    recs = []
+    for k in range(1, int(k_max) + 1):
+        try:
+            model = MaximalCovering(costs, p=k, **kwargs)
+        except InfeasibleError as err:
+            log.info("coverage curve: %d sites infeasible (%s)", k, err)
+            continue
+        r = model.solve(time_limit, method=method)
+        recs.append(
+            {
+                "n_sites": k,
+                "covered_weight": r.objective,
+                "covered_share": r.objective / r.total_weight if r.total_weight else 0.0,
+                "bound": r.bound,
+                "gap": r.gap,
+                "status": r.status,
+                "chosen": ";".join(r.chosen),
+            }
+        )
+    return pd.DataFrame(recs, columns=CURVE_COLUMNS)
