@@ -145,7 +145,7 @@ def test_run_scenario_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert r.exit_code == 0, r.output
     t = pd.read_csv(tmp_path / "scores.csv")
     assert t["excluded"].sum() > 0  # the 200 m school rule excluded some candidates
-    assert t.loc[t["excluded"], "excluded_reason"].str.contains("schools").any()
+    assert t.loc[t["excluded"], "excluded_reason"].str.contains("school").any()
     assert set(t["region"].dropna()) == {"West (Kamppi)", "East (Kluuvi)"}
     # the [select] table chose two sites, one per region, and the report shows them
     assert "chosen (coverage, optimal" in r.output

@@ -14,10 +14,16 @@ DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 def test_demo_files_regenerate_byte_for_byte(tmp_path) -> None:  # type: ignore[no-untyped-def]
     written = generate(tmp_path)
     assert {p.name for p in written} == {
-        "incidents.csv", "candidates.csv", "services.csv", "scenario.toml", "schools.geojson", "regions.geojson"
+        "incidents.csv",
+        "candidates.csv",
+        "services.csv",
+        "scenario.toml",
+        "schools.geojson",
+        "regions.geojson",
     }
     for path in written:
-        assert path.read_bytes() == (DEMO / path.name).read_bytes(), f"{path.name} differs: run scripts/make_demo_data.py"
+        same = path.read_bytes() == (DEMO / path.name).read_bytes()
+        assert same, f"{path.name} differs: run scripts/make_demo_data.py"
 
 
 def test_synthetic_rows_are_labelled() -> None:
@@ -28,3 +34,30 @@ def test_synthetic_rows_are_labelled() -> None:
         src = pd.read_csv(DEMO / name)["source"]
         assert src.str.startswith(("synthetic", "OpenStreetMap")).all()
         assert src.str.startswith("synthetic").any() and src.str.startswith("OpenStreetMap").any()
+
+
+def test_services_hold_no_child_care_and_no_place_twice() -> None:
+    """Child care is an exclusion (schools layer), not a homeless service; one row per place."""
+    import geopandas as gpd
+
+    serv = pd.read_csv(DEMO / "services.csv")
+    assert "Hoivanet Kids Park" not in set(serv["name"])
+    named = serv[serv["name"] != "(unnamed)"]
+    assert not named["name"].duplicated().any(), named[named["name"].duplicated(keep=False)]
+    schools = gpd.read_file(DEMO / "schools.geojson")
+    assert "Hoivanet Kids Park" in set(schools["name"])
+    assert "child care" in set(schools["kind"])
+
+
+def test_candidate_names_are_distinct() -> None:
+    cand = pd.read_csv(DEMO / "candidates.csv")
+    assert not cand["name"].duplicated().any(), cand[cand["name"].duplicated(keep=False)]
+    assert {"Eliel (north)", "Eliel (south)"} <= set(cand["name"])
+
+
+def test_helsinki_scenario_names_no_foreign_preset() -> None:
+    """A Helsinki scenario does not run under another jurisdiction's preset name."""
+    text = (DEMO / "scenario.toml").read_text(encoding="utf-8")
+    active = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    assert not any("preset" in line for line in active)
+    assert "buffer_m = 200" in text

