@@ -273,6 +273,57 @@ def _grid_neighbours(q: npt.NDArray[np.int64], r: npt.NDArray[np.int64]) -> list
     return out
 
 
+def _grid_cells(q: npt.NDArray[np.int64], r: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], Any]:
+    """Occupied cells and their 6 neighbours, sorted by ``q`` then ``r``; and a lookup.
+
+    Returns ``cells`` (``k x 2``) and ``find(q, r)``: each cell's row in ``cells``, ``-1``
+    where it is not there. Cells are 1-D keys, so it is all sorting and binary search.
+    """
+    if q.size == 0:
+        empty = np.empty((0, 2), np.int64)
+        return empty, lambda a, b: np.full(np.asarray(a).size, -1, np.int64)
+    q0, r0 = int(q.min()) - 2, int(r.min()) - 2
+    span = int(r.max()) - r0 + 3
+
+    def key(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        return (np.asarray(a, np.int64) - q0) * span + (np.asarray(b, np.int64) - r0)
+
+    occ = np.unique(key(q, r))
+    oq, orr = occ // span + q0, occ % span + r0
+    keys = np.unique(np.concatenate([occ] + [key(oq + dq, orr + dr) for dq, dr in _HEX_NEIGHBOURS]))
+    cells = np.column_stack([keys // span + q0, keys % span + r0])
+
+    def find(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+        inside = (a >= q0) & (b >= r0) & (b < r0 + span)
+        k = np.where(inside, key(a, b), -1)
+        pos = np.minimum(np.searchsorted(keys, k), keys.size - 1)
+        return np.where(inside & (keys[pos] == k), pos, -1)
+
+    return cells, find
+
+
+def _gi_star_on_grid(values: F64, cells: npt.NDArray[np.int64], find: Any) -> F64:
+    """:func:`gi_star_statistic` for hexagon cells, with the neighbours looked up by key."""
+    n = values.size
+    if n < 2:
+        return np.full(n, np.nan)
+    xbar = values.mean()
+    s = np.sqrt((values * values).mean() - xbar * xbar)
+    if s <= 0:
+        return np.zeros(n)
+    lag = values.copy()
+    wi = np.ones(n)
+    for dq, dr in _HEX_NEIGHBOURS:
+        j = find(cells[:, 0] + dq, cells[:, 1] + dr)
+        ok = j >= 0
+        lag[ok] += values[j[ok]]
+        wi += ok
+    denom = s * np.sqrt((n * wi - wi * wi) / (n - 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, (lag - xbar * wi) / np.where(denom > 0, denom, 1.0), 0.0)
+
+
 def gi_star(
     points: gpd.GeoDataFrame,
     *,
@@ -283,7 +334,8 @@ def gi_star(
     """Getis-Ord Gi* per hexagon over the incidents' extent, with FDR control.
 
     The grid covers every hexagon within one ring of a cell holding an incident (empty
-    cells count as zeros). Internal output: it carries exact counts.
+    cells count as zeros). Internal output: it carries exact counts. Cost is sorting:
+    200,000 incidents take a fraction of a second.
 
     Returns
     -------
@@ -293,7 +345,7 @@ def gi_star(
         where ``q_value >= alpha``), hexagon geometry.
     """
     import geopandas as gpd
-    from scipy import stats
+    from scipy.special import ndtr
 
     x, y = _xy(points)
     w = np.ones_like(x)
@@ -301,16 +353,10 @@ def gi_star(
         w = pd.to_numeric(points[weight], errors="coerce").fillna(0).to_numpy(np.float64)
     origin = privacy.hex_grid_origin(x, y, size_m=size_m)
     q, r = privacy.hex_axial(x, y, size_m=size_m, origin=origin)
-    occupied = privacy.unique_cells(q, r)
-    ring = [occupied] + [occupied + np.array(d) for d in _HEX_NEIGHBOURS]
-    cells = np.unique(np.vstack(ring), axis=0) if x.size else occupied
-    index = {(int(a), int(b)): i for i, (a, b) in enumerate(cells)}
-    values = np.zeros(len(cells))
-    for a, b, wt in zip(q.tolist(), r.tolist(), w.tolist(), strict=True):
-        values[index[(a, b)]] += wt
-    nbs = _grid_neighbours(cells[:, 0], cells[:, 1])
-    z = gi_star_statistic(values, nbs)
-    p = 2.0 * stats.norm.sf(np.abs(z)) if z.size else z
+    cells, find = _grid_cells(q, r)
+    values = np.bincount(find(q, r), weights=w, minlength=len(cells)) if x.size else np.zeros(0)
+    z = _gi_star_on_grid(values, cells, find)
+    p = 2.0 * ndtr(-np.abs(z)) if z.size else z
     qv = benjamini_hochberg(np.nan_to_num(p, nan=1.0))
     cls = np.where(qv < alpha, np.where(z > 0, "hot", "cold"), "")
     cx, cy = privacy.hex_centres(cells[:, 0], cells[:, 1], size_m=size_m, origin=origin)

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,6 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 from scipy import sparse
-from scipy.sparse import csgraph
 
 from . import settings
 from ._errors import InputError, InputFileNotFoundError, NetworkError, NoCrsError, UnknownFormatError
@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     import networkx as nx
 
 log = logging.getLogger(__name__)
+
+_SNAP_LOCK = threading.Lock()
+#: Points per compiled snapping call (threads take chunks in turn).
+_SNAP_CHUNK = 16_384
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -206,23 +210,112 @@ class StreetNetwork:
         points: Any,
         *,
         max_snap_m: float | None = None,
+        workers: int | None = None,
     ) -> Snapped:
         """Snap points to the nearest point on the nearest edge.
+
+        Point geometries go through a compiled grid search over the edges' segments
+        (:mod:`siting._snap`) that computes distances and positions as GEOS does, so the
+        result is the one shapely's ``STRtree.query_nearest`` and ``line_locate_point``
+        give; edges at exactly the same distance go to the lowest edge id. Other
+        geometry types use shapely itself (their position is where the edge comes nearest
+        to them). Missing and empty geometries are dropped.
 
         Parameters
         ----------
         points
-            A GeoSeries/GeoDataFrame in the network CRS, or an array of shapely Points.
+            A GeoSeries/GeoDataFrame in the network CRS, or an array of shapely geometries.
         max_snap_m
             Points farther than this from every edge are dropped and reported.
+        workers
+            Threads that split the points (default: the cores this process may use); the
+            result does not depend on it.
+
+        Examples
+        --------
+        >>> net = StreetNetwork(
+        ...     crs="EPSG:32635", x=np.array([0.0, 100.0]), y=np.zeros(2),
+        ...     edge_u=np.array([0]), edge_v=np.array([1]), edge_length_m=np.array([100.0]),
+        ...     edge_offsets=np.array([0, 2]), edge_coords=np.array([[0.0, 0.0], [100.0, 0.0]]))
+        >>> s = net.snap([shapely.Point(30, 4), shapely.Point(50, 900), None])
+        >>> s.index.tolist(), s.offset_m.tolist(), s.leg_m.tolist(), s.dropped.tolist()
+        ([0], [30.0], [4.0], [1, 2])
         """
+        from . import _snap
+        from ._threads import available_cores
+
         limit = settings.max_snap_m if max_snap_m is None else float(max_snap_m)
-        geoms = np.asarray(getattr(points, "geometry", points), dtype=object)
+        geoms = np.asarray(getattr(points, "geometry", points), dtype=object).reshape(-1)
         n = geoms.size
+        edge = np.full(n, -1, dtype=np.int64)
+        dist = np.full(n, np.inf)
+        if n and self.n_edges:
+            kind = shapely.get_type_id(geoms)
+            is_point = (kind == 0) & ~shapely.is_empty(geoms)
+            pts = np.flatnonzero(is_point)
+            if pts.size:
+                xy = shapely.get_coordinates(geoms[pts])
+                px, py = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+                g = self._snap_grid()
+                order = _snap.cell_order(px, py, *g[3:])
+                threads = available_cores() if workers is None else max(1, int(workers))
+                pe, pd_ = np.empty(pts.size, np.int64), np.empty(pts.size)
+
+                def run(a: int, b: int) -> None:
+                    _snap.nearest_edges(px, py, order[a:b], limit, *g, pe, pd_)
+
+                _in_chunks(pts.size, run, threads)
+                edge[pts], dist[pts] = pe, pd_
+            other = np.flatnonzero((kind > 0) & ~shapely.is_empty(geoms))
+            if other.size:
+                oe, od = self._nearest_strtree(geoms[other], limit)
+                edge[other], dist[other] = oe, od
+        keep = (edge >= 0) & (dist <= limit)
+        pidx = np.flatnonzero(keep).astype(np.int64)
+        eidx, leg = edge[pidx], dist[pidx]
+        offset = np.empty(pidx.size)
+        if pidx.size:
+            is_pt = shapely.get_type_id(geoms[pidx]) == 0
+            if is_pt.all():
+                xy = shapely.get_coordinates(geoms[pidx])
+                _snap.locate_on_edges(
+                    np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), eidx,
+                    self.edge_offsets, self.edge_coords, offset,
+                )
+            else:  # other geometry types: where the edge comes nearest to them
+                lines = self.edge_geometries()[eidx]
+                near = np.where(is_pt, geoms[pidx], shapely.get_point(shapely.shortest_line(lines, geoms[pidx]), 0))
+                offset = shapely.line_locate_point(lines, near)
+        # geometric length equals edge_length_m (both measured in the projected CRS)
+        offset = np.clip(offset, 0.0, self.edge_length_m[eidx])
+        dropped = np.flatnonzero(~keep).astype(np.int64)
+        return Snapped(pidx, eidx, offset.astype(np.float64), leg.astype(np.float64), dropped, n)
+
+    def _snap_grid(self) -> tuple[Any, ...]:
+        """The segment grid of :mod:`siting._snap`, built once per network."""
+        from . import _snap
+
+        with _SNAP_LOCK:
+            grid = self.__dict__.get("_snap_grid_arrays")
+            if grid is None:
+                off = self.edge_offsets
+                last = np.zeros(self.edge_coords.shape[0], dtype=bool)
+                last[off[1:] - 1] = True
+                seg_start = np.flatnonzero(~last).astype(np.int64)
+                seg_edge = np.repeat(np.arange(self.n_edges, dtype=np.int64), np.diff(off) - 1)
+                coords = np.ascontiguousarray(self.edge_coords, dtype=np.float64)
+                minx, miny, cell, nx, ny = _snap.grid_shape(coords, seg_start.size)
+                cell_ptr, cell_seg = _snap.build_grid(coords, seg_start, minx, miny, cell, nx, ny)
+                # each cell's segments stored together, so a query reads memory in order
+                c = seg_start[cell_seg]
+                cell_xy = np.column_stack([coords[c], coords[c + 1]])
+                grid = (cell_ptr, cell_xy, seg_edge[cell_seg], minx, miny, cell, nx, ny)
+                object.__setattr__(self, "_snap_grid_arrays", grid)
+            return grid  # type: ignore[no-any-return]
+
+    def _nearest_strtree(self, geoms: npt.NDArray[np.object_], limit: float) -> tuple[I64, F64]:
+        """Nearest edge and distance of any geometries by shapely's STRtree (``-1``: none)."""
         edges = self.edge_geometries()
-        if n == 0 or edges.size == 0:
-            empty_i = np.zeros(0, dtype=np.int64)
-            return Snapped(empty_i, empty_i, np.zeros(0), np.zeros(0), np.arange(n, dtype=np.int64), n)
         tree = self.__dict__.get("_edge_tree")
         if tree is None:  # built once per network: every layer snaps against the same edges
             tree = shapely.STRtree(edges)
@@ -235,20 +328,19 @@ class StreetNetwork:
         pidx, eidx, dist = pidx[order], eidx[order], dist[order]
         first = np.ones(pidx.size, dtype=bool)
         first[1:] = pidx[1:] != pidx[:-1]
-        pidx, eidx, dist = pidx[first].astype(np.int64), eidx[first].astype(np.int64), dist[first]
-        keep = dist <= limit
-        pidx, eidx, dist = pidx[keep], eidx[keep], dist[keep]
-        offset = shapely.line_locate_point(edges[eidx], geoms[pidx])
-        # geometric length equals edge_length_m (both measured in the projected CRS)
-        offset = np.clip(offset, 0.0, self.edge_length_m[eidx])
-        dropped = np.setdiff1d(np.arange(n, dtype=np.int64), pidx)
-        return Snapped(pidx, eidx, offset.astype(np.float64), dist.astype(np.float64), dropped, n)
+        out_e = np.full(geoms.size, -1, dtype=np.int64)
+        out_d = np.full(geoms.size, np.inf)
+        out_e[pidx[first]] = eidx[first]
+        out_d[pidx[first]] = dist[first]
+        return out_e, out_d
 
     # ---------------------------------------------------------- components
     def largest_component(self) -> StreetNetwork:
         """The largest connected component; the number of dropped nodes is logged."""
         if self.n_nodes == 0:
             return self
+        from scipy.sparse import csgraph
+
         ncomp, labels = csgraph.connected_components(self.csr(), directed=False)
         if ncomp <= 1:
             return self
@@ -371,6 +463,19 @@ class StreetNetwork:
                 edge_coords=z["edge_coords"], source=meta["source"],
                 node_osm_id=z["node_osm_id"] if "node_osm_id" in z.files else None,
             )
+
+
+def _in_chunks(n: int, run: Any, threads: int) -> None:
+    """``run(a, b)`` over chunks of ``range(n)``, on ``threads`` threads (kernels release the GIL)."""
+    bounds = [(a, min(a + _SNAP_CHUNK, n)) for a in range(0, n, _SNAP_CHUNK)]
+    if threads <= 1 or len(bounds) <= 1:
+        for a, b in bounds:
+            run(a, b)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(threads, len(bounds)), thread_name_prefix="siting-snap") as pool:
+        list(pool.map(lambda ab: run(*ab), bounds))
 
 
 # ====================================================================== loading

@@ -202,11 +202,13 @@ def _dask_client(address: str | None) -> Iterator[Any]:
         yield client
 
 
-def _read_point_layer(spec: LayerSpec, net: StreetNetwork, max_snap_m: float) -> PointLayer:
+def _read_point_layer(
+    spec: LayerSpec, net: StreetNetwork, max_snap_m: float, workers: int | None = None
+) -> PointLayer:
     raw = read_layer(spec)
     gdf = to_network_crs(raw, net.crs)
     _check_swapped(gdf, raw, net, spec)
-    snapped = net.snap(gdf, max_snap_m=max_snap_m)
+    snapped = net.snap(gdf, max_snap_m=max_snap_m, workers=workers)
     layer = PointLayer(spec=spec, gdf=gdf, snapped=snapped)
     if snapped.dropped.size:
         ids = layer.dropped_ids
@@ -230,7 +232,7 @@ def _read_point_layer(spec: LayerSpec, net: StreetNetwork, max_snap_m: float) ->
 
 
 def _reach_matrix(
-    net: StreetNetwork, src: PointLayer, dst: PointLayer, cutoff_m: float, workers: int, client: Any = None
+    net: StreetNetwork, src: PointLayer, dst: PointLayer, cutoff_m: float, workers: int | None, client: Any = None
 ) -> sparse.csr_matrix:
     if client is not None:
         from .distributed import walking_reach_dask
@@ -286,10 +288,10 @@ def prepare(
     net = network
     log.info("network: %r", net)
     with _step(progress, "reading and snapping layers"):
-        demand = _read_point_layer(sc.demand, net, sc.max_snap_m)
-        candidates = _read_point_layer(sc.candidates, net, sc.max_snap_m)
-        services = _read_point_layer(sc.services, net, sc.max_snap_m) if sc.services else None
-        extras = [_read_point_layer(s, net, sc.max_snap_m) for s in sc.layers]
+        demand = _read_point_layer(sc.demand, net, sc.max_snap_m, sc.workers)
+        candidates = _read_point_layer(sc.candidates, net, sc.max_snap_m, sc.workers)
+        services = _read_point_layer(sc.services, net, sc.max_snap_m, sc.workers) if sc.services else None
+        extras = [_read_point_layer(s, net, sc.max_snap_m, sc.workers) for s in sc.layers]
         names = [e.spec.name for e in extras]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -438,10 +440,13 @@ def score_plan(prep: Prepared) -> Plan:
     demand = prep.demand.kept.reset_index(drop=True)
     hotspots = None
     in_hot = None
-    if len(demand) >= 30:  # too few incidents for a density or Gi* analysis to mean anything
+    # too few incidents for a density or Gi* analysis to mean anything
+    if len(demand) >= 30 and sc.hotspots:
         from .hotspots import find_hotspots
 
-        hotspots = find_hotspots(demand, weight="weight", threshold=sc.suppression_threshold)
+        hotspots = find_hotspots(
+            demand, weight="weight", methods=sc.hotspots, threshold=sc.suppression_threshold
+        )
         gi = hotspots[hotspots["method"] == "gi_star"] if len(hotspots) else hotspots
         if len(gi):
             in_hot = shapely.contains_xy(

@@ -450,7 +450,12 @@ def _concat_rows(n_sources: int, parts: list[_Chunk]) -> tuple[I64, I64, F64]:
     return indptr, col, val
 
 
-def _check_workers(workers: int) -> int:
+def _check_workers(workers: int | None) -> int:
+    """``workers`` as a thread count; ``None``: the cores this process may use."""
+    if workers is None:
+        from ._threads import available_cores
+
+        return available_cores()
     if not (isinstance(workers, int | np.integer) and not isinstance(workers, bool) and workers >= 1):
         msg = f"`workers` must be an integer >= 1, got {workers!r}"
         raise InputError(msg)
@@ -494,7 +499,7 @@ def walking_reach(
     targets: Snapped,
     *,
     cutoff_m: float,
-    workers: int = 1,
+    workers: int | None = None,
 ) -> Reach:
     """Exact walking metres from every source to every target within ``cutoff_m``.
 
@@ -508,8 +513,9 @@ def walking_reach(
     cutoff_m
         Longest walk kept, metres, including both off-network legs.
     workers
-        Threads that split the sources (the compiled kernels release the GIL); the
-        result does not depend on it. For a Dask cluster see
+        Threads that split the sources (the compiled kernels release the GIL); default:
+        the cores this process may use (CPU affinity and cgroup quota). The result does
+        not depend on it. For a Dask cluster see
         :func:`siting.distributed.walking_reach_dask`.
 
     Returns
@@ -567,7 +573,7 @@ def node_reach(
     sources: Snapped,
     cutoff_m: float,
     *,
-    workers: int = 1,
+    workers: int | None = None,
 ) -> Reach:
     """Network nodes reached from every source within ``cutoff_m`` and their metres.
 
@@ -618,7 +624,7 @@ def reach_totals(
     *,
     cutoffs_m: Sequence[float],
     weights: npt.ArrayLike | None = None,
-    workers: int = 1,
+    workers: int | None = None,
 ) -> ReachTotals:
     """Count, weight and weighted walk of the targets within each cutoff, per source.
 
@@ -752,7 +758,7 @@ def isochrones(
     cutoffs_m: Sequence[float],
     *,
     buffer_m: float = 35.0,
-    workers: int = 1,
+    workers: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Walking isochrone polygons in the network's CRS, for maps.
 

@@ -25,6 +25,31 @@ EXCLUSION_PRESETS: dict[str, tuple[float, str]] = {
 _CUTOFF = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>m|km|min|mins|minutes)?\s*$", re.IGNORECASE)
 
 
+HOTSPOT_METHODS = ("gi_star", "dbscan", "hdbscan")
+
+
+def parse_hotspot_methods(value: Any) -> tuple[str, ...]:
+    """Hotspot analyses from ``"gi_star,dbscan"`` or a list; ``"none"`` or empty for none.
+
+    >>> parse_hotspot_methods("gi_star, DBSCAN")
+    ('gi_star', 'dbscan')
+    >>> parse_hotspot_methods([])
+    ()
+    """
+    items = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else None
+    if items is None:
+        msg = f"`hotspots` must be a list of analyses or a comma-separated text, got {value!r}"
+        raise InputError(msg)
+    out = tuple(dict.fromkeys(str(v).strip().lower() for v in items if str(v).strip()))
+    if out == ("none",):
+        return ()
+    bad = [m for m in out if m not in HOTSPOT_METHODS]
+    if bad:
+        msg = f"unknown hotspot analysis {', '.join(map(repr, bad))}; use {', '.join(HOTSPOT_METHODS)} or none"
+        raise InputError(msg)
+    return out
+
+
 def parse_cutoff(value: str | float | int, *, speed_m_per_min: float | None = None) -> float:
     """Metres from a cutoff in minutes (``10``, ``10min``) or metres (``800m``, ``1.2km``).
 
@@ -100,7 +125,9 @@ class Scenario:
     seed: int = settings.seed
     suppression_threshold: int = settings.suppression_threshold
     include_incident_points: bool = False
-    workers: int = 1
+    workers: int | None = None  # None: the cores this process may use
+    #: Hotspot analyses to run: Gi* on hexagons (cheap at any size) unless asked for more.
+    hotspots: tuple[str, ...] = ("gi_star",)
     dask: str | None = None
     selection: dict[str, Any] = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path.cwd)
@@ -143,6 +170,7 @@ class Scenario:
             "suppression_threshold",
             "include_incident_points",
             "workers",
+            "hotspots",
         }
         for key in sorted(set(data) - known):
             problems.append(f"unknown key {key!r}")
@@ -208,6 +236,12 @@ class Scenario:
             except InputError as exc:
                 problems.append(str(exc))
 
+        hotspot_methods: tuple[str, ...] = ("gi_star",)
+        if "hotspots" in data:
+            try:
+                hotspot_methods = parse_hotspot_methods(data["hotspots"])
+            except InputError as exc:
+                problems.append(str(exc))
         net = data.get("network")
         net_opts: dict[str, Any] = {}
         if isinstance(net, dict):
@@ -283,7 +317,8 @@ class Scenario:
             seed=int(data.get("seed", settings.seed)),
             suppression_threshold=int(data.get("suppression_threshold", settings.suppression_threshold)),
             include_incident_points=bool(data.get("include_incident_points", False)),
-            workers=int(data.get("workers", 1)),
+            workers=int(data["workers"]) if data.get("workers") is not None else None,
+            hotspots=hotspot_methods,
             dask=str(data["dask"]) if data.get("dask") else None,
             selection=dict(data.get("select", {}) or {}),
             base_dir=base,

@@ -58,11 +58,22 @@ class ExtraLayer:
     point_weight: npt.NDArray[np.float64]
 
 
-def _masked_rows(mat: sparse.csr_matrix) -> sparse.csr_matrix:
-    """Same pattern, data 1 (explicit zeros are real zero distances and count)."""
-    one = mat.copy()
-    one.data = np.ones_like(one.data)
-    return one
+def _row_sums(mat: sparse.csr_matrix, weight: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Per row, the summed ``weight`` of the columns present (explicit zeros count: a zero
+    distance is real). No copy of the matrix: at county size it has millions of entries.
+
+    >>> m = sparse.csr_matrix(([0.0, 5.0, 7.0], [0, 2, 1], [0, 2, 2, 3]), shape=(3, 3))
+    >>> _row_sums(m, np.array([1.0, 10.0, 100.0])).tolist()
+    [101.0, 0.0, 10.0]
+    """
+    out = np.zeros(mat.shape[0])
+    if mat.indices.size == 0:
+        return out
+    vals = np.asarray(weight, dtype=np.float64)[mat.indices]
+    starts = mat.indptr[:-1]
+    full = np.diff(mat.indptr) > 0
+    out[full] = np.add.reduceat(vals, starts[full])
+    return out
 
 
 def score_candidates(
@@ -135,8 +146,7 @@ def score_candidates(
 
     table = pd.DataFrame(index=pd.RangeIndex(n))
     table.insert(0, "candidate_id", ids)
-    ones = _masked_rows(demand_metres)
-    covered_w = np.asarray(ones @ demand_weight).ravel()
+    covered_w = _row_sums(demand_metres, demand_weight)
     table["covered_weight"] = covered_w
     table["covered_count"] = np.diff(demand_metres.indptr).astype(np.int64)
     wm = sparse.csr_matrix(
@@ -166,7 +176,7 @@ def score_candidates(
         w["service_access"] = 0.0
 
     if demand_in_hotspot is not None and np.any(demand_in_hotspot):
-        hot_w = np.asarray(ones @ (demand_weight * np.asarray(demand_in_hotspot, dtype=np.float64))).ravel()
+        hot_w = _row_sums(demand_metres, demand_weight * np.asarray(demand_in_hotspot, dtype=np.float64))
         table["hotspot_weight"] = hot_w
         with np.errstate(invalid="ignore", divide="ignore"):
             table["hotspot_share"] = np.where(covered_w > 0, hot_w / np.where(covered_w > 0, covered_w, 1), np.nan)
@@ -185,7 +195,7 @@ def score_candidates(
     for e in extra:
         col = f"layer_{e.name}"
         em = sparse.csr_matrix(e.metres)
-        val = np.asarray(_masked_rows(em) @ e.point_weight).ravel()
+        val = _row_sums(em, e.point_weight)
         table[col] = val
         sign = -1.0 if e.role == "avoid" else 1.0
         norm[col] = sign * _share_of_max(val)

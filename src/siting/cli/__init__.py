@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from .. import __version__
 from .._errors import SitingError
 
 
@@ -22,8 +21,54 @@ class _InputProblem(click.ClickException):
     exit_code = 2
 
 
+#: The commands, loaded when they run: ``name -> (module in siting.cli, first line of its
+#: help)``, so that ``siting --help`` lists them without importing pandas, numba and the
+#: rest (tests check the lines against the commands' own help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "score": ("score", "Score candidate sites: incidents and services within a walk, with every component shown."),
+    "select": ("select", "Choose sites: maximal covering, p-median or fewest sites, solved exactly."),
+    "run": ("run", "Score the candidates of a scenario file (see data/demo/scenario.toml)."),
+    "compare": ("compare", "Run two scenario files and draw them side by side with linked panning."),
+    "demo": ("demo", "Run everything offline on central Helsinki (OpenStreetMap) with SYNTHETIC incidents."),
+}
+
+
 class SitingGroup(click.Group):
-    """A click group that turns siting's own errors into one-line messages and exit 2."""
+    """A click group that turns siting's own errors into one-line messages and exit 2.
+
+    Commands in :data:`COMMANDS` are imported only when asked for.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is None and cmd_name in COMMANDS:
+            import importlib
+
+            module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name][0]}")
+            cmd = getattr(module, cmd_name.replace("-", "_"))
+            self.add_command(cmd, cmd_name)
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, with the help lines of :data:`COMMANDS` (nothing imported)."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name in self.commands:
+                cmd = self.commands[name]
+                if cmd.hidden:
+                    continue
+                rows.append((name, cmd.get_short_help_str(limit)))
+            else:
+                rows.append((name, click.utils.make_default_short_help(COMMANDS[name][1], limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Like click's, but a usage error is one line too (with where to find help)."""
@@ -102,7 +147,7 @@ def _show_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 @click.group(cls=SitingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", count=True, help="Less output: no progress, only errors.")
-@click.version_option(__version__, prog_name="siting")
+@click.version_option(package_name="siting", prog_name="siting")
 @click.option(
     "--show-versions",
     is_flag=True,
@@ -138,24 +183,6 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=argv, prog_name="siting")
 
-
-def _register() -> None:
-    from . import demo, run, score
-
-    cli.add_command(score.score)
-    cli.add_command(run.run)
-    cli.add_command(demo.demo)
-    for optional in ("select", "compare"):
-        try:
-            module = __import__(f"{__name__}.{optional}", fromlist=[optional])
-        except ModuleNotFoundError as exc:  # a command whose module is not in this build
-            if exc.name != f"{__name__}.{optional}":
-                raise
-            continue
-        cli.add_command(getattr(module, optional))
-
-
-_register()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -12,7 +12,7 @@ import click
 from .. import settings
 from .._errors import InputError
 from ..layers import ROLES, LayerSpec
-from ..scenario import EXCLUSION_PRESETS, Exclusion, Scenario, parse_cutoff
+from ..scenario import EXCLUSION_PRESETS, Exclusion, Scenario, parse_cutoff, parse_hotspot_methods
 
 F = Callable[..., Any]
 
@@ -235,9 +235,17 @@ def input_options(f: F) -> F:
         click.option(
             "--workers",
             type=click.IntRange(min=1),
-            default=1,
+            default=None,
+            help="Threads for snapping and walking reach [default: the cores this process may use].",
+        ),
+        click.option(
+            "--hotspots",
+            "hotspot_methods",
+            metavar="LIST",
+            default="gi_star",
             show_default=True,
-            help="Threads for walking reach.",
+            help="Hotspot analyses, comma-separated: gi_star (Gi* on hexagons), dbscan, hdbscan "
+            "(clusters of the raw incidents: slow for hundreds of thousands), or none.",
         ),
         click.option(
             "--dask",
@@ -324,9 +332,17 @@ def scenario_from_options(kw: dict[str, Any]) -> Scenario:
         split_crossings=not kw.pop("no_split_crossings"),
         snap_tolerance_m=kw.pop("snap_tolerance_m"),
         workers=kw.pop("workers"),
+        hotspots=_hotspot_methods(kw.pop("hotspot_methods")),
         dask=kw.pop("dask_address"),
         base_dir=Path.cwd(),
     )
+
+
+def _hotspot_methods(value: str) -> tuple[str, ...]:
+    try:
+        return parse_hotspot_methods(value)
+    except InputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--hotspots") from None
 
 
 def _more_verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
