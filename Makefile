@@ -40,7 +40,7 @@ test: install-test browser
 
 bench: install-test
 	$(PY) bench/reach.py
-	$(PY) bench/orlib.py
+	$(PY) bench/county.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info src/siting/static/node_modules

@@ -424,7 +424,7 @@ def parameters(sc: Scenario) -> dict[str, Any]:
     }
 
 
-def score_plan(prep: Prepared) -> Plan:
+def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
     """Score every candidate and wrap the results in a :class:`Plan`."""
     sc = prep.scenario
     extras = [
@@ -444,27 +444,29 @@ def score_plan(prep: Prepared) -> Plan:
     if len(demand) >= 30 and sc.hotspots:
         from .hotspots import find_hotspots
 
-        hotspots = find_hotspots(
-            demand, weight="weight", methods=sc.hotspots, threshold=sc.suppression_threshold
-        )
-        gi = hotspots[hotspots["method"] == "gi_star"] if len(hotspots) else hotspots
-        if len(gi):
-            in_hot = shapely.contains_xy(
-                shapely.union_all(gi.geometry.values), *shapely.get_coordinates(demand.geometry.values).T
+        with _step(progress, f"finding hotspots ({', '.join(sc.hotspots)})"):
+            hotspots = find_hotspots(
+                demand, weight="weight", methods=sc.hotspots, threshold=sc.suppression_threshold
             )
-            in_hot = np.asarray(in_hot, dtype=bool)
-    table = score_candidates(
-        prep.candidate_ids,
-        demand_metres=prep.demand_metres,
-        demand_weight=prep.demand_weight,
-        cutoff_m=sc.cutoff_m,
-        speed_m_per_min=sc.speed_m_per_min,
-        service_metres=prep.service_metres,
-        extra=extras,
-        weights=sc.weights,
-        excluded=prep.excluded,
-        demand_in_hotspot=in_hot,
-    )
+            gi = hotspots[hotspots["method"] == "gi_star"] if len(hotspots) else hotspots
+            if len(gi):
+                in_hot = shapely.contains_xy(
+                    shapely.union_all(gi.geometry.values), *shapely.get_coordinates(demand.geometry.values).T
+                )
+                in_hot = np.asarray(in_hot, dtype=bool)
+    with _step(progress, "scoring candidates"):
+        table = score_candidates(
+            prep.candidate_ids,
+            demand_metres=prep.demand_metres,
+            demand_weight=prep.demand_weight,
+            cutoff_m=sc.cutoff_m,
+            speed_m_per_min=sc.speed_m_per_min,
+            service_metres=prep.service_metres,
+            extra=extras,
+            weights=sc.weights,
+            excluded=prep.excluded,
+            demand_in_hotspot=in_hot,
+        )
     import geopandas as gpd
 
     cand = prep.candidates.gdf

@@ -57,12 +57,12 @@ def run_and_write(ctx: click.Context, scenario: Scenario, outputs: Outputs, *, t
 def build_plan(scenario: Scenario, *, progress: Any = None) -> Plan:
     """Score a scenario (and choose sites when it has a ``select`` table)."""
     if not scenario.selection:
-        return score_plan(prepare(scenario, progress=progress))
+        return score_plan(prepare(scenario, progress=progress), progress=progress)
     from ..selection import SelectionSpec, choose_sites
 
     spec = SelectionSpec.from_mapping(scenario.selection, source=f"{scenario.name} [select]")
     prep = prepare(scenario, progress=progress, wide=True)
-    plan = score_plan(prep)
+    plan = score_plan(prep, progress=progress)
     choose_sites(prep, plan, spec, progress=progress)
     return plan
 
