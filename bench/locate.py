@@ -137,7 +137,10 @@ def main() -> int:
     print(f"# instance: {costs.shape[0]} candidates x {costs.shape[1]} demand points, "
           f"{n_nodes} network nodes, {costs.nnz} (candidate, demand) pairs within "
           f"{CUTOFF_MIN:g} min; built in {time.perf_counter() - t0:.1f} s (not timed below)")
-    print(f"# python {sys.version.split()[0]}")
+    import os
+
+    print(f"# bench/locate.py {' '.join(sys.argv[1:])}")
+    print(f"# python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     sub = args.spopt_demand
     costs_s, w_s = costs[:, :sub].tocsr(), w[:sub]
     print(f"{'p':>3} {'size':>14} {'rows':>7} {'ours_s':>7} {'status':>8} {'gap':>8} "
@@ -164,6 +167,7 @@ def main() -> int:
             print(f"{p:>3} {label:>14} {model.rows.n:>7} {ours:>7.2f} {r.status[:8]:>8} "
                   f"{r.gap:>8.1e} {r.objective:>11.0f} {g.objective:>11.0f} {gs:>8.2f} "
                   f"{sp_txt:>8} {so_txt:>11} {ratio:>7}", flush=True)
+    print(f"# load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 
 
