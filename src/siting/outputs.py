@@ -3,6 +3,13 @@
 Every writer writes to a temporary name in the target folder and renames it into place,
 so a failed run leaves no partial file; an existing file is replaced only with
 ``overwrite=True``.
+
+Every table says what it is in its own metadata (``metadata=``): whether it is an
+*internal* working file (exact figures from health records) or *shareable* (released
+values, see :mod:`siting.privacy`). GeoPackage: dataset and layer metadata items
+``siting_classification`` and ``siting_metadata`` (JSON); GeoParquet: the schema metadata
+key ``siting``; GeoJSON: the top-level ``description``; CSV: a sidecar
+``<name>.csv-metadata.json`` (the CSV on the Web convention).
 """
 
 from __future__ import annotations
@@ -91,40 +98,123 @@ def _plain(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def sidecar_path(path: str | os.PathLike[str]) -> Path:
+    """Where a CSV's metadata goes: ``<name>.csv-metadata.json`` next to it."""
+    p = Path(path)
+    return p.with_name(p.name + "-metadata.json")
+
+
+def describe(metadata: Mapping[str, Any]) -> str:
+    """One line for a file's description: its classification first."""
+    cls = str(metadata.get("classification", "")).upper()
+    note = str(metadata.get("note", ""))
+    return f"{cls}: {note}" if note else cls
+
+
 def write_layers(
     layers: Mapping[str, gpd.GeoDataFrame],
     path: str | os.PathLike[str],
     *,
     overwrite: bool = False,
+    metadata: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write one or more layers. GeoPackage holds them all; other formats take the first.
 
     Geometry is written in WGS84 (EPSG:4326) so any GIS or web tool opens it; CSV gets
-    ``lat``/``lon`` columns instead of geometry.
+    ``lat``/``lon`` columns instead of geometry. ``metadata`` (JSON-able, with a
+    ``classification``) is written into the file as the module docstring says.
     """
     fmt = output_format(path)
     items = [(name, g) for name, g in layers.items() if g is not None]
     if not items:
         msg = "nothing to write"
         raise ValueError(msg)
+    meta_json = json.dumps(dict(metadata), sort_keys=True, default=str) if metadata else None
+    tags = (
+        {"siting_classification": str(metadata.get("classification", "")), "siting_metadata": meta_json}
+        if metadata
+        else None
+    )
+    if fmt == "CSV" and meta_json is not None:
+        check_writable(sidecar_path(path), overwrite=overwrite)
     with atomic_path(path, overwrite=overwrite) as tmp:
         if fmt == "GPKG":
-            for name, gdf in items:
-                _plain(gdf.to_crs(4326)).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            for i, (name, gdf) in enumerate(items):
+                extra: dict[str, Any] = {}
+                if tags:
+                    extra["layer_metadata"] = {**tags, "DESCRIPTION": describe(metadata or {})}
+                    if i == 0:
+                        extra["dataset_metadata"] = tags
+                _plain(gdf.to_crs(4326)).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", **extra)
         else:
             name, gdf = items[0]
             g = _plain(gdf.to_crs(4326))
             if fmt == "Parquet":
                 g.to_parquet(tmp, index=False)
+                if meta_json is not None:
+                    _parquet_metadata(tmp, meta_json)
             elif fmt == "GeoJSON":
-                g.to_file(tmp, driver="GeoJSON", engine="pyogrio", WRITE_BBOX="NO", COORDINATE_PRECISION=7)
+                opts: dict[str, Any] = {"WRITE_BBOX": "NO", "COORDINATE_PRECISION": 7}
+                if metadata:
+                    opts["DESCRIPTION"] = describe(metadata)
+                g.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=name, **opts)
             else:
                 pts = g.geometry.representative_point()
                 df = pd.DataFrame(g.drop(columns=g.geometry.name))
                 df["lat"] = np.round(pts.y.to_numpy(), 7)
                 df["lon"] = np.round(pts.x.to_numpy(), 7)
                 df.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
+    if fmt == "CSV" and metadata:
+        write_json({"url": Path(path).name, **dict(metadata)}, sidecar_path(path), overwrite=True)
     return Path(path)
+
+
+def write_csv(
+    table: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a plain table as CSV (atomically), with its metadata sidecar."""
+    if metadata:
+        check_writable(sidecar_path(path), overwrite=overwrite)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n")
+    if metadata:
+        write_json({"url": Path(path).name, **dict(metadata)}, sidecar_path(path), overwrite=True)
+    return Path(path)
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The metadata :func:`write_layers` wrote into (or next to) a file; ``{}`` if none."""
+    p = Path(path)
+    fmt = output_format(p)
+    if fmt == "CSV":
+        side = sidecar_path(p)
+        return json.loads(side.read_text(encoding="utf-8")) if side.exists() else {}
+    if fmt == "GeoJSON":
+        desc = json.loads(p.read_text(encoding="utf-8")).get("description", "")
+        return {"description": desc} if desc else {}
+    if fmt == "Parquet":
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(p).metadata or {}
+        return json.loads(meta[b"siting"]) if b"siting" in meta else {}
+    import pyogrio
+
+    items = pyogrio.read_info(p, layer=0).get("dataset_metadata") or {}
+    return json.loads(items["siting_metadata"]) if "siting_metadata" in items else {}
+
+
+def _parquet_metadata(path: Path, meta_json: str) -> None:
+    """Add the ``siting`` key to a Parquet file's schema metadata (rewrites the file)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    meta = dict(table.schema.metadata or {})
+    meta[b"siting"] = meta_json.encode("utf-8")
+    pq.write_table(table.replace_schema_metadata(meta), path)
 
 
 def write_json(data: Any, path: str | os.PathLike[str], *, overwrite: bool = True) -> Path:

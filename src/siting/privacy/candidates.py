@@ -6,8 +6,8 @@ where the count is shown), the share of it in released hotspots (whole percent),
 ``demand`` layer the same way. The score parts that depend on incidents (demand, walk,
 hotspot, demand layers) are recomputed from these with the run's weights and the formula
 of :func:`siting.score.score_candidates`; parts from public layers (services, attract and
-avoid layers) are kept. Ranks follow the released score, so neither score nor rank says
-more than the released values.
+avoid layers) are kept. The rank is the exact run's (the order the planner decides on; an
+ordinal, no count), so a released score can be slightly out of order with it.
 
 Columns are kept on an allow-list: the candidate's own text columns, the public ones, and
 the released ones. A numeric column this module does not know is left out (it could be
@@ -179,7 +179,12 @@ def release_candidates(
         if "excluded" in cands.columns
         else np.zeros(len(cands), bool)
     )
-    rank = ranks(parts["score"], excluded)
+    # the order is the exact run's (an ordinal, no count); the numbers beside it are released
+    rank = (
+        cands["rank"].to_numpy(dtype=np.float64)
+        if "rank" in cands.columns
+        else ranks(parts["score"], excluded)
+    )
 
     known = set(PUBLIC_COLUMNS) | set(RELEASED_COLUMNS) | {"nearest_service_min"}
     own = _own_text_columns(cands, known)

@@ -73,6 +73,8 @@ class ReleasedPlan:
     parameters: dict[str, Any] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
     period: str | None = None
+    network: Any = None
+    max_snap_m: float = settings.max_snap_m
 
     @property
     def area(self) -> StudyArea:
@@ -82,6 +84,36 @@ class ReleasedPlan:
     def statement(self) -> str:
         """The privacy statement for the map and the report."""
         return self.rule.statement()
+
+    @property
+    def note(self) -> str:
+        """One sentence for the summary panel: figures are approximate, decisions are exact."""
+        return (
+            "Figures are rounded and estimated from published hexagon counts to protect health "
+            "records, so they can differ slightly from the exact ones; the ranking of candidates and "
+            "the choice of sites were made on the exact data."
+        )
+
+    def reach_from(self, ids: list[str], max_m: float, *, network: Any = None, workers: int = 1) -> Any:
+        """Walking metres from some candidates to every demand unit within ``max_m``.
+
+        Sparse ``len(ids) x n_units`` (explicit zeros kept), for figures that reach farther
+        than :attr:`unit_minutes` (a 5 km effect band, say). Needs the plan's network.
+        """
+        from scipy import sparse
+
+        from ..reach import walking_reach
+
+        net = network if network is not None else self.network
+        rows = self.coverage.rows(ids)
+        pts = self.candidates.geometry.values[rows]
+        src = net.snap(pts, max_snap_m=self.max_snap_m)
+        r = walking_reach(net, src, self.area.snapped_units(), cutoff_m=max_m, workers=workers)
+        counts = np.zeros(len(rows), dtype=np.int64)
+        counts[src.index] = np.diff(r.indptr)
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return sparse.csr_matrix((r.metres, r.target, indptr), shape=(len(rows), self.area.n_units))
 
     @property
     def units(self) -> gpd.GeoDataFrame:
@@ -320,4 +352,6 @@ def release_plan(
         parameters=release_parameters(p),
         manifest=release_manifest(plan.manifest or {}, sensitive={"demand", *demand_layers}, rule=rule),
         period=release_period(p),
+        network=plan.network,
+        max_snap_m=max_snap,
     )
