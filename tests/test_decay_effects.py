@@ -135,3 +135,10 @@ def test_table_matches_a_direct_sum(rows: list[tuple[float, bool]]) -> None:
         direct = float((band_effect(d, estimate=e) * f).sum())
         assert t.loc["total", e] == pytest.approx(direct, abs=1e-9)
     assert t.loc["total", "fatal_incidents"] == float((f & (d <= 5000)).sum())
+
+
+def test_table_takes_counts_and_masses() -> None:
+    t = deaths_averted_table([100, 900], [2, 0.5]).set_index("band")
+    assert t.loc["total", ["low", "central", "high"]].tolist() == pytest.approx([0.7, 1.17, 1.64])
+    with pytest.raises(InputError, match="counts"):
+        deaths_averted_table([100], [-1])

@@ -247,7 +247,8 @@ def deaths_averted_table(
     distance_m
         Per incident, network metres to the nearest chosen site (``inf``: none in reach).
     fatal
-        Per incident, whether it was fatal. Counts are of incidents, never weights.
+        Per incident, whether it was fatal (or fatal incidents per point: a count or, for
+        released figures, a mass). Counts are of incidents, never siting weights.
     bands
         The effect bands (default :data:`DEFAULT_BANDS`).
     years
@@ -270,7 +271,10 @@ def deaths_averted_table(
     [3.0, 0.7, 1.32, 1.94]
     """
     d = np.asarray(distance_m, dtype=np.float64).ravel()
-    f = np.asarray(fatal).astype(bool).ravel()
+    f = np.asarray(fatal).ravel().astype(np.float64)
+    if not np.all(np.isfinite(f)) or np.any(f < 0):
+        msg = "`fatal` must be flags or counts >= 0"
+        raise InputError(msg)
     if len(d) != len(f):
         msg = f"`fatal` has {len(f)} values but there are {len(d)} distances"
         raise InputError(msg)
@@ -278,8 +282,8 @@ def deaths_averted_table(
     bands = validate_bands(bands)
     rows = []
     for b in bands:
-        inside = f & (d <= b.end_m) & ((d > b.start_m) if b.start_m > 0 else (d >= 0))
-        n = float(inside.sum())
+        inside = (d <= b.end_m) & ((d > b.start_m) if b.start_m > 0 else (d >= 0))
+        n = float(f[inside].sum())
         rows.append({"band": b.label, "start_m": b.start_m, "end_m": b.end_m, "fatal_incidents": n,
                      "low": n * b.low, "central": n * b.central, "high": n * b.high,
                      "share_low": b.low, "share_central": b.central, "share_high": b.high,

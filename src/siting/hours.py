@@ -149,7 +149,8 @@ class OpeningHours:
             if self.also_hours >= 24:
                 text += f"; {_pct(self.also)} needs 24 hours"
             else:
-                text += f"; {_pct(self.also)} needs {self.also_hours} hours"
+                unit = "hour" if self.also_hours == 1 else "hours"
+                text += f"; {_pct(self.also)} needs {self.also_hours} {unit}"
         return text
 
 
