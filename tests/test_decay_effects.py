@@ -61,8 +61,16 @@ def test_curves_fall_with_time_and_stay_in_0_1(kind: str, a: float, b: float) ->
 
 @pytest.mark.parametrize(
     "text",
-    ["", "gravity", "linear:half=3", "exponential:half", "exponential:half=abc",
-     "exponential:half=-2", "logistic:scale=0", "step:cutoff=inf"],
+    [
+        "",
+        "gravity",
+        "linear:half=3",
+        "exponential:half",
+        "exponential:half=abc",
+        "exponential:half=-2",
+        "logistic:scale=0",
+        "step:cutoff=inf",
+    ],
 )
 def test_bad_curves_say_what_to_do(text: str) -> None:
     with pytest.raises(InputError):
@@ -118,8 +126,14 @@ def test_bands_from_config() -> None:
     assert [x.label for x in b] == ["0-500 m", "500 m-2 km"] and b[1].central == 0.1
     m = bands_from_config([{"end_m": 400, "low": 0.3, "central": 0.4, "high": 0.5, "source": "local study"}])
     assert m[0].source == "local study"
-    for bad in (["500:0.5:0.4:0.6"], ["500:0.35:0.51"], ["500:0.1:0.2:0.3", "800:0.1:0.3:0.3"],
-                [{"end_m": 500, "low": 0.1}], ["x:1:1:1"], ["500:0.1:0.2:1.5"]):
+    for bad in (
+        ["500:0.5:0.4:0.6"],
+        ["500:0.35:0.51"],
+        ["500:0.1:0.2:0.3", "800:0.1:0.3:0.3"],
+        [{"end_m": 500, "low": 0.1}],
+        ["x:1:1:1"],
+        ["500:0.1:0.2:1.5"],
+    ):
         with pytest.raises(InputError):
             bands_from_config(bad)
     with pytest.raises(InputError, match="gap"):

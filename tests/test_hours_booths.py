@@ -71,13 +71,15 @@ def test_bad_profiles() -> None:
 
 def test_local_hours_in_the_datas_timezone() -> None:
     """A Friday-night incident in Toronto stored in UTC counts at 23:00 local, across DST."""
-    s = pd.Series([
-        "2024-01-06T04:30:00Z",          # winter: 23:30 EST on Friday
-        "2024-07-06T03:30:00+00:00",     # summer: 23:30 EDT
-        "2024-03-10T06:59:00Z",          # 01:59 EST, the night clocks go forward
-        "2024-03-10",                    # no time of day: unknown hour
-        "not a date",
-    ])
+    s = pd.Series(
+        [
+            "2024-01-06T04:30:00Z",  # winter: 23:30 EST on Friday
+            "2024-07-06T03:30:00+00:00",  # summer: 23:30 EDT
+            "2024-03-10T06:59:00Z",  # 01:59 EST, the night clocks go forward
+            "2024-03-10",  # no time of day: unknown hour
+            "not a date",
+        ]
+    )
     assert local_hours(s, "America/Toronto").tolist() == [23, 23, 1, -1, -1]
     counts = hourly_counts(local_hours(s, "America/Toronto"))
     assert counts[23] == 2 and counts[1] == 1 and counts.sum() == 3

@@ -13,10 +13,12 @@ from siting.site_impact import SiteSettings, site_tables
 
 def _two_sites() -> dict:
     # incidents:     0     1     2     3      4
-    minutes = np.array([
-        [1.0, 4.0, 9.0, np.inf, np.inf],   # site a
-        [np.inf, 2.0, np.inf, 5.0, 11.0],  # site b
-    ])
+    minutes = np.array(
+        [
+            [1.0, 4.0, 9.0, np.inf, np.inf],  # site a
+            [np.inf, 2.0, np.inf, 5.0, 11.0],  # site b
+        ]
+    )
     metres = minutes * 80.0
     return {"minutes": minutes, "metres": metres}
 
@@ -31,8 +33,12 @@ def test_two_sites_by_hand() -> None:
     si = t["site_impact"].set_index("candidate_id")
     assert si.loc["a", "attendance"] == pytest.approx(1.0) and si.loc["b", "attendance"] == pytest.approx(1.3)
     assert si["incidents_within_cutoff"].tolist() == [3, 2]  # reachable counts overlap: incident 1 in both
-    assert si.loc["a", ["deaths_low", "deaths_central", "deaths_high"]].tolist() == pytest.approx([0.35, 0.51, 0.67])
-    assert si.loc["b", ["deaths_low", "deaths_central", "deaths_high"]].tolist() == pytest.approx([0.70, 1.02, 1.34])
+    assert si.loc["a", ["deaths_low", "deaths_central", "deaths_high"]].tolist() == pytest.approx(
+        [0.35, 0.51, 0.67]
+    )
+    assert si.loc["b", ["deaths_low", "deaths_central", "deaths_high"]].tolist() == pytest.approx(
+        [0.70, 1.02, 1.34]
+    )
     bands = t["deaths_bands"].set_index("band")
     assert bands.loc["total", "fatal_incidents"] == 3 and bands.loc["total", "low"] == pytest.approx(1.05)
     assert "Marshall" in bands.loc["0-500 m", "source"]
@@ -43,8 +49,13 @@ def test_two_sites_by_hand() -> None:
 
 def test_counts_not_weights_and_curves() -> None:
     m = _two_sites()
-    t = site_tables(["a", "b"], **m, cutoff_min=10, counts=[2, 1, 1, 1, 1],
-                    settings=SiteSettings(curve=DecayCurve.parse("step:cutoff=10")))
+    t = site_tables(
+        ["a", "b"],
+        **m,
+        cutoff_min=10,
+        counts=[2, 1, 1, 1, 1],
+        settings=SiteSettings(curve=DecayCurve.parse("step:cutoff=10")),
+    )
     si = t["site_impact"].set_index("candidate_id")
     # step: incident 0 counts twice (two incidents there); incident 1 goes to a (ties: first site)
     assert si.loc["a", "attendance"] == 4.0 and si.loc["b", "attendance"] == 1.0
@@ -58,10 +69,19 @@ def test_hours_and_booths() -> None:
     n = 100
     minutes = np.ones((1, n))
     hours = np.array([20] * 45 + [21] * 45 + [3] * 10)
-    t = site_tables(["a"], minutes=minutes, metres=minutes * 80, cutoff_min=10, hours=hours,
-                    settings=SiteSettings(demand_per_day=500.0))
+    t = site_tables(
+        ["a"],
+        minutes=minutes,
+        metres=minutes * 80,
+        cutoff_min=10,
+        hours=hours,
+        settings=SiteSettings(demand_per_day=500.0),
+    )
     row = t["site_impact"].iloc[0]
-    assert row["hours_window"] == "20:00-22:00" and row["hours_text"] == "20:00-22:00 reaches 90%; 95% needs 8 hours"
+    assert (
+        row["hours_window"] == "20:00-22:00"
+        and row["hours_text"] == "20:00-22:00 reaches 90%; 95% needs 8 hours"
+    )
     assert row["visits_per_day"] == pytest.approx(450.0)
     assert row["booths_rule"] == 12  # ceil(450 / 40)
     # the window is open 2 hours: 405 visits in 2 hours is 202.5 an hour, 91 erlangs at 27 min
@@ -76,5 +96,7 @@ def test_bad_shapes() -> None:
         site_tables(["a", "b"], minutes=np.ones((1, 3)), metres=np.ones((1, 3)), cutoff_min=10)
     with pytest.raises(InputError):
         site_tables(["a"], minutes=np.ones((1, 3)), metres=np.ones((1, 3)), cutoff_min=10, fatal=[1])
-    assert isinstance(site_tables(["a"], minutes=np.ones((1, 2)), metres=np.ones((1, 2)),
-                                  cutoff_min=10)["site_impact"], pd.DataFrame)
+    assert isinstance(
+        site_tables(["a"], minutes=np.ones((1, 2)), metres=np.ones((1, 2)), cutoff_min=10)["site_impact"],
+        pd.DataFrame,
+    )

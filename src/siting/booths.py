@@ -235,15 +235,23 @@ def booth_plan(
         msg = "`open_hours` needs 24 booleans (hours 0..23)"
         raise InputError(msg)
     s = _service(service_min)
-    need = [booths_for_wait(float(x), service_min=s, target_wait_min=target_wait_min) if o else 0
-            for x, o in zip(v, is_open, strict=True)]
+    need = [
+        booths_for_wait(float(x), service_min=s, target_wait_min=target_wait_min) if o else 0
+        for x, o in zip(v, is_open, strict=True)
+    ]
     site = max(need) if need else 0
     erl = np.where(is_open, v * s / 60.0, 0.0)
     p_wait = [erlang_c(site, a) if (o and site) else 0.0 for a, o in zip(erl, is_open, strict=True)]
     wait = [mean_wait_min(site, x, s) if (o and site) else 0.0 for x, o in zip(v, is_open, strict=True)]
     return pd.DataFrame(
-        {"open": is_open, "visits": np.where(is_open, v, 0.0), "erlangs": erl, "booths": need,
-         "p_wait": p_wait, "mean_wait_min": wait},
+        {
+            "open": is_open,
+            "visits": np.where(is_open, v, 0.0),
+            "erlangs": erl,
+            "booths": need,
+            "p_wait": p_wait,
+            "mean_wait_min": wait,
+        },
         index=pd.RangeIndex(24, name="hour"),
     )
 

@@ -162,8 +162,12 @@ class DecayCurve:
         if kind not in KINDS:
             msg = f"decay curve {parts[0]!r} is unknown; use one of {', '.join(KINDS)}"
             raise InputError(msg)
-        allowed = {"step": {"cutoff"}, "linear": {"cutoff"},
-                   "exponential": {"half", "limit"}, "logistic": {"mid", "scale", "limit"}}[kind]
+        allowed = {
+            "step": {"cutoff"},
+            "linear": {"cutoff"},
+            "exponential": {"half", "limit"},
+            "logistic": {"mid", "scale", "limit"},
+        }[kind]
         curve = cls(kind)  # type: ignore[arg-type]
         changes: dict[str, float] = {}
         for p in parts[1:]:

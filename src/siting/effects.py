@@ -97,8 +97,10 @@ class EffectBand:
     @property
     def label(self) -> str:
         """``'0-500 m'``, ``'500 m-5 km'``."""
-        return f"{_m(self.start_m)}-{_m(self.end_m, unit=True)}" if self.start_m == 0 else (
-            f"{_m(self.start_m, unit=True)}-{_m(self.end_m, unit=True)}"
+        return (
+            f"{_m(self.start_m)}-{_m(self.end_m, unit=True)}"
+            if self.start_m == 0
+            else (f"{_m(self.start_m, unit=True)}-{_m(self.end_m, unit=True)}")
         )
 
     def value(self, estimate: Estimate) -> float:
@@ -114,10 +116,22 @@ def _m(x: float, *, unit: bool = False) -> str:
 
 #: The default bands (see the module doc for every figure's source).
 DEFAULT_BANDS: tuple[EffectBand, ...] = (
-    EffectBand(0.0, 500.0, 0.35, 0.51, 0.67,
-               f"low: {SOURCE_MARSHALL}; high: {SOURCE_RAMMOHAN}; central: their midpoint"),
-    EffectBand(500.0, 5000.0, 0.0, 0.30, 0.60,
-               f"low: {SOURCE_MARSHALL}; high: {SOURCE_RAMMOHAN_5KM}; central: their midpoint"),
+    EffectBand(
+        0.0,
+        500.0,
+        0.35,
+        0.51,
+        0.67,
+        f"low: {SOURCE_MARSHALL}; high: {SOURCE_RAMMOHAN}; central: their midpoint",
+    ),
+    EffectBand(
+        500.0,
+        5000.0,
+        0.0,
+        0.30,
+        0.60,
+        f"low: {SOURCE_MARSHALL}; high: {SOURCE_RAMMOHAN_5KM}; central: their midpoint",
+    ),
 )
 
 
@@ -188,9 +202,14 @@ def bands_from_config(spec: Sequence[Any] | None) -> tuple[EffectBand, ...]:
                 msg = f"effect band {dict(item)!r} lacks {', '.join(missing)}"
                 raise InputError(msg)
             try:
-                band = EffectBand(start, float(item["end_m"]), float(item["low"]),
-                                  float(item["central"]), float(item["high"]),
-                                  str(item.get("source", "set by the planner")))
+                band = EffectBand(
+                    start,
+                    float(item["end_m"]),
+                    float(item["low"]),
+                    float(item["central"]),
+                    float(item["high"]),
+                    str(item.get("source", "set by the planner")),
+                )
             except (TypeError, ValueError) as exc:
                 if isinstance(exc, InputError):
                     raise
@@ -284,17 +303,35 @@ def deaths_averted_table(
     for b in bands:
         inside = (d <= b.end_m) & ((d > b.start_m) if b.start_m > 0 else (d >= 0))
         n = float(f[inside].sum())
-        rows.append({"band": b.label, "start_m": b.start_m, "end_m": b.end_m, "fatal_incidents": n,
-                     "low": n * b.low, "central": n * b.central, "high": n * b.high,
-                     "share_low": b.low, "share_central": b.central, "share_high": b.high,
-                     "source": b.source})
+        rows.append(
+            {
+                "band": b.label,
+                "start_m": b.start_m,
+                "end_m": b.end_m,
+                "fatal_incidents": n,
+                "low": n * b.low,
+                "central": n * b.central,
+                "high": n * b.high,
+                "share_low": b.low,
+                "share_central": b.central,
+                "share_high": b.high,
+                "source": b.source,
+            }
+        )
     t = pd.DataFrame(rows)
-    total = {"band": "total", "start_m": 0.0, "end_m": max_distance_m(bands),
-             "fatal_incidents": float(t["fatal_incidents"].sum()),
-             "low": float(t["low"].sum()), "central": float(t["central"].sum()),
-             "high": float(t["high"].sum()),
-             "share_low": math.nan, "share_central": math.nan, "share_high": math.nan,
-             "source": "sum of the bands"}
+    total = {
+        "band": "total",
+        "start_m": 0.0,
+        "end_m": max_distance_m(bands),
+        "fatal_incidents": float(t["fatal_incidents"].sum()),
+        "low": float(t["low"].sum()),
+        "central": float(t["central"].sum()),
+        "high": float(t["high"].sum()),
+        "share_low": math.nan,
+        "share_central": math.nan,
+        "share_high": math.nan,
+        "source": "sum of the bands",
+    }
     t = pd.concat([t, pd.DataFrame([total])], ignore_index=True)
     for e in ESTIMATES:
         t[e] = t[e].round(12)

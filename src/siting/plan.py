@@ -51,6 +51,10 @@ class Plan:
         ``n_sites``, ``covered_weight``, ``covered_share`` (best coverage for 1..K sites).
     impact
         The impact table (one row per measure, with low/high where it is a range).
+    site_impact, site_hours, deaths_bands
+        Per chosen site: attendance, deaths averted, opening hours and booths; each site's
+        hour-of-day profile of reachable incidents (exact counts: internal); deaths averted
+        by distance band with sources (:mod:`siting.site_impact`).
     parameters
         Settings used (cutoff minutes and metres, walking speed, weights, seed, ...).
     manifest
@@ -70,5 +74,8 @@ class Plan:
     exclusions: gpd.GeoDataFrame | None = None
     coverage_curve: pd.DataFrame | None = None
     impact: pd.DataFrame | None = None
+    site_impact: pd.DataFrame | None = None
+    site_hours: pd.DataFrame | None = None
+    deaths_bands: pd.DataFrame | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)

@@ -19,6 +19,7 @@ from scipy import sparse
 
 from . import settings
 from ._errors import InputError
+from .impact_select import VALUE_MODELS, ImpactSpec
 from .locate import MODELS as REGISTRY
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class SelectionSpec:
     curve_max: int | None = None
     sensitivity_min: tuple[float, ...] = settings.sensitivity_cutoffs_min
     isochrone_min: tuple[float, ...] = settings.sensitivity_cutoffs_min
+    #: attendance curve, deaths-averted bands and estimate, opening hours and booths
+    impact: ImpactSpec = field(default_factory=ImpactSpec)
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], *, source: str = "scenario") -> SelectionSpec:
@@ -81,6 +84,7 @@ class SelectionSpec:
             "method",
             "curve_max",
             "sensitivity",
+            *ImpactSpec.KEYS,
         }
         for key in sorted(set(data) - known):
             problems.append(f"unknown key {key!r} in [select]")
@@ -131,6 +135,7 @@ class SelectionSpec:
         spec.curve_max = int(data["curve_max"]) if "curve_max" in data else None
         if data.get("sensitivity", True) is False:
             spec.sensitivity_min = ()
+        spec.impact = ImpactSpec.from_mapping(data, problems)
         if problems:
             msg = f"{source}: " + "; ".join(problems)
             raise InputError(msg)
@@ -154,7 +159,7 @@ def solve_selection(
     ``costs`` are minutes for a walking reach, or the unit of an OD matrix; ``cutoff`` is in
     the same unit (``None``: every pair counts, for a p-median of a full matrix; no curve).
     """
-    from .locate import coverage_curve
+    from .locate import ValueModel, coverage_curve, value_curve
 
     if spec.model not in REGISTRY:
         msg = f"`model` must be one of {', '.join(REGISTRY)}, got {spec.model!r}"
@@ -172,7 +177,8 @@ def solve_selection(
     }
     if progress:
         progress(f"choosing sites ({spec.model}, {spec.method})")
-    options: dict[str, Any] = {"p": spec.p, "target": spec.target, "beyond": spec.beyond}
+    options: dict[str, Any] = {"p": spec.p, "target": spec.target, "beyond": spec.beyond,
+                               **spec.impact.model_options()}
     if "penalty" in cls.options:
         options["penalty"] = _default_penalty(costs, spec, cutoff)
     model = cls(costs, **{k: options[k] for k in cls.options}, **common)
@@ -181,11 +187,14 @@ def solve_selection(
     k_max = min(max(5, spec.p, len(result.chosen)), 20) if spec.curve_max is None else spec.curve_max
     if not curve or (cutoff is None and spec.curve_max is None):
         k_max = 0  # coverage needs a cutoff
-    table = (
-        coverage_curve(costs, k_max=k_max, time_limit=spec.time_limit, method=spec.method, **common)
-        if k_max
-        else pd.DataFrame()
-    )
+    if k_max and issubclass(cls, ValueModel):  # the value (attendance, deaths) for 1..K sites
+        own = {k: options[k] for k in cls.options if k != "p"}
+        table = value_curve(cls, costs, k_max=k_max, time_limit=spec.time_limit, method=spec.method,
+                            **own, **common)
+    elif k_max:
+        table = coverage_curve(costs, k_max=k_max, time_limit=spec.time_limit, method=spec.method, **common)
+    else:
+        table = pd.DataFrame()
     return result, table
 
 
@@ -241,7 +250,14 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
             progress=progress if curve else None,
         )
 
-    result, curve = solve(sc.cutoff_m, curve=True)
+    if spec.model in VALUE_MODELS:  # their own reach and weights (deaths: fatal incidents, metres)
+        from .impact_select import model_inputs
+
+        v_costs, v_weights, v_cutoff = model_inputs(prep, spec)
+        result, curve = solve_selection(v_costs, spec, weights=v_weights, candidate_ids=ids, cutoff=v_cutoff,
+                                        regions=regions, excluded=excluded, progress=progress)
+    else:
+        result, curve = solve(sc.cutoff_m, curve=True)
 
     # sensitivity: the same choice re-made at each cutoff, and how much the chosen set covers there
     sens = []
@@ -253,6 +269,12 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
             continue
         m = minutes_within(cut_m)
         covered_by_choice = float(weights[np.unique(m[chosen_rows].indices)].sum()) if chosen_rows else 0.0
+        if spec.model in VALUE_MODELS:  # chosen on a curve or bands, not a cutoff: nothing to re-solve
+            row = {"n_sites": np.nan, "covered_weight": np.nan, "sites": "",
+                   "status": "not re-solved: the model does not use the walking cutoff"}
+            sens.append({"cutoff_min": cut_min, **row, "covered_share": np.nan,
+                         "chosen_here_covered_share": covered_by_choice / total if total else 0.0})
+            continue
         try:
             r, _ = solve(cut_m, curve=False)
             row = {
@@ -319,6 +341,14 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
 
     plan.coverage_curve = curve if len(curve) else None
     plan.impact = impact
+    # per site: attendance, deaths averted by band, opening hours, booths (any model)
+    from .impact_select import site_figures
+
+    figs = site_figures(prep, spec, result.chosen)
+    plan.site_impact, plan.site_hours, plan.deaths_bands = (
+        figs["site_impact"], figs["site_hours"], figs["deaths_bands"])
+    plan.parameters["impact_led"] = {**spec.impact.describe(), "hours_note": figs["hours_note"],
+                                     "years": figs["years"], "timezone": getattr(sc, "timezone", None)}
     summary = result.summary()
     plan.parameters["selection"] = {
         **{k: v for k, v in summary.items() if k not in ("chosen", "solve_seconds")},

@@ -28,7 +28,7 @@ the hours the incidents near the site happen (the incidents' own hour profile), 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,9 +45,21 @@ from .hours import DEFAULT_ALSO, DEFAULT_TARGET, hourly_counts, recommend_hours
 F64 = npt.NDArray[np.float64]
 
 SITE_COLUMNS = [
-    "candidate_id", "incidents_within_cutoff", "attendance", "deaths_low", "deaths_central",
-    "deaths_high", "hours_window", "hours_open", "hours_share", "hours_text", "visits_per_day",
-    "booths_erlang", "booths_rule", "peak_hour", "peak_wait_min",
+    "candidate_id",
+    "incidents_within_cutoff",
+    "attendance",
+    "deaths_low",
+    "deaths_central",
+    "deaths_high",
+    "hours_window",
+    "hours_open",
+    "hours_share",
+    "hours_text",
+    "visits_per_day",
+    "booths_erlang",
+    "booths_rule",
+    "peak_hour",
+    "peak_wait_min",
 ]
 
 
@@ -70,7 +82,7 @@ class SiteSettings:
         The 40-uses rule, the mean booth time (27 min) and the mean wait to stay under (5 min).
     """
 
-    curve: DecayCurve = DecayCurve("linear")
+    curve: DecayCurve = field(default_factory=lambda: DecayCurve("linear"))
     bands: tuple[EffectBand, ...] = DEFAULT_BANDS
     hours_share: float = DEFAULT_TARGET
     hours_also: float | None = DEFAULT_ALSO
@@ -151,7 +163,9 @@ def site_tables(
     '09:00-10:00 reaches 100%; 95% needs 1 hour'
     """
     st = settings or SiteSettings()
-    mins = sparse.csr_matrix(minutes, dtype=np.float64) if sparse.issparse(minutes) else _dense_to_csr(minutes)
+    mins = (
+        sparse.csr_matrix(minutes, dtype=np.float64) if sparse.issparse(minutes) else _dense_to_csr(minutes)
+    )
     mets = sparse.csr_matrix(metres, dtype=np.float64) if sparse.issparse(metres) else _dense_to_csr(metres)
     n_s, n_d = mins.shape
     if len(chosen) != n_s or mets.shape != (n_s, n_d):
@@ -205,24 +219,43 @@ def site_tables(
             sel = in_cut & (rows_m == s)
             prof = hourly_counts(h[mins.indices[sel]], c[mins.indices[sel]])
             long.append(pd.DataFrame({"candidate_id": sid, "hour": np.arange(24), "incidents": prof}))
-    site_hours = (pd.concat(long, ignore_index=True) if long
-                  else pd.DataFrame(columns=["candidate_id", "hour", "incidents"]))
+    site_hours = (
+        pd.concat(long, ignore_index=True)
+        if long
+        else pd.DataFrame(columns=["candidate_id", "hour", "incidents"])
+    )
     bands = deaths_averted_table(dist, f if f is not None else np.zeros(n_d), st.bands, years=years)
     if f is None:
         bands = bands.iloc[0:0]
-    return {"site_impact": pd.DataFrame(recs, columns=SITE_COLUMNS), "site_hours": site_hours,
-            "deaths_bands": bands}
+    return {
+        "site_impact": pd.DataFrame(recs, columns=SITE_COLUMNS),
+        "site_hours": site_hours,
+        "deaths_bands": bands,
+    }
 
 
 def _hours_and_booths(
-    s: int, mins: sparse.csr_matrix, in_cut: Any, rows_m: Any, c: F64, h: F64 | None,
-    who: Any, best: F64, att: F64, st: SiteSettings,
+    s: int,
+    mins: sparse.csr_matrix,
+    in_cut: Any,
+    rows_m: Any,
+    c: F64,
+    h: F64 | None,
+    who: Any,
+    best: F64,
+    att: F64,
+    st: SiteSettings,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "hours_window": "", "hours_open": math.nan, "hours_share": math.nan,
+        "hours_window": "",
+        "hours_open": math.nan,
+        "hours_share": math.nan,
         "hours_text": "no time of day in the incidents: hours not estimated",
-        "visits_per_day": math.nan, "booths_erlang": math.nan, "booths_rule": math.nan,
-        "peak_hour": math.nan, "peak_wait_min": math.nan,
+        "visits_per_day": math.nan,
+        "booths_erlang": math.nan,
+        "booths_rule": math.nan,
+        "peak_hour": math.nan,
+        "peak_wait_min": math.nan,
     }
     total = float(c.sum())
     if st.demand_per_day is not None and total > 0:
@@ -234,8 +267,12 @@ def _hours_and_booths(
     sel = in_cut & (rows_m == s)
     prof = hourly_counts(h[mins.indices[sel]], c[mins.indices[sel]])
     rec = recommend_hours(prof, target=st.hours_share, also=st.hours_also)
-    out.update(hours_window=rec.window, hours_open=float(rec.hours), hours_text=rec.describe(),
-               hours_share=rec.share if rec.hours else math.nan)
+    out.update(
+        hours_window=rec.window,
+        hours_open=float(rec.hours),
+        hours_text=rec.describe(),
+        hours_share=rec.share if rec.hours else math.nan,
+    )
     if st.demand_per_day is None or not rec.hours:
         return out
     # visits by hour: the hour profile of the incidents that attend this site, weighted by attendance
@@ -244,12 +281,19 @@ def _hours_and_booths(
     if att_prof.sum() <= 0:
         return out
     visits_by_hour = out["visits_per_day"] * att_prof / att_prof.sum()
-    plan = booth_plan(visits_by_hour, open_hours=rec.open_mask(), service_min=st.booth_minutes,
-                      target_wait_min=st.wait_target_min)
+    plan = booth_plan(
+        visits_by_hour,
+        open_hours=rec.open_mask(),
+        service_min=st.booth_minutes,
+        target_wait_min=st.wait_target_min,
+    )
     booths = int(plan["booths"].max())
     peak = int(plan["visits"].idxmax())
-    out.update(booths_erlang=float(booths), peak_hour=float(peak),
-               peak_wait_min=float(plan.loc[peak, "mean_wait_min"]))
+    out.update(
+        booths_erlang=float(booths),
+        peak_hour=float(peak),
+        peak_wait_min=float(plan.loc[peak, "mean_wait_min"]),
+    )
     return out
 
 

@@ -35,6 +35,7 @@ from .._errors import InputError
 from ..scenario import parse_cutoff
 from ..selection import MODELS
 from . import progress_printer
+from ._impact import impact_options, pop_impact
 from ._options import input_options, output_options, scenario_from_options, verbosity_options
 from ._write import Outputs
 
@@ -115,7 +116,8 @@ def _fatal(values: pd.Series) -> np.ndarray:
 @output_options
 @click.option("--model", type=click.Choice(MODELS), default="coverage", show_default=True,
               help="coverage: most demand within the cutoff; median: least total walking time; "
-              "min-sites: fewest sites reaching --target.")
+              "min-sites: fewest sites reaching --target; attendance: most expected attendance "
+              "under --decay; deaths: most expected deaths averted (--estimate, --effect-band).")
 @click.option("-p", "--sites", "p", type=click.IntRange(min=1), default=settings.n_sites,
               show_default=True, help="Number of sites (coverage, median), fixed sites included.")
 @click.option("--target", type=click.FloatRange(0, 1, min_open=True), default=0.8,
@@ -153,6 +155,7 @@ def _fatal(values: pd.Series) -> np.ndarray:
               help="Travel times from another tool: candidate_id, demand_id, minutes|metres.")
 @click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",
               help="Write the headline figures as JSON (- for stdout).")
+@impact_options
 @verbosity_options
 @click.pass_context
 def select(ctx: click.Context, **kw: Any) -> None:
@@ -187,6 +190,10 @@ def select(ctx: click.Context, **kw: Any) -> None:
     sensitivity = kw.pop("sensitivity")
     matrix = kw.pop("matrix")
     summary_path = kw.pop("summary_json")
+    impact_spec = pop_impact(kw)
+    if model_name == "deaths" and booths is not None:
+        msg = "--model deaths takes no --capacity (its effects are death rates near sites, not visits)"
+        raise click.BadParameter(msg, param_hint="--capacity")
     if quotas and not kw.get("regions"):
         msg = "--quota needs --regions (the polygons the quotas name)"
         raise click.BadParameter(msg, param_hint="--quota")
@@ -219,16 +226,22 @@ def select(ctx: click.Context, **kw: Any) -> None:
     spec = SelectionSpec(
         model=model_name, p=p, target=target, fixed=fixed, quotas=quotas, capacity=capacity,
         demand_per_day=per_day, uses_per_booth_per_day=uses, beyond=beyond, penalty_min=penalty,
-        time_limit=time_limit, method=method, curve_max=curve_max,
+        time_limit=time_limit, method=method, curve_max=curve_max, impact=impact_spec,
     )
     if not sensitivity:
         spec.sensitivity_min = ()
     if matrix:
         from ..impact import impact_table, nearest_chosen_distance
 
+        costs, weights, cutoff = inputs["costs"], inputs["weights"], inputs["cutoff"]
+        if model_name in ("attendance", "deaths"):  # minutes within the curve, or metres to fatal incidents
+            from ..impact_select import matrix_model_inputs
+
+            v = matrix_model_inputs(inputs, spec, kw["speed_kmh"] * 1000 / 60)
+            costs, weights, cutoff = v["costs"], v["weights"], v["cutoff"]
         result, curve = solve_selection(
-            inputs["costs"], spec, weights=inputs["weights"], candidate_ids=inputs["candidate_ids"],
-            cutoff=inputs["cutoff"], regions=inputs["regions"], excluded=inputs["excluded"], progress=progress,
+            costs, spec, weights=weights, candidate_ids=inputs["candidate_ids"],
+            cutoff=cutoff, regions=inputs["regions"], excluded=inputs["excluded"], progress=progress,
         )
         impact = impact_table(
             nearest_chosen_distance(inputs["metres"], inputs["candidate_ids"], result.chosen),
@@ -245,12 +258,13 @@ def select(ctx: click.Context, **kw: Any) -> None:
         result = choose_sites(prep, plan, spec, progress=progress)
         curve = plan.coverage_curve if plan.coverage_curve is not None else pd.DataFrame()
         impact = plan.impact
+        extra = {"sites_impact": plan.site_impact, "deaths_bands": plan.deaths_bands}
         outputs.write(plan, progress=progress)
         if outputs.path and outputs.path != "-":
-            _write_tables(outputs.path, curve, impact, outputs.overwrite, progress)
+            _write_tables(outputs.path, curve, impact, outputs.overwrite, progress, extra=extra)
     if summary_path:
         _write_summary(summary_path, result, curve, impact, outputs.overwrite,
-                       unit=inputs["unit"] if matrix else "minutes")
+                       unit=inputs["unit"] if matrix else "minutes", extra=None if matrix else extra)
     _print_summary(result, err=outputs.path == "-" or summary_path == "-")
 
 
@@ -375,12 +389,12 @@ def _write_matrix_outputs(outputs: Outputs, sites: pd.DataFrame, curve: pd.DataF
 
 
 def _write_tables(path: str, curve: pd.DataFrame, impact: pd.DataFrame, overwrite: bool,
-                  progress: Any) -> None:
+                  progress: Any, extra: dict[str, pd.DataFrame | None] | None = None) -> None:
     from ..outputs import atomic_path
 
     p = Path(path)
     stem = p.with_suffix("")
-    for name, table in (("coverage_curve", curve), ("impact", impact)):
+    for name, table in (("coverage_curve", curve), ("impact", impact), *(extra or {}).items()):
         if table is None or len(table) == 0:
             continue
         out = Path(f"{stem}_{name}.csv")
@@ -406,12 +420,15 @@ def _jsonable(v: Any) -> Any:
 
 
 def _write_summary(path: str, result: Result, curve: pd.DataFrame, impact: pd.DataFrame,
-                   overwrite: bool, *, unit: str) -> None:
+                   overwrite: bool, *, unit: str,
+                   extra: dict[str, pd.DataFrame | None] | None = None) -> None:
     data = result.summary()
     data["cost_unit"] = unit
     data["sites"] = result.sites.to_dict("records")
     data["coverage_curve"] = curve.to_dict("records") if len(curve) else []
     data["impact"] = impact.to_dict("records")
+    for name, table in (extra or {}).items():
+        data[name] = table.to_dict("records") if table is not None else []
     text = json.dumps(_jsonable(data), indent=2)
     if path == "-":
         click.echo(text)
@@ -429,6 +446,10 @@ def _print_summary(result: Result, *, err: bool) -> None:
         f"covered {result.covered_weight:.6g} of {result.total_weight:.6g} "
         f"({result.covered_share:.1%})",
     ]
+    estimates = getattr(result, "estimates", None)
+    if estimates:
+        lines.append(f"  {result.value_name} (chosen on {result.chosen_on}): low {estimates['low']:.3g}, "
+                     f"central {estimates['central']:.3g}, high {estimates['high']:.3g}")
     for row in result.sites.itertuples(index=False):
         lines.append(f"  {row.candidate_id}: {row.reason}")
     click.echo("\n".join(lines), err=err)

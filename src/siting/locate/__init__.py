@@ -36,26 +36,36 @@ A new model is one module with a :class:`Model` subclass (``name``, ``sense``,
 
 from __future__ import annotations
 
+from ._value import ValueModel, ValueResult, value_curve
+from .attendance import MaximizeAttendance
 from .base import Model, Quota, parse_quota
 from .capacity import Capacity
 from .coverage import MaximalCovering
 from .curve import coverage_curve
+from .deaths import MaximizeDeathsAverted
 from .fewest_sites import FewestSites
 from .median import PMedian
 from .result import Result
 
 #: The models by name (``siting select --model``), in the order the CLI lists them.
-MODELS: dict[str, type[Model]] = {m.name: m for m in (MaximalCovering, PMedian, FewestSites)}
+MODELS: dict[str, type[Model]] = {
+    m.name: m for m in (MaximalCovering, PMedian, FewestSites, MaximizeAttendance, MaximizeDeathsAverted)
+}
 
 __all__ = [
     "MODELS",
     "Capacity",
     "FewestSites",
     "MaximalCovering",
+    "MaximizeAttendance",
+    "MaximizeDeathsAverted",
     "Model",
     "PMedian",
     "Quota",
     "Result",
+    "ValueModel",
+    "ValueResult",
     "coverage_curve",
     "parse_quota",
+    "value_curve",
 ]

@@ -1,0 +1,330 @@
+"""What the value models share: each incident goes to its most valuable open site.
+
+A value model (:class:`~siting.locate.MaximizeAttendance`,
+:class:`~siting.locate.MaximizeDeathsAverted`) turns each (candidate, incident) pair in
+reach into a value ``v_ij`` in ``(0, 1]`` that falls with distance (the share that attends,
+the share of a death averted) and chooses ``p`` sites maximising
+``sum_i w_i max_{j open} v_ij``: each incident counts once, at its most valuable open site.
+
+The exact solve is a p-median in disguise. With the cost ``c_ij = 1 - v_ij`` and a cost of
+1 for incidents no open site reaches, ``sum_i w_i min_j c_ij = W - value``, so the p-median
+machinery (the compact radius formulation, its row generation, the greedy with swaps)
+solves it exactly, and its proven lower bound on the cost is a proven upper bound on the
+value: ``bound = W - cost bound``. The :class:`ValueResult` reports the value, that bound
+and the gap between them, never the cost.
+
+With capacity, a site's capacity caps the *value* it takes in (attending visits), and an
+incident may split between sites when its first choice is full: assignment variables
+``x_ij`` with ``sum_j x_ij <= 1``, ``x_ij <= open_j`` and
+``sum_i w_i v_ij x_ij <= cap_j open_j``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import sparse
+
+from .._errors import InfeasibleError, InputError, SolverError
+from ._common import F64, Mask, bincount, to_coo
+from ._highs import Lp, make_lp, run_highs
+from .capacity import capacity_rows
+from .median import PMedian
+from .result import Result
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+@dataclass
+class ValueResult(Result):
+    """A :class:`Result` whose objective is a value to maximise (attendance, deaths averted).
+
+    Attributes (beyond :class:`Result`)
+    -----------------------------------
+    value_name, value_unit
+        What the objective counts, in words (``"expected attendance"``, ``"demand weight"``).
+    estimates
+        The chosen set's value under each estimate (deaths: ``low``, ``central``, ``high``).
+    chosen_on
+        The estimate the choice maximised (deaths), or ``None``.
+    description
+        The curve or bands used, in words.
+    """
+
+    value_name: str = ""
+    value_unit: str = ""
+    estimates: dict[str, float] = field(default_factory=dict)
+    chosen_on: str | None = None
+    description: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        out = super().summary()
+        out.update(
+            {
+                "value_name": self.value_name,
+                "value_unit": self.value_unit,
+                "estimates": dict(self.estimates),
+                "chosen_on": self.chosen_on,
+                "description": self.description,
+            }
+        )
+        return out
+
+
+class ValueModel(PMedian):
+    """Base of the value models: subclasses give ``value_of(costs)`` and their names.
+
+    ``costs`` are whatever unit the subclass's values need (walking minutes for
+    attendance, network metres for deaths averted); entries whose value is 0 are out of
+    reach and dropped. The solve runs in cost form (``sense`` stays 1, minimise
+    ``W - value``); :meth:`result` turns it back into the value, its upper bound and gap.
+    """
+
+    value_name: ClassVar[str] = "value"
+    value_unit: ClassVar[str] = "demand weight"
+
+    def value_of(self, costs: F64) -> F64:
+        """Value (0..1, non-increasing with the cost) of each entry of the cost matrix."""
+        raise NotImplementedError
+
+    def reach(self) -> float | None:
+        """Costs above this have no value (``None``: no limit)."""
+        return None
+
+    def describe(self) -> str:
+        """The values in words (the curve or the bands), for results and the report."""
+        return ""
+
+    def __init__(
+        self,
+        costs: Any,
+        *,
+        weights: npt.ArrayLike | None = None,
+        candidate_ids: Sequence[Any] | None = None,
+        p: int,
+        cutoff: float | None = None,
+        **kw: Any,
+    ) -> None:
+        reach = self.reach()
+        limit = reach if cutoff is None else (cutoff if reach is None else min(cutoff, reach))
+        coo, n_c, n_d = to_coo(costs, limit)
+        v = np.asarray(self.value_of(np.asarray(coo.data, np.float64)), np.float64)
+        if np.any(~np.isfinite(v)) or np.any(v < 0) or np.any(v > 1):
+            msg = f"{self.name}: values must lie in [0, 1]"  # pragma: no cover - curves and bands check this
+            raise InputError(msg)
+        keep = v > 0
+        #: every cost within reach, valued or not (for other estimates and per-site figures)
+        self.raw = sparse.csr_matrix((coo.data, (coo.row, coo.col)), shape=(n_c, n_d))
+        # the p-median on c = 1 - v (explicit zeros kept: v = 1 is a real cost of 0)
+        as_cost = sparse.coo_matrix((1.0 - v[keep], (coo.row[keep], coo.col[keep])), shape=(n_c, n_d))
+        capacity = kw.pop("capacity", None)
+        super().__init__(
+            as_cost,
+            weights=weights,
+            candidate_ids=candidate_ids,
+            p=p,
+            beyond="penalty",
+            penalty=1.0,
+            capacity=capacity,
+            **kw,
+        )
+        self.cutoff = limit
+        self.raw_weights = np.ones(n_d) if weights is None else np.asarray(weights, np.float64).ravel()
+
+    # ---- values of an open set
+
+    def value(self, mask: Mask) -> float:
+        """The objective of the open set: weight at its most valuable open site, times that value."""
+        return self.total_weight - self.evaluate(mask)
+
+    def evaluate(self, mask: Mask) -> float:
+        if self.cap is not None:
+            val, status, _ = run_highs(value_capacity_lp(self, True, fix=mask), None, 1e-9, None, None)
+            if status != "optimal":  # pragma: no cover - a fixed transport LP is always feasible
+                msg = f"could not evaluate the capacitated {self.value_name} (HiGHS status {status})"
+                raise SolverError(msg)
+            return val
+        return super().evaluate(mask)
+
+    def build(self, lp_only: bool = False) -> Lp:
+        if self.cap is not None:
+            return value_capacity_lp(self, lp_only, fix=None)
+        return super().build(lp_only)
+
+    def served_weight(self, mask: Mask) -> float:
+        """With capacity: the value taken in within capacity (the objective)."""
+        return self.value(mask)
+
+    def site_values(self, mask: Mask) -> F64:
+        """Per active candidate, the value of the incidents whose most valuable open site it is
+        (without capacity; ties go to the lower candidate index)."""
+        rows = self.rows
+        r_e = rows.row_of_entry()
+        out = np.zeros(self.n_active)
+        o = np.flatnonzero(mask[rows.cand])
+        if not len(o):
+            return out
+        order = np.lexsort((rows.cand[o], rows.dist[o], r_e[o]))
+        e = o[order]
+        first = np.concatenate([[True], r_e[e][1:] != r_e[e][:-1]])
+        e = e[first]
+        return bincount(
+            rows.cand[e], weights=rows.weight[r_e[e]] * (1.0 - rows.dist[e]), minlength=self.n_active
+        )
+
+    def values_for(self, mask: Mask, value_of: Any) -> float:
+        """The open set's value under another value function of the same costs (estimates)."""
+        raw = self.raw[self.active][mask].tocsc()
+        best = np.zeros(raw.shape[1])
+        if raw.nnz:
+            vals = np.asarray(value_of(raw.data), np.float64)
+            cols = np.repeat(np.arange(raw.shape[1]), np.diff(raw.indptr))
+            np.maximum.at(best, cols, vals)
+        return float(np.dot(self.raw_weights, best))
+
+    # ---- the result, in value terms
+
+    def result(
+        self, mask: Mask, obj: float, bound: float, seconds: float, status: str, method: str
+    ) -> Result:
+        base = super().result(mask, obj, bound, seconds, status, method)
+        value = self.total_weight - obj
+        ub = self.total_weight - bound if math.isfinite(bound) else math.inf
+        ub = max(ub, value)
+        if value == 0 and ub == 0:
+            gap = 0.0
+        else:
+            gap = (ub - value) / max(abs(value), 1e-12)
+            gap = 0.0 if gap < 1e-12 else gap
+        sites = base.sites.copy()
+        per_site = self.site_values(mask) if self.cap is None else self._capacitated_site_values(mask)
+        sel = np.flatnonzero(mask)
+        sites["value"] = per_site[sel]
+        reasons = []
+        for j in sel:
+            without = mask.copy()
+            without[j] = False
+            alone = value - self.value(without) if self.cap is None else math.nan
+            reg = self.region[j]
+            if self.fixed[j]:
+                why = "fixed open (required or existing)"
+            elif math.isnan(alone):
+                why = f"takes in {per_site[j]:.3g} {self.value_name} within its capacity"
+            else:
+                why = f"adds {alone:.3g} {self.value_name} no other chosen site would"
+            if reg is not None:
+                why += f"; region {reg}"
+            reasons.append(why)
+        sites["reason"] = reasons
+        fields = {f: getattr(base, f) for f in base.__dataclass_fields__}
+        fields.update(
+            objective=float(value), bound=float(ub), gap=float(gap), sites=sites, served_weight=float(value)
+        )
+        return ValueResult(
+            **fields, value_name=self.value_name, value_unit=self.value_unit, description=self.describe()
+        )
+
+    def _capacitated_site_values(self, mask: Mask) -> F64:
+        lp = value_capacity_lp(self, True, fix=mask)
+        _, status, x = run_highs(lp, None, 1e-9, None, None)
+        out = np.zeros(self.n_active)
+        if status != "optimal" or x is None:  # pragma: no cover - always feasible
+            return out
+        c_e, wv = lp.meta["c_e"], lp.meta["wv"]
+        return bincount(c_e, weights=wv * x[self.n_active :], minlength=self.n_active)
+
+
+def value_capacity_lp(model: ValueModel, lp_only: bool, fix: Mask | None) -> Lp:
+    """Capacitated value model, in cost form ``W - sum w v x`` (see the module doc).
+
+    Columns: ``open_j`` (0..n-1), then ``x_e`` per entry in reach. ``fix`` pins the open
+    set (an LP that evaluates it).
+    """
+    rows = model.rows
+    assert model.cap is not None
+    n = model.n_active
+    r_e = rows.row_of_entry()
+    c_e = rows.cand
+    m = len(c_e)
+    wv = rows.weight[r_e] * (1.0 - rows.dist)  # value taken in per unit of x_e
+    ri, ci, vals, lo, hi = model.site_rows() if fix is None else ([], [], [], [], [])
+    base = len(lo)
+    # sum_j x_rj <= 1 per merged row
+    ri.append(base + r_e)
+    ci.append(n + np.arange(m))
+    vals.append(np.ones(m))
+    capacity_rows(ri, ci, vals, base + rows.n, model.cap, c_e, wv)
+    n_rows = rows.n + n + m
+    cost = np.concatenate([np.zeros(n), -wv])
+    if fix is None:
+        col_lo = np.concatenate([model.fixed.astype(np.float64), np.zeros(m)])
+        col_hi = np.ones(n + m)
+    else:
+        col_lo = np.concatenate([fix.astype(np.float64), np.zeros(m)])
+        col_hi = np.concatenate([fix.astype(np.float64), np.ones(m)])
+    out = make_lp(
+        1,
+        model.total_weight,
+        cost,
+        col_lo,
+        col_hi,
+        n,
+        ri,
+        ci,
+        vals,
+        [np.asarray(lo), np.full(n_rows, -math.inf)],
+        [np.asarray(hi), np.concatenate([np.ones(rows.n), np.zeros(n + m)])],
+        lp_only or fix is not None,
+    )
+    out.meta = {"c_e": c_e, "wv": wv}
+    return out
+
+
+#: Columns of :func:`value_curve` (the coverage curve's, with the value in ``covered_weight``).
+VALUE_CURVE_COLUMNS = ["n_sites", "covered_weight", "covered_share", "bound", "gap", "status", "chosen"]
+
+
+def value_curve(
+    cls: type[ValueModel],
+    costs: Any,
+    *,
+    k_max: int,
+    time_limit: float | None = None,
+    method: Literal["milp", "greedy"] = "milp",
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Best value for 1..``k_max`` sites ("how many sites do we need?" in attendance or deaths).
+
+    The columns are the coverage curve's, so the report draws it the same way:
+    ``covered_weight`` holds the value (expected attendance, deaths averted on the chosen
+    estimate) and ``covered_share`` its share of all demand weight (all fatal incidents for
+    deaths). ``attrs['value_name']`` says which. Numbers of sites the constraints cannot
+    meet are left out.
+    """
+    recs = []
+    for k in range(1, int(k_max) + 1):
+        try:
+            model = cls(costs, p=k, **kwargs)
+        except InfeasibleError:
+            continue
+        r = model.solve(time_limit, method=method)
+        recs.append(
+            {
+                "n_sites": k,
+                "covered_weight": r.objective,
+                "covered_share": r.objective / r.total_weight if r.total_weight else 0.0,
+                "bound": r.bound,
+                "gap": r.gap,
+                "status": r.status,
+                "chosen": ";".join(r.chosen),
+            }
+        )
+    out = pd.DataFrame(recs, columns=VALUE_CURVE_COLUMNS)
+    out.attrs["value_name"] = cls.value_name
+    return out
