@@ -93,6 +93,8 @@ class Prepared:
     candidate_region: npt.NDArray[np.object_] | None
     exclusion_zones: gpd.GeoDataFrame | None
     manifest: dict[str, Any] = field(default_factory=dict)
+    #: per candidate, the nearest exclusion feature and its margin (see :mod:`siting.margins`)
+    exclusion_margins: pd.DataFrame | None = None
 
     @property
     def candidate_ids(self) -> list[str]:
@@ -306,10 +308,14 @@ def prepare(
     reason[far] = f"farther than {sc.max_snap_m:.0f} m from any street"
 
     zones = None
+    margins = None
     if sc.exclusions:
         import geopandas as gpd
 
+        from .margins import exclusion_margins
+
         parts = []
+        margin_rules = []
         for ex in sc.exclusions:
             z = to_network_crs(
                 read_polygons(ex.path, layer=ex.layer)
@@ -326,9 +332,13 @@ def prepare(
             names_z = z["name"] if "name" in z.columns else pd.Series([""] * len(z))
             parts.append(
                 gpd.GeoDataFrame(
-                    {"rule": label, "name": names_z.astype(str).to_numpy()}, geometry=geom.values, crs=net.crs
+                    {"rule": label, "name": names_z.astype(str).to_numpy(), "buffer_m": float(ex.buffer_m)},
+                    geometry=geom.values,
+                    crs=net.crs,
                 )
             )
+            margin_rules.append((z, float(ex.buffer_m), label))
+        margins = exclusion_margins(candidates.gdf.geometry.values, margin_rules)
         zones = pd.concat(parts, ignore_index=True)
         zones = gpd.GeoDataFrame(zones, geometry="geometry", crs=net.crs)
         tree = shapely.STRtree(zones.geometry.values)
@@ -408,6 +418,7 @@ def prepare(
         candidate_region=cand_region,
         exclusion_zones=zones,
         manifest=manifest,
+        exclusion_margins=margins,
     )
 
 
@@ -472,6 +483,9 @@ def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
     cand = prep.candidates.gdf
     out = gpd.GeoDataFrame(table, geometry=cand.geometry.values, crs=cand.crs)
     out["excluded_reason"] = prep.excluded_reason
+    if prep.exclusion_margins is not None:
+        for col in prep.exclusion_margins.columns:
+            out[col] = prep.exclusion_margins[col].to_numpy()
     if prep.candidate_region is not None:
         out["region"] = prep.candidate_region
     # the user's own columns (their id column by its own name, name, kind, ...) come first

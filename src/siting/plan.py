@@ -59,6 +59,12 @@ class Plan:
         Settings used (cutoff minutes and metres, walking speed, weights, seed, ...).
     manifest
         Inputs with SHA-256, package versions, seed, time of the run.
+    not_chosen, findings
+        Why higher-ranked candidates were not chosen, and the findings a planner must see
+        (see :mod:`siting.choice`); filled when sites were chosen.
+    basemap
+        Streets with names, water, parks and landmarks for the map (see
+        :mod:`siting.basemap`); read from the network's source when left ``None``.
     """
 
     name: str
@@ -79,3 +85,6 @@ class Plan:
     deaths_bands: pd.DataFrame | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
+    not_chosen: pd.DataFrame | None = None
+    findings: pd.DataFrame | None = None
+    basemap: gpd.GeoDataFrame | None = None

@@ -357,4 +357,20 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
         "fixed": list(spec.fixed),
     }
     plan.parameters["sensitivity"] = sensitivity.to_dict("records") if len(sensitivity) else []
+
+    from .choice import explain_choice  # why these sites (map and report): planner-map's module
+
+    explain_choice(
+        plan,
+        result,
+        spec,
+        candidate_ids=ids,
+        within=minutes_within(sc.cutoff_m),
+        weights=weights,
+        regions=regions,
+        resolve=lambda s: solve_selection(
+            minutes_within(sc.cutoff_m), s, weights=weights, candidate_ids=ids, cutoff=sc.cutoff_min,
+            regions=regions, excluded=excluded, curve=False,
+        )[0],
+    )  # fmt: skip
     return result
