@@ -429,6 +429,8 @@ def parameters(sc: Scenario) -> dict[str, Any]:
         "walking_speed_m_per_min": sc.speed_m_per_min,
         "max_snap_m": sc.max_snap_m,
         "suppression_threshold": sc.suppression_threshold,
+        "rounding_base": sc.rounding_base,
+        "allow_weaker_privacy": sc.allow_weaker_privacy,
         "include_incident_points": sc.include_incident_points,
         "seed": sc.seed,
         "layers": {s.name: {"role": s.role, "weight": s.weight, "path": str(s.path)} for s in sc.layers},

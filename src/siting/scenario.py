@@ -124,6 +124,8 @@ class Scenario:
     network_layer: str | None = None
     seed: int = settings.seed
     suppression_threshold: int = settings.suppression_threshold
+    rounding_base: int = 10
+    allow_weaker_privacy: bool = False
     include_incident_points: bool = False
     workers: int | None = None  # None: the cores this process may use
     #: Hotspot analyses to run: Gi* on hexagons (cheap at any size) unless asked for more.
@@ -168,6 +170,8 @@ class Scenario:
             "regions",
             "select",
             "suppression_threshold",
+            "rounding_base",
+            "allow_weaker_privacy",
             "include_incident_points",
             "workers",
             "hotspots",
@@ -294,6 +298,16 @@ class Scenario:
         if not isinstance(weights, dict):
             problems.append("`weights` must be a table of component = number")
             weights = {}
+        try:  # the disclosure rule: a weaker one needs allow_weaker_privacy = true
+            from .privacy.rule import Rule
+
+            Rule(
+                threshold=int(data.get("suppression_threshold", settings.suppression_threshold)),
+                base=int(data.get("rounding_base", 10)),
+                allow_weaker=bool(data.get("allow_weaker_privacy", False)),
+            )
+        except (InputError, TypeError, ValueError) as exc:
+            problems.append(str(exc).replace("`--allow-weaker-privacy`", "`allow_weaker_privacy = true`"))
         if problems or demand is None or candidates is None or not net:
             msg = f"{source}: " + "; ".join(problems)
             raise InputError(msg)
@@ -316,6 +330,8 @@ class Scenario:
             network_layer=net_opts.get("layer"),
             seed=int(data.get("seed", settings.seed)),
             suppression_threshold=int(data.get("suppression_threshold", settings.suppression_threshold)),
+            rounding_base=int(data.get("rounding_base", 10)),
+            allow_weaker_privacy=bool(data.get("allow_weaker_privacy", False)),
             include_incident_points=bool(data.get("include_incident_points", False)),
             workers=int(data["workers"]) if data.get("workers") is not None else None,
             hotspots=hotspot_methods,

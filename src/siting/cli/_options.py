@@ -416,4 +416,43 @@ def output_options(f: F) -> F:
     ]
     for opt in reversed(opts):
         f = opt(f)
+    return privacy_options(f)
+
+
+def privacy_options(f: F) -> F:
+    """Which outputs are shareable, and the disclosure rule they follow (siting.privacy)."""
+    opts = [
+        click.option(
+            "--shareable",
+            is_flag=True,
+            help="Tables (-o) follow the disclosure rule too (they are INTERNAL working files otherwise).",
+        ),
+        click.option(
+            "--internal",
+            is_flag=True,
+            help="Draw map and report from the exact values and mark them INTERNAL (not for sharing).",
+        ),
+        click.option(
+            "--suppression-threshold",
+            type=click.IntRange(min=0),
+            default=None,
+            metavar="N",
+            help="Counts 0..N are shown as 'fewer than N+1' [default: the scenario's, else 10].",
+        ),
+        click.option(
+            "--rounding-base",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="B",
+            help="Other counts are rounded to a multiple of B [default: 10].",
+        ),
+        click.option(
+            "--allow-weaker-privacy",
+            is_flag=True,
+            help="Accept a threshold below 10 or a rounding base too small to protect differences "
+            "between releases (only if your data agreement permits it).",
+        ),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
     return f

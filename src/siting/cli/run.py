@@ -10,7 +10,7 @@ import click
 
 from .._errors import InputError
 from ..scenario import Scenario
-from ._options import verbosity_options
+from ._options import privacy_options, verbosity_options
 from ._write import Outputs
 from .score import run_and_write
 
@@ -52,6 +52,7 @@ def read_scenario_file(path: str | Path) -> tuple[Scenario, dict[str, Any]]:
     "--include-incident-points", is_flag=True, help="Opt in: incident points on the map (INTERNAL)."
 )
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True)
+@privacy_options
 @verbosity_options
 @click.pass_context
 def run(ctx: click.Context, scenario_file: str, top: int, **kw: Any) -> None:
@@ -61,4 +62,5 @@ def run(ctx: click.Context, scenario_file: str, top: int, **kw: Any) -> None:
     outputs.path = outputs.path or out.get("path")
     outputs.map = outputs.map or out.get("map")
     outputs.report = outputs.report or out.get("report")
+    outputs.shareable = outputs.shareable or bool(out.get("shareable", False))
     run_and_write(ctx, scenario, outputs, top=top)

@@ -44,9 +44,8 @@ def score(ctx: click.Context, top: int, **kw: Any) -> None:
 
 def run_and_write(ctx: click.Context, scenario: Scenario, outputs: Outputs, *, top: int) -> Plan:
     """Score a scenario and write what ``outputs`` asks for (checked before any work)."""
-    if outputs.include_incident_points:
-        scenario.include_incident_points = True
-    outputs.check()
+    outputs.apply_to(scenario)
+    outputs.check(scenario)
     progress = progress_printer(ctx)
     plan = build_plan(scenario, progress=progress)
     outputs.write(plan, progress=progress)

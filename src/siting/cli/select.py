@@ -215,9 +215,8 @@ def select(ctx: click.Context, **kw: Any) -> None:
                 msg = f"Missing option '{flag}' (or give --matrix OD.csv)."
                 raise click.UsageError(msg)
         scenario = scenario_from_options(kw)
-        if outputs.include_incident_points:
-            scenario.include_incident_points = True
-        outputs.check()
+        outputs.apply_to(scenario)
+        outputs.check(scenario)
     if matrix:
         _check_matrix_outputs(outputs)
 
@@ -261,10 +260,16 @@ def select(ctx: click.Context, **kw: Any) -> None:
         extra = {"sites_impact": plan.site_impact, "deaths_bands": plan.deaths_bands}
         outputs.write(plan, progress=progress)
         if outputs.path and outputs.path != "-":
-            _write_tables(outputs.path, curve, impact, outputs.overwrite, progress, extra=extra)
+            tables, meta = outputs.side_tables(plan)
+            if not outputs.shareable:  # per-site tables have no release rule yet: internal only
+                tables.update(extra)
+            _write_tables(outputs.path, tables, outputs.overwrite, progress, metadata=meta)
     if summary_path:
-        _write_summary(summary_path, result, curve, impact, outputs.overwrite,
-                       unit=inputs["unit"] if matrix else "minutes", extra=None if matrix else extra)
+        if not matrix and outputs.shareable:
+            _write_released_summary(summary_path, outputs.released(plan), result, outputs.overwrite)
+        else:
+            _write_summary(summary_path, result, curve, impact, outputs.overwrite,
+                           unit=inputs["unit"] if matrix else "minutes", extra=None if matrix else extra)
     _print_summary(result, err=outputs.path == "-" or summary_path == "-")
 
 
@@ -362,6 +367,10 @@ def _matrix_regions(kw: dict[str, Any], ids: list[str]) -> list[str | None]:
 
 
 def _check_matrix_outputs(outputs: Outputs) -> None:
+    if outputs.shareable:
+        msg = ("shareable tables are released from hexagon counts on the street network; with --matrix "
+               "the tables are internal only (drop --shareable)")
+        raise click.BadParameter(msg, param_hint="--shareable")
     if outputs.map or outputs.report:
         msg = "--map and --report need the street network; with --matrix write -o sites.csv"
         raise click.BadParameter(msg, param_hint="--map/--report")
@@ -379,27 +388,27 @@ def _write_matrix_outputs(outputs: Outputs, sites: pd.DataFrame, curve: pd.DataF
     if outputs.path == "-":
         click.echo(sites.to_csv(index=False), nl=False)
     elif outputs.path:
-        from ..outputs import atomic_path
+        from ..outputs import write_csv
+        from ._write import internal_metadata
 
-        with atomic_path(outputs.path, overwrite=outputs.overwrite) as tmp:
-            sites.to_csv(tmp, index=False)
-        _write_tables(outputs.path, curve, impact, outputs.overwrite, progress)
+        write_csv(sites, outputs.path, overwrite=outputs.overwrite, metadata=internal_metadata())
+        _write_tables(outputs.path, {"coverage_curve": curve, "impact": impact}, outputs.overwrite, progress,
+                      metadata=internal_metadata())
         if progress:
             progress(f"wrote {outputs.path}")
 
 
-def _write_tables(path: str, curve: pd.DataFrame, impact: pd.DataFrame, overwrite: bool,
-                  progress: Any, extra: dict[str, pd.DataFrame | None] | None = None) -> None:
-    from ..outputs import atomic_path
+def _write_tables(path: str, tables: dict[str, pd.DataFrame | None], overwrite: bool, progress: Any, *,
+                  metadata: dict[str, Any]) -> None:
+    from ..outputs import write_csv
 
     p = Path(path)
     stem = p.with_suffix("")
-    for name, table in (("coverage_curve", curve), ("impact", impact), *(extra or {}).items()):
+    for name, table in tables.items():
         if table is None or len(table) == 0:
             continue
         out = Path(f"{stem}_{name}.csv")
-        with atomic_path(out, overwrite=overwrite) as tmp:
-            table.to_csv(tmp, index=False)
+        write_csv(table, out, overwrite=overwrite, metadata=metadata)
         if progress:
             progress(f"wrote {out}")
 
@@ -423,6 +432,7 @@ def _write_summary(path: str, result: Result, curve: pd.DataFrame, impact: pd.Da
                    overwrite: bool, *, unit: str,
                    extra: dict[str, pd.DataFrame | None] | None = None) -> None:
     data = result.summary()
+    data["classification"] = "internal"
     data["cost_unit"] = unit
     data["sites"] = result.sites.to_dict("records")
     data["coverage_curve"] = curve.to_dict("records") if len(curve) else []
@@ -430,6 +440,34 @@ def _write_summary(path: str, result: Result, curve: pd.DataFrame, impact: pd.Da
     for name, table in (extra or {}).items():
         data[name] = table.to_dict("records") if table is not None else []
     text = json.dumps(_jsonable(data), indent=2)
+    if path == "-":
+        click.echo(text)
+        return
+    from ..outputs import atomic_path
+
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        Path(tmp).write_text(text + "\n", encoding="utf-8")
+
+
+def _write_released_summary(path: str, rel: Any, result: Result, overwrite: bool) -> None:
+    """The summary JSON of a shareable run: released figures only (see siting.privacy)."""
+    from ..privacy import display
+
+    from ._write import shareable_metadata
+
+    data: dict[str, Any] = {"classification": "shareable", "siting": shareable_metadata(rel),
+                            "model": result.model, "status": result.status, "chosen": list(result.chosen)}
+    for name in ("sites", "coverage_curve", "impact"):
+        table = getattr(rel, name)
+        if table is None:
+            data[name] = []
+            continue
+        t = display(table)
+        if hasattr(t, "geometry"):
+            t = pd.DataFrame(t.drop(columns=t.geometry.name))
+        data[name] = t.to_dict("records")
+    data["totals"] = rel.totals.to_dict("records")
+    text = json.dumps(_jsonable(data), indent=2, default=str)
     if path == "-":
         click.echo(text)
         return

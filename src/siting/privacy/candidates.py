@@ -214,7 +214,7 @@ def release_candidates(
     if hot_w is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where((weight > 0) & shown, hot_w / np.where(weight > 0, weight, 1.0), np.nan)
-        out["hotspot_share"] = whole_percent(share)
+        out["hotspot_share"] = whole_percent(share) / 100.0
         out["hotspot_share_label"] = np.array([percent_label(v) for v in share], dtype=object)
     for c in cands.columns:
         name = str(c)[len("layer_") :] if str(c).startswith("layer_") else None
