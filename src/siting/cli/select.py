@@ -452,7 +452,6 @@ def _write_summary(path: str, result: Result, curve: pd.DataFrame, impact: pd.Da
 def _write_released_summary(path: str, rel: Any, result: Result, overwrite: bool) -> None:
     """The summary JSON of a shareable run: released figures only (see siting.privacy)."""
     from ..privacy import display
-
     from ._write import shareable_metadata
 
     data: dict[str, Any] = {"classification": "shareable", "siting": shareable_metadata(rel),
