@@ -235,6 +235,18 @@ class DecayCurve:
             return f"{SOURCE_ARCGIS}; cutoff: {SOURCE_CUTOFF}"
         return f"calibrated so that 70% of attendance lies within four blocks: {SOURCE_FOUR_BLOCKS}"
 
+    def spec(self) -> str:
+        """The text :meth:`parse` reads back into this curve (for run parameters).
+
+        >>> DecayCurve.parse(DecayCurve.parse("logistic:mid=6").spec()) == DecayCurve.parse("logistic:mid=6")
+        True
+        """
+        if self.kind in ("step", "linear"):
+            return f"{self.kind}:cutoff={self.cutoff!r}"
+        if self.kind == "exponential":
+            return f"exponential:half={self.half!r}:limit={self.limit!r}"
+        return f"logistic:mid={self.mid!r}:scale={self.scale!r}:limit={self.limit!r}"
+
     def is_default(self) -> bool:
         """Whether the parameters are the documented defaults (else the planner set them)."""
         return self == DecayCurve(self.kind)

@@ -83,7 +83,8 @@ def _hhmm(h: int) -> str:
     return f"{h % 24:02d}:00"
 
 
-def _pct(x: float) -> str:
+def percent_floor(x: float) -> str:
+    """A share as whole percent rounded down (never more than it is): ``'81%'`` for 0.8149."""
     return f"{math.floor(x * 100 + 1e-9):d}%"
 
 
@@ -142,15 +143,15 @@ class OpeningHours:
         """
         if self.hours == 0:
             return "no incidents with a time of day: hours not estimated"
-        text = f"{self.window} reaches {_pct(self.share)}"
+        text = f"{self.window} reaches {percent_floor(self.share)}"
         if self.hours >= 24:
-            text = f"open 24 hours to reach {_pct(self.target)} ({_pct(self.share)})"
+            text = f"open 24 hours to reach {percent_floor(self.target)} ({percent_floor(self.share)})"
         if self.also is not None and self.also_hours is not None:
             if self.also_hours >= 24:
-                text += f"; {_pct(self.also)} needs 24 hours"
+                text += f"; {percent_floor(self.also)} needs 24 hours"
             else:
                 unit = "hour" if self.also_hours == 1 else "hours"
-                text += f"; {_pct(self.also)} needs {self.also_hours} {unit}"
+                text += f"; {percent_floor(self.also)} needs {self.also_hours} {unit}"
         return text
 
 

@@ -115,10 +115,12 @@ class ImpactSpec:
         """The settings in words, for the run's parameters and the report."""
         return {
             "decay": self.decay.describe(),
+            "decay_spec": self.decay.spec(),
             "decay_source": self.decay.source(),
             "decay_default": self.decay.is_default(),
             "bands": [
-                {"band": b.label, "low": b.low, "central": b.central, "high": b.high, "source": b.source}
+                {"band": b.label, "end_m": b.end_m, "low": b.low, "central": b.central, "high": b.high,
+                 "source": b.source}
                 for b in self.bands
             ],
             "estimate": self.estimate,

@@ -348,7 +348,9 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
     plan.site_impact, plan.site_hours, plan.deaths_bands = (
         figs["site_impact"], figs["site_hours"], figs["deaths_bands"])
     plan.parameters["impact_led"] = {**spec.impact.describe(), "hours_note": figs["hours_note"],
-                                     "years": figs["years"], "timezone": getattr(sc, "timezone", None)}
+                                     "years": figs["years"], "timezone": getattr(sc, "timezone", None),
+                                     "demand_per_day": spec.demand_per_day,
+                                     "uses_per_booth_per_day": spec.uses_per_booth_per_day}
     summary = result.summary()
     plan.parameters["selection"] = {
         **{k: v for k, v in summary.items() if k not in ("chosen", "solve_seconds")},

@@ -75,6 +75,10 @@ class ReleasedPlan:
     period: str | None = None
     network: Any = None
     max_snap_m: float = settings.max_snap_m
+    #: per chosen site: attendance, deaths averted, hours, booths; hour bars; deaths bands
+    site_impact: pd.DataFrame | None = None
+    site_hours: pd.DataFrame | None = None
+    deaths_bands: pd.DataFrame | None = None
 
     @property
     def area(self) -> StudyArea:
@@ -331,7 +335,7 @@ def release_plan(
             rule=rule,
         )
         left_out += [f"impact: {m}" for m in dropped]
-    return ReleasedPlan(
+    out = ReleasedPlan(
         name=plan.name,
         rule=rule,
         demand=rd,
@@ -355,3 +359,11 @@ def release_plan(
         network=plan.network,
         max_snap_m=max_snap,
     )
+    # impact-led figures (siting.privacy.sites_impact): per-site tables and the value curve
+    from .sites_impact import release_site_tables, release_value_curve
+
+    out.site_impact, out.site_hours, out.deaths_bands = release_site_tables(plan, out, workers=workers)
+    value_curve = release_value_curve(plan, out, workers=workers)
+    if value_curve is not None:
+        out.coverage_curve = value_curve
+    return out
