@@ -106,7 +106,7 @@ def test_attendance_matches_brute_force(inst: dict, kind: str, method: str) -> N
     s = [ids.index(c) for c in r.chosen]
     assert r.objective == pytest.approx(float(inst["w"] @ values[s].max(axis=0)), abs=TOL)
     # each site's value is what the incidents it is most attractive to bring
-    assert r.sites["value"].sum() == pytest.approx(r.objective, abs=TOL)
+    assert r.sites["expected_attendance"].sum() == pytest.approx(r.objective, abs=TOL)
 
 
 def capacitated_value(values: np.ndarray, w: np.ndarray, cap: np.ndarray, s: tuple) -> float:
@@ -147,7 +147,7 @@ def test_capacitated_attendance_matches_enumeration(inst: dict, booths: int, met
     ids = inst["kw"]["candidate_ids"]
     s = tuple(ids.index(c) for c in r.chosen)
     assert r.objective == pytest.approx(capacitated_value(values, w, cap_w, s), abs=TOL)
-    assert (r.sites["value"] <= cap_w[0] + TOL).all()
+    assert (r.sites["expected_attendance"] <= cap_w[0] + TOL).all()
 
 
 def test_attendance_by_hand() -> None:
@@ -159,7 +159,7 @@ def test_attendance_by_hand() -> None:
     both = MaximizeAttendance(t, candidate_ids=["a", "b"], p=2).solve()
     # the incident at 5/4 min goes to b, its more attractive site: 1 + 0.6 + 0.8 + 0.8
     assert both.objective == pytest.approx(3.2)
-    v = both.sites.set_index("candidate_id")["value"]
+    v = both.sites.set_index("candidate_id")["expected_attendance"]
     assert v["a"] == pytest.approx(1.0) and v["b"] == pytest.approx(2.2)
     assert "adds 1 expected attendance" in both.sites.set_index("candidate_id").loc["a", "reason"]
     assert both.covered_weight == 4  # the incident at exactly 10 min attends with 0: out of reach

@@ -96,3 +96,14 @@ def test_value_curve_is_released(deaths_release) -> None:  # type: ignore[no-unt
     assert rel.coverage_curve.attrs["value_name"] == "expected deaths averted"
     assert list(rel.coverage_curve["n_sites"]) == list(plan.coverage_curve["n_sites"])
     assert rel.coverage_curve["covered_weight_label"].str.fullmatch(r"\d+\.\d|not shown \(.*\)").all()
+
+
+def test_released_reasons_speak_the_models_terms(deaths_release) -> None:  # type: ignore[no-untyped-def]
+    plan, rel = deaths_release
+    si = rel.site_impact.set_index("candidate_id")
+    for row in rel.sites.to_dict("records"):
+        assert (
+            f"averts {si.loc[row['candidate_id'], 'deaths_low_label']} deaths (low estimate)" in row["reason"]
+        )
+    assert "deaths_averted" in plan.sites.columns  # exact per-site value: internal only
+    assert "deaths_averted" not in rel.sites.columns

@@ -28,10 +28,10 @@ from scipy import sparse
 
 from ._errors import InputError
 from .booths import DEFAULT_SERVICE_MIN, DEFAULT_TARGET_WAIT_MIN
-from .decay import DecayCurve
+from .decay import DEFAULT_LIMIT_MIN, DecayCurve
 from .effects import DEFAULT_BANDS, EffectBand, bands_from_config, max_distance_m
 from .hours import DEFAULT_TARGET, local_hours
-from .site_impact import SiteSettings, site_tables
+from .site_impact import SiteSettings, attendance_by_curve, site_tables
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -119,8 +119,14 @@ class ImpactSpec:
             "decay_source": self.decay.source(),
             "decay_default": self.decay.is_default(),
             "bands": [
-                {"band": b.label, "end_m": b.end_m, "low": b.low, "central": b.central, "high": b.high,
-                 "source": b.source}
+                {
+                    "band": b.label,
+                    "end_m": b.end_m,
+                    "low": b.low,
+                    "central": b.central,
+                    "high": b.high,
+                    "source": b.source,
+                }
                 for b in self.bands
             ],
             "estimate": self.estimate,
@@ -265,7 +271,8 @@ def site_figures(prep: Prepared, spec: Any, chosen: list[str]) -> dict[str, Any]
     rows = [pos[c] for c in chosen]
     src = np.zeros(len(ids), bool)
     src[rows] = True
-    mins = reach_metres(prep, max(sc.cutoff_m, imp.decay.reach * speed), sources=src)[rows]
+    longest = max(sc.cutoff_m, imp.decay.reach * speed, DEFAULT_LIMIT_MIN * speed)  # every curve's reach
+    mins = reach_metres(prep, longest, sources=src)[rows]
     mins.data = mins.data / speed
     fatal = fatal_flags(prep)
     n_d = prep.demand_metres_wide.shape[1]
@@ -309,4 +316,6 @@ def site_figures(prep: Prepared, spec: Any, chosen: list[str]) -> dict[str, Any]
     )
     if note:
         tables["site_impact"]["hours_text"] = note
+    # the chosen set's attendance under each documented curve: the range the report gives
+    tables["site_impact"].attrs["attendance_by_curve"] = attendance_by_curve(mins, np.ones(n_d))
     return {**tables, "hours_note": note, "years": years}

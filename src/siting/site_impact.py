@@ -94,6 +94,31 @@ class SiteSettings:
     wait_target_min: float = DEFAULT_TARGET_WAIT_MIN
 
 
+def set_attendance(minutes: Any, counts: npt.ArrayLike, curve: DecayCurve) -> float:
+    """Expected attendance of a set of sites: each incident once, at its most attractive site.
+
+    ``minutes`` is sites x incidents (sparse: absent = out of reach).
+
+    >>> import numpy as np
+    >>> set_attendance(np.array([[2.0, 8.0], [5.0, np.inf]]), [1, 1], DecayCurve("linear"))
+    1.0
+    """
+    m = sparse.csr_matrix(minutes, dtype=np.float64) if sparse.issparse(minutes) else _dense_to_csr(minutes)
+    c = np.asarray(counts, np.float64).ravel()
+    best = np.zeros(m.shape[1])
+    if m.nnz:
+        cols = m.indices
+        np.maximum.at(best, cols, curve(m.data))
+    return float(np.dot(c, best))
+
+
+def attendance_by_curve(minutes: Any, counts: npt.ArrayLike) -> dict[str, float]:
+    """:func:`set_attendance` under each documented curve at its defaults (the range the report shows)."""
+    from .decay import KINDS
+
+    return {k: set_attendance(minutes, counts, DecayCurve(k)) for k in KINDS}
+
+
 def _argbest(m: sparse.csr_matrix, key: F64) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Per demand column: the entry with the largest ``key`` (ties: the first chosen site)
     and its row; ``-1`` for columns with no entry."""

@@ -87,6 +87,8 @@ class ValueModel(PMedian):
     """
 
     value_name: ClassVar[str] = "value"
+    #: The column of ``Result.sites`` holding each site's share of the objective.
+    value_column: ClassVar[str] = "value"
     value_unit: ClassVar[str] = "demand weight"
 
     def value_of(self, costs: F64) -> F64:
@@ -205,7 +207,7 @@ class ValueModel(PMedian):
         sites = base.sites.copy()
         per_site = self.site_values(mask) if self.cap is None else self._capacitated_site_values(mask)
         sel = np.flatnonzero(mask)
-        sites["value"] = per_site[sel]
+        sites[self.value_column] = per_site[sel]
         reasons = []
         for j in sel:
             without = mask.copy()

@@ -59,6 +59,7 @@ class MaximizeAttendance(ValueModel):
     name = "attendance"
     options = ("p", "curve")
     value_name = "expected attendance"
+    value_column = "expected_attendance"
     value_unit = "demand weight"
 
     def __init__(

@@ -69,6 +69,7 @@ class MaximizeDeathsAverted(ValueModel):
     name = "deaths"
     options = ("p", "bands", "estimate")
     value_name = "expected deaths averted"
+    value_column = "deaths_averted"
     value_unit = "deaths over the data's period"
 
     def __init__(

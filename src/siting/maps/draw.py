@@ -98,6 +98,7 @@ def plan_map(
         Save it with :func:`save_map`. Layer names are listed in ``m.siting_layers``.
     """
     d = _Drawing(plan, threshold=threshold, m=_m)
+    d.internal = bool(include_incident_points)
     bounds = _draw_basemap(d)
     _draw_areas(d)
     hexes = _draw_incidents(
@@ -136,6 +137,7 @@ class _Drawing:
         self.notes = Notes()
         self.m = m if m is not None else new_map(self.folium, title=plan.name)
         self.layers: list[str] = []
+        self.internal = False
 
     def group(self, name: str, *, show: bool = True) -> Any:
         fg = self.folium.FeatureGroup(name=esc(name), show=show)
@@ -300,6 +302,9 @@ def _draw_sites(d: _Drawing) -> None:
         return
     fg = d.group("Chosen sites")
     props = []
+    from .site_profile import site_profiles  # hours, attendance, deaths, booths (released)
+
+    profiles = site_profiles(plan, internal=d.internal, threshold=d.t)
     for row in sites_table(plan).to_dict("records"):
         rows = [
             (esc(str(k).replace("_", " ").capitalize()), fmt(v))
@@ -318,7 +323,7 @@ def _draw_sites(d: _Drawing) -> None:
                     "fillColor": "#ffffff",
                     "fillOpacity": 0.0,
                 },
-                "_p": popup_table(title, rows),
+                "_p": popup_table(title, rows, note=profiles.get(str(row.get("candidate_id")), "")),
                 "_t": title,
             }
         )

@@ -360,9 +360,10 @@ def release_plan(
         max_snap_m=max_snap,
     )
     # impact-led figures (siting.privacy.sites_impact): per-site tables and the value curve
-    from .sites_impact import release_site_tables, release_value_curve
+    from .sites_impact import release_site_tables, release_value_curve, value_reasons
 
     out.site_impact, out.site_hours, out.deaths_bands = release_site_tables(plan, out, workers=workers)
+    value_reasons(plan, out)
     value_curve = release_value_curve(plan, out, workers=workers)
     if value_curve is not None:
         out.coverage_curve = value_curve

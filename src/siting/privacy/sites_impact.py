@@ -60,9 +60,10 @@ def release_site_tables(
     plan: Plan, rel: ReleasedPlan, *, workers: int = 1
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
     """``(site_impact, site_hours, deaths_bands)`` for shareable outputs (``None`` when absent)."""
+    from ..decay import DEFAULT_LIMIT_MIN
     from ..effects import max_distance_m
     from ..hours import percent_floor
-    from ..site_impact import hours_and_booths, site_tables
+    from ..site_impact import attendance_by_curve, hours_and_booths, site_tables
 
     if plan.site_impact is None or not len(plan.site_impact):
         return None, None, None
@@ -73,7 +74,8 @@ def release_site_tables(
     cutoff_min = float(p.get("cutoff_min", settings.cutoff_min))
     chosen = [str(c) for c in plan.site_impact["candidate_id"]]
     has_fatal = rel.demand.fatal_total is not None
-    max_m = max(cutoff_min * speed, st.curve.reach * speed, max_distance_m(bands) if has_fatal else 0.0)
+    longest = max(st.curve.reach, DEFAULT_LIMIT_MIN) * speed  # every documented curve's reach too
+    max_m = max(cutoff_min * speed, longest, max_distance_m(bands) if has_fatal else 0.0)
     metres = rel.reach_from(chosen, max_m, workers=workers)
     minutes = metres.copy()
     minutes.data = minutes.data / speed
@@ -145,7 +147,10 @@ def release_site_tables(
         )
         recs.append(rec)
     site_hours = pd.concat(hours_rows, ignore_index=True) if hours_rows else None
-    return pd.DataFrame(recs), site_hours, _release_bands(t["deaths_bands"], rule) if has_fatal else None
+    out = pd.DataFrame(recs)
+    by_curve = attendance_by_curve(minutes, counts)
+    out.attrs["attendance_by_curve"] = {k: rule.label(v) for k, v in by_curve.items()}
+    return out, site_hours, _release_bands(t["deaths_bands"], rule) if has_fatal else None
 
 
 def _release_bands(table: pd.DataFrame, rule: Rule) -> pd.DataFrame | None:
@@ -229,3 +234,34 @@ def release_value_curve(plan: Plan, rel: ReleasedPlan, *, workers: int = 1) -> p
             out[col] = curve[col].to_numpy()
     out.attrs["value_name"] = "expected deaths averted" if deaths else "expected attendance"
     return out
+
+
+def value_reasons(plan: Plan, rel: ReleasedPlan) -> None:
+    """For the attendance and deaths models: each released site's reason in the model's terms.
+
+    The released sites otherwise explain a choice in coverage terms; these models chose on
+    attendance or deaths averted, so the reason quotes that site's released figure.
+    """
+    sel = (plan.parameters or {}).get("selection") or {}
+    model = sel.get("model")
+    if model not in ("attendance", "deaths") or rel.sites is None or rel.site_impact is None:
+        return
+    est = str(((plan.parameters or {}).get("impact_led") or {}).get("estimate", "low"))
+    si = rel.site_impact.set_index(rel.site_impact["candidate_id"].astype(str))
+    reasons = []
+    for row in rel.sites.to_dict("records"):
+        sid = str(row["candidate_id"])
+        if row.get("fixed") is True or row.get("fixed") == 1:
+            why = "fixed open (required or existing)"
+        elif sid not in si.index:
+            why = str(row.get("reason", ""))
+        elif model == "deaths":
+            label = si.loc[sid, f"deaths_{est}_label"]
+            why = f"averts {label} deaths ({est} estimate) among the fatal incidents nearest it"
+        else:
+            why = f"draws {si.loc[sid, 'attendance_label']} expected attendance (incidents)"
+        reg = row.get("region")
+        if isinstance(reg, str) and reg:
+            why += f"; region {reg}"
+        reasons.append(why)
+    rel.sites["reason"] = reasons

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .. import privacy, settings
 from .._atomic import write_bytes_atomic
 from ..maps import esc, fmt
+from .impact_led import impact_led_section
 from .sections import (
     coverage,
     hotspots_section,
@@ -147,6 +148,10 @@ def report_html(
         ("How many sites: the coverage curve", coverage(plan)),
         ("Sensitivity to the walking cutoff", sensitivity_section(plan, sensitivity)),
         ("Impact, with its range and sources", impact(plan)),
+        (
+            "What the sites would achieve: attendance, deaths averted, opening hours, booths",
+            impact_led_section(plan, internal=internal, threshold=t),
+        ),
         ("When incidents happen", time_profile_section(plan, t)),
         ("Hotspots", hotspots_section(plan)),
         ("Privacy rule applied", f'<p class="rule">{esc(privacy.privacy_rule(t))}</p>'),

@@ -1,0 +1,135 @@
+"""Attendance, deaths, hours and booths on the report and the map (shareable and internal), in a browser."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "scenario.toml"
+
+
+@pytest.fixture(scope="module")
+def run():  # type: ignore[no-untyped-def]
+    from siting.cli.run import read_scenario_file
+    from siting.pipeline import prepare, score_plan
+    from siting.privacy import release_plan
+    from siting.selection import SelectionSpec, choose_sites
+
+    sc, _ = read_scenario_file(DEMO)
+    prep = prepare(sc, wide=True)
+    plan = score_plan(prep)
+    spec = SelectionSpec.from_mapping(
+        {"model": "deaths", "p": 2, "demand_per_day": 300, "curve_max": 2, "sensitivity": False}
+    )
+    choose_sites(prep, plan, spec)
+    return plan, release_plan(plan)
+
+
+def _section(html: str) -> str:
+    i = html.index("What the sites would achieve")
+    return html[i : html.index("</section>", i)]
+
+
+def test_report_explains_each_estimate_with_source_and_range(run) -> None:  # type: ignore[no-untyped-def]
+    from siting.report import report_html
+
+    plan, rel = run
+    sec = _section(report_html(plan))
+    # every estimate: how, source, range
+    for estimate in ("Expected attendance", "Deaths averted", "Opening hours", "Booths (Erlang C)"):
+        assert estimate in sec
+    assert "under each documented curve" in sec and "exponential" in sec and "logistic" in sec
+    assert "Dunlop" in sec and "3.87" in sec and "Insite" in sec and "27 minutes" in sec
+    assert "planning choice" in sec  # the wait target is not dressed up as published
+    # every band with its source, and the caveats
+    for text in ("0-500 m", "500 m-5 km", "Marshall", "Rammohan", "CP24", "midpoint", "ecological"):
+        assert text in sec, text
+    assert "maximise expected deaths averted on the <b>low</b> estimate" in sec
+    # shareable: the released figures, not the exact ones
+    for row in rel.site_impact.to_dict("records"):
+        assert row["hours_text"].replace("'", "&#x27;") in sec
+        assert (
+            f"{row['deaths_low_label']} / {row['deaths_central_label']} / {row['deaths_high_label']}" in sec
+        )
+    exact_total = plan.deaths_bands.set_index("band").loc["total", "low"]
+    assert f"{exact_total:.2f}" not in sec
+    assert sec.count("<svg") >= 3  # one hour chart per site and the deaths-by-sites curve
+
+
+def test_internal_report_shows_exact_figures(run) -> None:  # type: ignore[no-untyped-def]
+    from siting.report import report_html
+
+    plan, _ = run
+    sec = _section(report_html(plan, internal=True))
+    row = plan.site_impact.iloc[0]
+    assert f"{row['deaths_low']:.1f} / {row['deaths_central']:.1f} / {row['deaths_high']:.1f}" in sec
+    assert "published hexagon counts" not in sec
+
+
+def test_map_popup_has_the_site_profile(run) -> None:  # type: ignore[no-untyped-def]
+    from siting.maps import plan_map, render_html
+
+    plan, rel = run
+    html = render_html(plan_map(plan))
+    for row in rel.site_impact.to_dict("records"):
+        assert row["hours_text"] in html or row["hours_text"].replace("'", "&#x27;") in html
+    assert html.count("siting-site-profile") >= len(rel.site_impact)
+    assert "Erlang C" in html and "Deaths averted" in html
+
+
+def test_popup_in_a_browser(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The chosen site's popup opens with its profile, on a desktop and a phone screen."""
+    from test_browser import CHROMIUM, Page, _need_browser
+
+    from siting import maps
+
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    plan, rel = run
+    m = maps.plan_map(plan)
+    path = maps.save_map(m, tmp_path / "sites.html")
+    sid = str(rel.site_impact["candidate_id"].iloc[0])
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            for size in ({"width": 1280, "height": 860}, {"width": 390, "height": 844}):
+                p = Page(b, path)
+                try:
+                    p.page.set_viewport_size(size)
+                    p.page.wait_for_selector(".leaflet-control-layers", timeout=10000)
+                    text = _open_site_popup(p, m.get_name(), sid)
+                    assert "Opening hours" in text and "Expected attendance" in text, text
+                    assert re.search(r"\d\d:00-\d\d:00 reaches \d+%", text), text
+                    assert p.page.locator(".leaflet-popup-content .siting-site-profile svg").count() == 1
+                    assert p.errors == [] and p.blocked == []
+                finally:
+                    p.close()
+        finally:
+            b.close()
+
+
+def _open_site_popup(p: Any, map_name: str, sid: str) -> str:
+    js = """([name, sid]) => {
+        let done = false;
+        const visit = (layer) => {
+            if (done) return;
+            if (layer.eachLayer) { layer.eachLayer(visit); }
+            const pop = layer.getPopup && layer.getPopup();
+            if (pop && layer.getLatLng && String(pop.getContent()).includes('siting-site-profile')
+                && String(pop.getContent()).includes(sid)) {
+                layer.openPopup(layer.getLatLng()); done = true;
+            }
+        };
+        window[name].eachLayer(visit);
+        return done;
+    }"""
+    assert p.page.evaluate(js, [map_name, sid])
+    p.page.wait_for_selector(".leaflet-popup-content .siting-site-profile", timeout=5000)
+    return p.page.inner_text(".leaflet-popup-content")
