@@ -222,3 +222,17 @@ def test_sites_impact_columns(deaths_run: tuple[dict, Path]) -> None:
     for key in ("attendance", "hours_window", "hours_share", "booths_erlang", "booths_rule", "peak_wait_min"):
         assert key in row
     assert 0 < row["hours_share"] <= 1 and np.isfinite(row["attendance"])
+
+
+def test_shareable_tables_are_released(tmp_path: Path) -> None:
+    """--shareable writes the released per-site table: labels, no exact deaths."""
+    out = tmp_path / "s.gpkg"
+    r = _run(net_args("--model", "deaths", "-p", "2", "--curve", "0", "--demand-per-day", "200",
+                      "-o", str(out), "--shareable", "--summary-json", str(tmp_path / "s.json")))
+    assert r.exit_code == 0, r.output
+    sites = pd.read_csv(tmp_path / "s_sites_impact.csv")
+    assert {"attendance_label", "deaths_low_label", "hours_text"} <= set(sites.columns)
+    assert "fatal_near_label" in sites.columns
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["classification"] == "shareable" and len(s["sites_impact"]) == 2
+    assert "estimates" not in s  # the exact range stays internal

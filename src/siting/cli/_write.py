@@ -160,8 +160,13 @@ class Outputs:
         """The extra CSV tables of ``select`` (coverage curve, impact) and their metadata."""
         if self.shareable:
             rel = self.released(plan)
-            return {"coverage_curve": rel.coverage_curve, "impact": rel.impact}, shareable_metadata(rel)
-        return {"coverage_curve": plan.coverage_curve, "impact": plan.impact}, internal_metadata()
+            tables = {"coverage_curve": rel.coverage_curve, "impact": rel.impact,
+                      "sites_impact": rel.site_impact, "deaths_bands": rel.deaths_bands,
+                      "sites_hours": rel.site_hours}
+            return tables, shareable_metadata(rel)
+        tables = {"coverage_curve": plan.coverage_curve, "impact": plan.impact,
+                  "sites_impact": plan.site_impact, "deaths_bands": plan.deaths_bands}
+        return tables, internal_metadata()
 
     # ------------------------------------------------------------------ write
     def write(self, plan: Plan, *, progress: Any = None, extra_layers: dict[str, Any] | None = None) -> None:

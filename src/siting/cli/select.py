@@ -261,8 +261,6 @@ def select(ctx: click.Context, **kw: Any) -> None:
         outputs.write(plan, progress=progress)
         if outputs.path and outputs.path != "-":
             tables, meta = outputs.side_tables(plan)
-            if not outputs.shareable:  # per-site tables have no release rule yet: internal only
-                tables.update(extra)
             _write_tables(outputs.path, tables, outputs.overwrite, progress, metadata=meta)
     if summary_path:
         if not matrix and outputs.shareable:
@@ -456,8 +454,9 @@ def _write_released_summary(path: str, rel: Any, result: Result, overwrite: bool
 
     data: dict[str, Any] = {"classification": "shareable", "siting": shareable_metadata(rel),
                             "model": result.model, "status": result.status, "chosen": list(result.chosen)}
-    for name in ("sites", "coverage_curve", "impact"):
-        table = getattr(rel, name)
+    for name, attr in (("sites", "sites"), ("coverage_curve", "coverage_curve"), ("impact", "impact"),
+                       ("sites_impact", "site_impact"), ("deaths_bands", "deaths_bands")):
+        table = getattr(rel, attr)
         if table is None:
             data[name] = []
             continue
