@@ -101,7 +101,9 @@ def write_inputs(work: Path, kind: str, n_nodes: int, n_cand: int, n_dem: int, s
     )
 
 
-def timed_run(cmd: list[str], env: dict[str, str]) -> tuple[int, float, float, int, list[tuple[float, str]], str]:
+def timed_run(
+    cmd: list[str], env: dict[str, str]
+) -> tuple[int, float, float, int, list[tuple[float, str]], str]:
     """Run a child; return exit code, wall, CPU s, peak RSS KB, timestamped stderr lines, stdout."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -197,7 +199,9 @@ def main() -> None:
     if "score" in steps:
         code, wall, _, _, lines, _ = timed_run(score_cmd, env)  # fills the network cache
         built = [m for _, m in lines if "building the street network: done" in m]
-        print(f"first run (builds the network cache from county.gpkg): {wall:.1f} s; {built[0] if built else ''}")
+        print(
+            f"first run (builds the network cache from county.gpkg): {wall:.1f} s; {built[0] if built else ''}"
+        )
         if code:
             print("\n".join(m for _, m in lines[-8:]))
             sys.exit(1)
@@ -215,7 +219,9 @@ def main() -> None:
         if net_line:
             print(f"  ({net_line[0]})")
     if "scipy" in steps:
-        print(f"\n## scipy csgraph.dijkstra(limit={args.cutoff * SPEED:.0f} m), every candidate, ({load()} before)")
+        print(
+            f"\n## scipy csgraph.dijkstra(limit={args.cutoff * SPEED:.0f} m), every candidate, ({load()} before)"
+        )
         proc = subprocess.run(
             [str(PY), "-c", SCIPY, str(work), str(args.cutoff * SPEED), str(cache)],
             capture_output=True,

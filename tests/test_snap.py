@@ -35,7 +35,9 @@ def _network(lines: list[np.ndarray]) -> StreetNetwork:
         y=uniq[:, 1].copy(),
         edge_u=inv[:m].astype(np.int64),
         edge_v=inv[m:].astype(np.int64),
-        edge_length_m=shapely.length(shapely.linestrings(coords, indices=np.repeat(np.arange(m), np.diff(offsets)))),
+        edge_length_m=shapely.length(
+            shapely.linestrings(coords, indices=np.repeat(np.arange(m), np.diff(offsets)))
+        ),
         edge_offsets=offsets,
         edge_coords=coords.astype(np.float64),
     )
@@ -43,7 +45,9 @@ def _network(lines: list[np.ndarray]) -> StreetNetwork:
 
 def _reference(net: StreetNetwork, geoms: np.ndarray, limit: float) -> tuple[np.ndarray, ...]:
     """Index, edge, offset, leg and dropped, by shapely alone."""
-    edges = shapely.linestrings(net.edge_coords, indices=np.repeat(np.arange(net.n_edges), np.diff(net.edge_offsets)))
+    edges = shapely.linestrings(
+        net.edge_coords, indices=np.repeat(np.arange(net.n_edges), np.diff(net.edge_offsets))
+    )
     tree = shapely.STRtree(edges)
     bound = limit if 0 < limit < np.inf else None
     (pi, ei), d = tree.query_nearest(geoms, max_distance=bound, return_distance=True, all_matches=True)
@@ -56,7 +60,10 @@ def _reference(net: StreetNetwork, geoms: np.ndarray, limit: float) -> tuple[np.
     leg = np.array([best[p][1] for p in index])
     g = geoms[index]
     near = np.array(
-        [p if shapely.get_type_id(p) == 0 else shapely.shortest_line(edges[e], p).coords[0] for p, e in zip(g, edge, strict=True)],
+        [
+            p if shapely.get_type_id(p) == 0 else shapely.shortest_line(edges[e], p).coords[0]
+            for p, e in zip(g, edge, strict=True)
+        ],
         dtype=object,
     )
     near = np.array([shapely.Point(p) if isinstance(p, tuple) else p for p in near], dtype=object)

@@ -23,7 +23,9 @@ def _modules_after(code: str) -> set[str]:
 
 
 def test_help_imports_nothing_heavy() -> None:
-    loaded = _modules_after("import siting.cli as c\ntry:\n    c.main(['--help'])\nexcept SystemExit:\n    pass")
+    loaded = _modules_after(
+        "import siting.cli as c\ntry:\n    c.main(['--help'])\nexcept SystemExit:\n    pass"
+    )
     assert loaded == set()
 
 
@@ -59,6 +61,8 @@ def test_hotspot_methods_parse_and_bad_names_are_one_line_errors() -> None:
     assert parse_hotspot_methods("none") == ()
     with pytest.raises(Exception, match="unknown hotspot analysis 'kde'"):
         parse_hotspot_methods("gi_star,kde")
-    result = CliRunner().invoke(cli, ["score", "-n", "x.gpkg", "-d", "d.csv", "-c", "c.csv", "--hotspots", "kde"])
+    result = CliRunner().invoke(
+        cli, ["score", "-n", "x.gpkg", "-d", "d.csv", "-c", "c.csv", "--hotspots", "kde"]
+    )
     assert result.exit_code == 2
     assert "kde" in result.output and "Traceback" not in result.output

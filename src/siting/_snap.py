@@ -147,19 +147,55 @@ def nearest_edges(  # type: ignore[no-untyped-def]
                 if j == j0 or j == j1:
                     for i in range(max(i0, 0), min(i1, nx - 1) + 1):
                         best_d, best_e = _visit(
-                            x, y, i, j, nx, minx, miny, cell, margin, cell_ptr, cell_xy,
-                            cell_edge, best_d, best_e,
+                            x,
+                            y,
+                            i,
+                            j,
+                            nx,
+                            minx,
+                            miny,
+                            cell,
+                            margin,
+                            cell_ptr,
+                            cell_xy,
+                            cell_edge,
+                            best_d,
+                            best_e,
                         )
                 else:
                     if i0 >= 0 and i0 < nx:
                         best_d, best_e = _visit(
-                            x, y, i0, j, nx, minx, miny, cell, margin, cell_ptr, cell_xy,
-                            cell_edge, best_d, best_e,
+                            x,
+                            y,
+                            i0,
+                            j,
+                            nx,
+                            minx,
+                            miny,
+                            cell,
+                            margin,
+                            cell_ptr,
+                            cell_xy,
+                            cell_edge,
+                            best_d,
+                            best_e,
                         )
                     if i1 != i0 and i1 >= 0 and i1 < nx:
                         best_d, best_e = _visit(
-                            x, y, i1, j, nx, minx, miny, cell, margin, cell_ptr, cell_xy,
-                            cell_edge, best_d, best_e,
+                            x,
+                            y,
+                            i1,
+                            j,
+                            nx,
+                            minx,
+                            miny,
+                            cell,
+                            margin,
+                            cell_ptr,
+                            cell_xy,
+                            cell_edge,
+                            best_d,
+                            best_e,
                         )
             if i0 <= 0 and j0 <= 0 and i1 >= nx - 1 and j1 >= ny - 1:
                 break  # every cell visited

@@ -40,7 +40,9 @@ def _quota_v1(root: Path, rel: str) -> float | None:
     return None
 
 
-def cgroup_cpu_limit(root: Path = _CGROUP_ROOT, proc_cgroup: Path = Path("/proc/self/cgroup")) -> float | None:
+def cgroup_cpu_limit(
+    root: Path = _CGROUP_ROOT, proc_cgroup: Path = Path("/proc/self/cgroup")
+) -> float | None:
     """CPUs this process's cgroup may use (a fraction is possible); ``None``: no limit found.
 
     >>> cgroup_cpu_limit(Path("/nonexistent"), Path("/nonexistent")) is None

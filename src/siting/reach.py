@@ -440,14 +440,45 @@ def _concat_rows(n_sources: int, parts: list[_Chunk]) -> tuple[I64, I64, F64]:
     col = np.empty(nnz, dtype=np.int64)
     val = np.empty(nnz, dtype=np.float64)
     at = 0
+    since_trim = 0
     parts.reverse()
     while parts:
         _, c, v = parts.pop()
         col[at : at + c.size] = c
         val[at : at + c.size] = v
         at += c.size
+        since_trim += c.size
         del c, v
+        if since_trim >= _TRIM_EVERY:
+            _release_freed()
+            since_trim = 0
+    _release_freed()
     return indptr, col, val
+
+
+#: Entries copied between two returns of freed memory to the OS (~32 MB of pairs).
+_TRIM_EVERY = 2_000_000
+_LIBC: Any = None
+
+
+def _release_freed() -> None:
+    """Give freed heap pages back to the OS (glibc ``malloc_trim``; elsewhere nothing).
+
+    The chunks' arrays are a few MB each: malloc keeps them on its heap once freed, so
+    without this the pages of every chunk would stay resident while the joined result
+    is filled, and the peak would be the result twice.
+    """
+    global _LIBC
+    if _LIBC is None:
+        try:
+            import ctypes
+
+            _LIBC = ctypes.CDLL("libc.so.6")
+            _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
 
 
 def _check_workers(workers: int | None) -> int:

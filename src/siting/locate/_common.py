@@ -52,7 +52,9 @@ def to_coo(costs: Any, cutoff: float | None) -> tuple[sparse.coo_matrix, int, in
             raise InputError(msg)
         ok &= data <= cutoff
     row, col, data = row[ok], col[ok], data[ok]
-    if len(row):
+    # a CSR/CSC matrix in canonical form (what siting.reach gives) has no duplicates
+    canonical = sparse.issparse(costs) and costs.format in ("csr", "csc") and bool(costs.has_canonical_format)
+    if len(row) and not canonical:
         key = row.astype(np.int64) * n_d + col
         if len(np.unique(key)) != len(key):
             msg = "the cost matrix has duplicate (candidate, demand) entries; give each pair once"
@@ -87,17 +89,51 @@ def merge_rows(d_row: I64, d_cand: I64, d_dist: F64, w: F64, *, by_distance: boo
 
     Covering models merge points with the same covering candidates; with ``by_distance``
     (the p-median) the distances must match too. Within a row, entries are sorted by
-    candidate (covering) or by distance then candidate (median). Returns the rows and the
-    weight no candidate reaches.
+    candidate (covering) or by distance then candidate (median). Rows keep the order of
+    their first demand point. Returns the rows and the weight no candidate reaches.
+
+    Rows are grouped by two 64-bit hashes of their entries (compiled), then every row is
+    checked entry by entry against its group's first row, so a hash collision can never
+    merge different rows (if one ever occurred, the exact grouping below runs instead).
     """
+    from . import _kernels
+
     n_d = len(w)
-    order = np.lexsort((d_cand, d_dist, d_row)) if by_distance else np.lexsort((d_dist, d_cand, d_row))
-    d_row, d_cand, d_dist = d_row[order], d_cand[order], d_dist[order]
-    counts = bincount(d_row, minlength=n_d)
-    ptr = np.concatenate([[0], np.cumsum(counts)])
+    d_row = np.asarray(d_row, np.int64)
+    d_cand = np.asarray(d_cand, np.int64)
+    d_dist = np.asarray(d_dist, np.float64)
+    order, ptr = _kernels.sort_by_row(d_row, n_d)
+    k1, k2 = (d_dist, d_cand) if by_distance else (d_cand, d_dist)
+    _kernels.sort_within_rows(ptr, k1, k2, order)
+    d_cand, d_dist = d_cand[order], d_dist[order]
+    counts = np.diff(ptr)
     reached = np.flatnonzero(counts > 0)
     unreached_weight = float(w[counts == 0].sum())
-    # key per reached row: its candidate pattern (and distances for the median)
+    bits = d_dist.view(np.uint64)
+    h1, h2 = _kernels.row_hashes(ptr, d_cand, bits, by_distance, 0x5EED)
+    key = np.empty(len(reached), dtype=[("a", np.uint64), ("b", np.uint64)])
+    key["a"], key["b"] = h1[reached], h2[reached]
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    inv = inv.reshape(-1)
+    rank = np.empty(len(first), np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    codes = rank[inv]  # groups numbered in order of first appearance
+    n_u = len(first)
+    rep = np.full(n_u, -1, np.int64)
+    rep[codes[first]] = reached[first]
+    if not _kernels.rows_equal(ptr, d_cand, bits, by_distance, rep[codes], reached):  # pragma: no cover - 2^-64
+        return _merge_rows_exact(ptr, d_cand, d_dist, w, reached, counts, unreached_weight, by_distance)
+    mw = bincount(codes, weights=w[reached], minlength=n_u)
+    lens = counts[rep]
+    new_ptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    idx = np.repeat(ptr[rep] - new_ptr[:-1], lens) + np.arange(int(new_ptr[-1]), dtype=np.int64)
+    return Rows(new_ptr, d_cand[idx], d_dist[idx], mw.astype(np.float64)), unreached_weight
+
+
+def _merge_rows_exact(
+    ptr: I64, d_cand: I64, d_dist: F64, w: F64, reached: I64, counts: I64, unreached: float, by_distance: bool
+) -> tuple[Rows, float]:
+    """:func:`merge_rows` by the rows' bytes (slow; for a hash collision)."""
     cand32 = d_cand.astype(np.int32)
     if by_distance:
         keys = [
@@ -108,11 +144,10 @@ def merge_rows(d_row: I64, d_cand: I64, d_dist: F64, w: F64, *, by_distance: boo
     codes, _ = pd.factorize(pd.Series(keys, dtype=object), sort=False)
     n_u = int(codes.max()) + 1 if len(codes) else 0
     rep = np.full(n_u, -1, np.int64)
-    # first demand row of each group is its representative
     first = np.unique(codes, return_index=True)[1]
     rep[codes[first]] = reached[first]
     mw = bincount(codes, weights=w[reached], minlength=n_u)
     lens = counts[rep]
     new_ptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-    idx = np.concatenate([np.arange(ptr[r], ptr[r + 1]) for r in rep]) if n_u else np.zeros(0, np.int64)
-    return Rows(new_ptr, d_cand[idx], d_dist[idx], mw.astype(np.float64)), unreached_weight
+    idx = np.repeat(ptr[rep] - new_ptr[:-1], lens) + np.arange(int(new_ptr[-1]), dtype=np.int64)
+    return Rows(new_ptr, d_cand[idx], d_dist[idx], mw.astype(np.float64)), unreached

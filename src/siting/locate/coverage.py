@@ -9,6 +9,7 @@ quota or capacity could make them matter.
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -106,6 +107,29 @@ class MaximalCovering(Model):
 
     def greedy(self, swap: bool) -> Mask:
         return coverage_greedy(self, n_target=self.p, target_weight=None, swap=swap)
+
+    def quick_bound(self, objective: float, seconds: float) -> float | None:
+        """An upper bound by Lagrangian relaxation of the covering rows (subgradient), in
+        about ``seconds``: at county size HiGHS cannot even solve the root LP in minutes,
+        while this bound costs a sparse pass over the pairs per step. Valid whatever the
+        number of steps (quotas are relaxed); ``None`` with capacity."""
+        if self.cap is not None or self.p is None or self.rows.n == 0:
+            return None
+        from ._kernels import cover_bound, sort_by_row
+
+        rows = self.rows
+        order, c_ptr = sort_by_row(rows.cand, self.n_active)
+        c_rows = rows.row_of_entry()[order]
+        col_ok = ~self.dominated()
+        lam = rows.weight * 0.5
+        mu, best = 2.0, math.inf
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds and mu >= 1e-6:
+            b, mu = cover_bound(c_ptr, c_rows, rows.weight, col_ok, self.fixed, self.p, objective, 25, lam, mu)
+            best = min(best, float(b))
+            if best - objective <= 1e-9 * max(1.0, abs(objective)):
+                break
+        return best
 
 
 def coverage_capacity_lp(model: Model, lp_only: bool, target: float | None) -> Lp:
