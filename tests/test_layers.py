@@ -95,8 +95,9 @@ def test_no_coordinates(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 def test_non_numeric_coordinates(tmp_path) -> None:  # type: ignore[no-untyped-def]
     p = tmp_path / "x.csv"
-    p.write_text("id,lat,lon\n1,60.1,24.9\n2,sixty,24.9\n3,60.2,\n")
-    _raises(InputError, LayerSpec(p), "'lat' is not a number in row 3", "'lon' is not a number in row 4")
+    p.write_text("id,lat,lon\n1,60.1,24.9\n2,sixty,24.9\n3,60.2,\n4,60.2,east\n")
+    msg = _raises(InputError, LayerSpec(p), "'lat' is not a number in row 3", "'lon' is not a number in row 5")
+    assert "row 4" not in msg  # an empty coordinate is a failed geocode: left out and reported, not an error
 
 
 def test_out_of_range(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -163,7 +164,7 @@ def test_lines_are_not_points(tmp_path) -> None:  # type: ignore[no-untyped-def]
     gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=UTM).to_file(
         tmp_path / "l.geojson"
     )
-    _raises(InputError, LayerSpec(tmp_path / "l.geojson"), "are lines")
+    _raises(InputError, LayerSpec(tmp_path / "l.geojson"), "is a line", "needs points or polygons")
 
 
 def test_bad_weight_and_fatal(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -197,7 +198,7 @@ def test_read_polygons_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
     ).to_file(tmp_path / "r.geojson")
     r = read_polygons(tmp_path / "r.geojson")
     assert list(r["name"]) == ["Seattle", "Rest"]
-    with pytest.raises(InputError, match="not polygons"):
+    with pytest.raises(InputError, match="does not close around an area.*Lines to Polygons"):
         write_points(tmp_path / "pts.geojson", [(0, 0)])
         gpd.GeoDataFrame({"NAME": ["x"]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=UTM).to_file(
             tmp_path / "l.geojson"

@@ -23,6 +23,12 @@ uses_per_booth_per_day: float = 40.0
 suppression_threshold: int = 10
 #: Random seed for every stochastic step.
 seed: int = 0
+#: Demand rows at the same place within this many minutes of a kept row are duplicate calls
+#: (several units dispatched, or a caller phoning again, for one overdose); 0 keeps them all.
+duplicate_minutes: float = 30.0
+#: Points closer than this (metres) are "the same place" when looking for duplicate calls:
+#: geocoding one address twice gives the same point.
+duplicate_place_m: float = 1.0
 #: Tolerance in metres for joining near-coincident line ends in street-centreline layers.
 snap_ends_tolerance_m: float = 1.0
 #: Where built networks are cached.

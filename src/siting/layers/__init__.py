@@ -1,0 +1,65 @@
+"""Read and validate point layers: incidents, services, candidates and any extra layer.
+
+Every layer comes out in one shape: a GeoDataFrame of points with a text ``id``, a float
+``weight`` (1 where the file has none), optional ``date``, ``fatal`` and ``name`` columns,
+the file's other columns kept as they are, and the file's CRS. Problems are collected and
+reported in one message that names the file, the rows or columns, and the fix. What was
+read, filtered and left out, and why, is kept as an :class:`Intake` in ``gdf.attrs``.
+
+Modules: ``_spec`` (LayerSpec, column names, how rows are named), ``_csv`` (CSV files as
+exported, R's unquoted ``c(x, y)``), ``_coords`` (lat/lon, WKT, GeoJSON, R and x/y
+columns), ``_dates``, ``_where`` (OGR SQL filters), ``_intake`` (the accounting,
+duplicate calls), ``_read`` (:func:`read_layer`), ``_polygons`` (:func:`read_polygons`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .._errors import CrsMismatchError, NoCrsError
+from ._intake import REASONS, Intake, Step
+from ._polygons import read_polygons
+from ._read import describe_rows, detect_format, read_layer, where_flag, who_of
+from ._spec import CONVENTIONS, READ_FORMATS, ROLES, LayerSpec, column_list
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = [
+    "CONVENTIONS",
+    "READ_FORMATS",
+    "REASONS",
+    "ROLES",
+    "Intake",
+    "LayerSpec",
+    "Step",
+    "check_same_crs",
+    "column_list",
+    "describe_rows",
+    "detect_format",
+    "read_layer",
+    "read_polygons",
+    "to_network_crs",
+    "where_flag",
+    "who_of",
+]
+
+
+def to_network_crs(gdf: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+    """Reproject a layer to the network's CRS (raise if the layer has none)."""
+    if gdf.crs is None:
+        msg = f"{gdf.attrs.get('source', 'layer')}: no CRS; set one before combining with the network"
+        raise NoCrsError(msg)
+    out = gdf.to_crs(crs)
+    out.attrs = dict(gdf.attrs)
+    return out
+
+
+def check_same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
+    """Raise when two layers that must share a CRS do not (for projected user inputs)."""
+    if a.crs is not None and b.crs is not None and not a.crs.equals(b.crs):
+        msg = (
+            f"{a.attrs.get('source', 'layer')} is in {a.crs.name} but {b.attrs.get('source', 'layer')} "
+            f"is in {b.crs.name}; reproject one of them"
+        )
+        raise CrsMismatchError(msg)

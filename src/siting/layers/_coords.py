@@ -1,0 +1,250 @@
+"""Where a table's points are: lat/lon columns, a WKT, GeoJSON or R ``c(x, y)`` column, or x/y.
+
+Used for CSV files (every value is text). A row whose coordinates are missing (empty,
+``NA``, ``POINT EMPTY``, ``c(NA, NA)``, or lat/lon both exactly 0, the usual code of a
+failed geocode) has no coordinates: it is counted and reported, not an error. A value
+that is there but is not a coordinate (``north``, ``POINT (1``) is an error naming the rows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from .._errors import InputError, NoCrsError
+from ._spec import MISSING_TOKENS, LayerSpec, RowNames, column_list, find_column
+
+Geoms = npt.NDArray[np.object_]
+
+_X_NAMES = ("x", "point_x", "x_coord", "xcoord", "easting", "east", "x_utm")
+_Y_NAMES = ("y", "point_y", "y_coord", "ycoord", "northing", "north", "y_utm")
+#: Column names that suggest a geometry column (checked first; any column is checked by content).
+_GEOM_NAMES = ("geometry", "geom", "wkt", "the_geom", "shape", "geojson", "location", "point", "coordinates")
+_WKT = re.compile(
+    r"^\s*(SRID=\d+\s*;\s*)?(POINT|MULTIPOINT|LINESTRING|MULTILINESTRING|POLYGON|MULTIPOLYGON|"
+    r"GEOMETRYCOLLECTION)\s*(Z|M|ZM)?\s*(\(|EMPTY)",
+    re.IGNORECASE,
+)
+_GEOJSON = re.compile(r'^\s*\{.*"type"\s*:', re.DOTALL)
+_RVEC = re.compile(r"^\s*c\(\s*([^,()]*)\s*,\s*([^,()]*)\s*(,[^()]*)?\)\s*$")
+_SRID = re.compile(r"^\s*SRID=(\d+)\s*;\s*", re.IGNORECASE)
+
+
+@dataclass
+class Coordinates:
+    """Points of a table (``None`` where a row has no coordinates) and how they were found."""
+
+    geoms: Geoms
+    crs: Any
+    source: str  # in words, for the summary: "columns 'lat'/'lon'", "WKT column 'geometry'"
+    columns: tuple[str, ...]  # the columns that held the coordinates (not kept as attributes)
+    missing: npt.NDArray[np.bool_]
+    problems: list[str] = field(default_factory=list)
+
+
+def _is_missing(values: pd.Series) -> npt.NDArray[np.bool_]:
+    text = values.fillna("").astype(str).str.strip().str.lower()
+    return np.array(text.isin(MISSING_TOKENS), dtype=bool)
+
+
+def _kind(values: pd.Series) -> str | None:
+    """'wkt', 'geojson' or 'r' when every sampled non-missing value is of that form."""
+    sample = values[~_is_missing(values)].head(50).astype(str)
+    if sample.empty:
+        return None
+    for kind, pattern in (("wkt", _WKT), ("geojson", _GEOJSON), ("r", _RVEC)):
+        if sample.map(lambda v, p=pattern: bool(p.match(v))).all():
+            return kind
+    return None
+
+
+def geometry_column(frame: pd.DataFrame) -> tuple[str, str] | None:
+    """The first column holding WKT, GeoJSON or R ``c(x, y)`` points (likely names first)."""
+    cols = [str(c) for c in frame.columns]
+    named = [c for c in cols if c.lower() in _GEOM_NAMES]
+    for col in named + [c for c in cols if c not in named]:
+        kind = _kind(frame[col])
+        if kind is not None:
+            return col, kind
+    return None
+
+
+def _numbers(values: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Numbers (decimal commas accepted), which rows are missing, which are not numbers."""
+    missing = _is_missing(values)
+    text = values.fillna("").astype(str).str.strip().str.replace(",", ".", regex=False)
+    num = pd.to_numeric(text.where(~missing, None), errors="coerce")
+    bad = ~missing & ~np.isfinite(num.fillna(np.nan).to_numpy(dtype=np.float64))
+    return num, missing, bad
+
+
+def _lonlat_or_crs(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], spec: LayerSpec,
+                   path: Path, what: str) -> Any:
+    """The CRS of x/y coordinates: the one given, else WGS84 if they fit degrees, else an error."""
+    if spec.crs is not None:
+        return spec.crs
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any() or ((np.abs(x[ok]) <= 180).all() and (np.abs(y[ok]) <= 90).all()):
+        return "EPSG:4326"
+    msg = (
+        f"{path}: {what} holds projected coordinates but the CSV has no CRS; give it with "
+        "--csv-crs (e.g. EPSG:2926) or `crs` in the scenario file"
+    )
+    raise NoCrsError(msg)
+
+
+def _from_lat_lon(frame: pd.DataFrame, lat_col: str, lon_col: str, rows: RowNames) -> Coordinates:
+    lat, lat_missing, lat_bad = _numbers(frame[lat_col])
+    lon, lon_missing, lon_bad = _numbers(frame[lon_col])
+    problems = []
+    for col, bad in ((lat_col, lat_bad), (lon_col, lon_bad)):
+        if bad.any():
+            problems.append(f"column {col!r} is not a number in {rows.describe(np.flatnonzero(bad))}")
+    la = lat.to_numpy(dtype=np.float64, na_value=np.nan)
+    lo = lon.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = lat_missing | lon_missing | ((la == 0) & (lo == 0))
+    ok = ~missing & ~lat_bad & ~lon_bad
+    if not problems:
+        lat_out = ok & (np.abs(np.nan_to_num(la)) > 90)
+        lon_out = ok & (np.abs(np.nan_to_num(lo)) > 180)
+        if lat_out.any() and not (ok & (np.abs(np.nan_to_num(la)) > 180)).any() and (
+            np.abs(lo[ok]) <= 90
+        ).all():
+            problems.append(
+                f"column {lat_col!r} has values beyond ±90 in {rows.describe(np.flatnonzero(lat_out))} while "
+                f"{lon_col!r} fits latitude: latitude and longitude look swapped; swap the column names "
+                "or pass --lat-column/--lon-column"
+            )
+        else:
+            if lat_out.any():
+                problems.append(
+                    f"latitude in column {lat_col!r} is outside -90..90 in {rows.describe(np.flatnonzero(lat_out))}"
+                )
+            if lon_out.any():
+                problems.append(
+                    f"longitude in column {lon_col!r} is outside -180..180 in {rows.describe(np.flatnonzero(lon_out))}"
+                )
+    geoms = np.full(len(frame), None, dtype=object)
+    if ok.any():
+        geoms[ok] = shapely.points(lo[ok], la[ok])
+    # latitude/longitude are WGS84 degrees; `crs` is for x/y and geometry columns
+    return Coordinates(geoms, "EPSG:4326", f"columns {lat_col!r}/{lon_col!r} (WGS84)", (lat_col, lon_col),
+                       missing, problems)
+
+
+def _from_xy(frame: pd.DataFrame, x_col: str, y_col: str, rows: RowNames, spec: LayerSpec,
+             path: Path) -> Coordinates:
+    x, x_missing, x_bad = _numbers(frame[x_col])
+    y, y_missing, y_bad = _numbers(frame[y_col])
+    problems = [
+        f"column {col!r} is not a number in {rows.describe(np.flatnonzero(bad))}"
+        for col, bad in ((x_col, x_bad), (y_col, y_bad))
+        if bad.any()
+    ]
+    xs = x.to_numpy(dtype=np.float64, na_value=np.nan)
+    ys = y.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = x_missing | y_missing
+    ok = ~missing & ~x_bad & ~y_bad
+    crs = _lonlat_or_crs(xs[ok], ys[ok], spec, path, f"columns {x_col!r}/{y_col!r}")
+    missing |= (xs == 0) & (ys == 0)
+    ok &= ~missing
+    geoms = np.full(len(frame), None, dtype=object)
+    if ok.any():
+        geoms[ok] = shapely.points(xs[ok], ys[ok])
+    return Coordinates(geoms, crs, f"columns {x_col!r}/{y_col!r} ({crs})", (x_col, y_col), missing, problems)
+
+
+def _from_geometry_column(frame: pd.DataFrame, col: str, kind: str, rows: RowNames, spec: LayerSpec,
+                          path: Path) -> Coordinates:
+    values = frame[col].fillna("").astype(str)
+    missing = _is_missing(values)
+    geoms = np.full(len(frame), None, dtype=object)
+    todo = ~missing
+    crs: Any = spec.crs
+    if kind == "r":
+        parts = values.str.extract(_RVEC)
+        x = pd.to_numeric(parts[0].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+        y = pd.to_numeric(parts[1].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+        matched = parts[0].notna().to_numpy()
+        empty_vec = matched & (
+            parts[0].str.strip().str.lower().isin(MISSING_TOKENS)
+            | parts[1].str.strip().str.lower().isin(MISSING_TOKENS)
+        ).to_numpy()
+        missing |= empty_vec
+        bad = todo & ~empty_vec & ~(matched & np.isfinite(x) & np.isfinite(y))
+        ok = todo & ~empty_vec & ~bad
+        if ok.any():
+            geoms[ok] = shapely.points(x[ok], y[ok])
+        what, source = "R c(x, y) values", f"R c(x, y) column {col!r}"
+    else:
+        text = values.copy()
+        if kind == "wkt":
+            srid = text.str.extract(_SRID)[0]
+            srids = sorted(set(srid.dropna()))
+            if len(srids) == 1 and crs is None:
+                crs = f"EPSG:{srids[0]}"
+            text = text.str.replace(_SRID, "", regex=True)
+            parsed = shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore")
+            what, source = "WKT", f"WKT column {col!r}"
+        else:
+            parsed = shapely.from_geojson(text.to_numpy(dtype=object), on_invalid="ignore")
+            crs = crs or "EPSG:4326"  # RFC 7946: GeoJSON coordinates are WGS84
+            what, source = "GeoJSON", f"GeoJSON column {col!r}"
+        parsed = np.asarray(parsed, dtype=object)
+        parsed[missing] = None
+        got = np.array([g is not None for g in parsed], dtype=bool)
+        empty = got & shapely.is_empty(np.where(got, parsed, shapely.Point()))
+        missing |= empty
+        bad = todo & ~got
+        ok = got & ~empty
+        geoms[ok] = parsed[ok]
+    problems = []
+    if bad.any():
+        problems.append(
+            f"column {col!r} holds {what} that cannot be read in {rows.describe(np.flatnonzero(bad))}; fix those values"
+        )
+    if crs is None:
+        xy = shapely.get_coordinates(geoms[ok]) if ok.any() else np.zeros((0, 2))
+        crs = _lonlat_or_crs(xy[:, 0], xy[:, 1], spec, path, f"column {col!r}")
+    return Coordinates(geoms, crs, f"{source} ({crs})", (col,), missing & ~bad, problems)
+
+
+def find_coordinates(frame: pd.DataFrame, spec: LayerSpec, path: Path, rows: RowNames) -> Coordinates:
+    """The points of a CSV table, by the first of these that the table has.
+
+    1. latitude/longitude columns (named with ``lat_column``/``lon_column``, or found by
+       their usual names);
+    2. a column of WKT (``POINT (x y)``, EWKT's ``SRID=...;`` read as its CRS), GeoJSON
+       or R's ``c(x, y)`` (found by its content; x is longitude in WGS84);
+    3. x/y columns (projected coordinates need ``crs``).
+    """
+    cols = list(frame.columns)
+    lat_col = find_column(cols, "lat", spec.lat_column, path)
+    lon_col = find_column(cols, "lon", spec.lon_column, path)
+    if lat_col is not None and lon_col is not None:
+        return _from_lat_lon(frame, lat_col, lon_col, rows)
+    hard = (spec.lat_column and not spec.lat_column.startswith("?")) or (
+        spec.lon_column and not spec.lon_column.startswith("?")
+    )
+    if not hard:
+        found = geometry_column(frame)
+        if found is not None:
+            return _from_geometry_column(frame, found[0], found[1], rows, spec, path)
+        lower = {c.lower(): c for c in reversed([str(c) for c in cols])}
+        x_col = next((lower[c] for c in _X_NAMES if c in lower), None)
+        y_col = next((lower[c] for c in _Y_NAMES if c in lower), None)
+        if x_col is not None and y_col is not None:
+            return _from_xy(frame, x_col, y_col, rows, spec, path)
+    msg = (
+        f"{path}: no coordinates found: no latitude/longitude columns and no column of WKT, GeoJSON "
+        f"or R c(x, y) points (columns are {column_list(cols)}); name them lat and lon or pass "
+        "--lat-column/--lon-column"
+    )
+    raise InputError(msg)

@@ -1,0 +1,487 @@
+"""Read one point layer into the common shape, with the accounting of every row.
+
+Steps, in order: read the file; keep the rows the ``where`` filter selects; read the
+dates and keep those within ``since``/``until``; find the coordinates (rows without any
+are counted as failed geocodes and left out, except in a candidates layer where they are
+an error); check ids, weights and flags of the rows kept; drop duplicate calls (demand).
+Every problem found is reported at once, in one message.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from .. import settings
+from .._errors import InputError, InputFileNotFoundError, NoCrsError, UnknownFormatError
+from ._coords import find_coordinates
+from ._csv import read_csv_table
+from ._dates import has_time_of_day, parse_bound, parse_dates
+from ._intake import Intake, Step, find_duplicates, metre_xy, summarise_status
+from ._spec import MAX_LISTED, READ_FORMATS, LayerSpec, RowNames, column_list, find_column, listed
+from ._where import table_mask, vector_mask
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+log = logging.getLogger(__name__)
+
+_FLAGS = {"demand": "--demand-where", "candidates": "--candidates-where", "services": "--services-where"}
+
+
+def detect_format(path: str | Path) -> str:
+    """The reader for a path by its extension, or a clear error."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in READ_FORMATS:
+        msg = (
+            f"{p}: unknown layer format {suffix or '(no extension)'!r}; use .csv (lat/lon, WKT or "
+            "GeoJSON column), .geojson, .gpkg, .shp or .parquet"
+        )
+        raise UnknownFormatError(msg)
+    return READ_FORMATS[suffix]
+
+
+def where_flag(spec: LayerSpec) -> str:
+    """How the user gave this layer's filter, for messages."""
+    if spec.role in _FLAGS and spec.name == spec.role:
+        return _FLAGS[spec.role]
+    return f"where (layer {spec.name})"
+
+
+def _read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, npt.NDArray[np.int64] | None]:
+    """A vector file and the GDAL feature ids of its rows (``None`` for GeoParquet)."""
+    import geopandas as gpd
+    import pyogrio
+
+    suffix = path.suffix.lower()
+    fids = None
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            try:
+                gdf = gpd.read_parquet(path)
+            except ValueError as exc:
+                msg = f"{path}: not a GeoParquet file with a geometry column ({exc}); write it with GeoPandas' to_parquet"
+                raise InputError(msg) from None
+        else:
+            kwargs: dict[str, Any] = {}
+            if spec.layer is not None:
+                kwargs["layer"] = spec.layer
+            elif suffix == ".gpkg":
+                layers = pyogrio.list_layers(path)
+                if len(layers) > 1:
+                    names = ", ".join(str(n) for n in layers[:, 0])
+                    msg = f"{path}: the GeoPackage has several layers ({names}); name one with `layer`"
+                    raise InputError(msg)
+            gdf = gpd.read_file(path, engine="pyogrio", fid_as_index=True, **kwargs)
+            fids = gdf.index.to_numpy(dtype=np.int64)
+            gdf = gdf.reset_index(drop=True)
+    except InputError:
+        raise
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        msg = f"{path}: cannot read this {READ_FORMATS[suffix]} file ({str(exc).splitlines()[0]}); check the file"
+        raise InputError(msg) from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        msg = f"{path}: the file has no geometry column; give point geometries or use a CSV with lat/lon columns"
+        raise InputError(msg)
+    if spec.crs is not None and gdf.crs is None:
+        gdf = gdf.set_crs(spec.crs)
+    if gdf.crs is None and len(gdf):
+        msg = (
+            f"{path}: the layer has no coordinate reference system (a Shapefile without .prj?); "
+            "add one in QGIS or give `crs` (e.g. EPSG:4326)"
+        )
+        raise NoCrsError(msg)
+    return gdf, fids
+
+
+def _parse_bool(series: pd.Series) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    truthy = {"1", "true", "t", "yes", "y", "fatal", "death", "died", "dead", "deceased", "doa"}
+    falsy = {
+        "0", "false", "f", "no", "n", "non-fatal", "nonfatal", "non fatal", "alive", "survived",
+        "", "nan", "none", "<na>", "na", "null",
+    }
+    text = series.astype("string").fillna("").str.strip().str.lower()
+    text = text.str.replace(r"\.0$", "", regex=True)
+    is_true = text.isin(truthy).to_numpy()
+    is_false = text.isin(falsy).to_numpy()
+    return is_true, ~(is_true | is_false)
+
+
+def _text(series: pd.Series) -> npt.NDArray[np.object_]:
+    return series.astype("string").fillna("").str.strip().to_numpy(dtype=object)
+
+
+def _geometry_problems(geoms: npt.NDArray[np.object_], crs: Any, rows: RowNames, role: str) -> list[str]:
+    """Invalid geometry, lines, and coordinates outside lat/lon ranges (rows with a geometry)."""
+    problems: list[str] = []
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        problems.append(
+            f"{rows.describe(np.flatnonzero(invalid))} {_have(invalid)} invalid geometry "
+            "(e.g. self-intersecting polygons); repair them (QGIS: Fix geometries)"
+        )
+    lines = np.isin(shapely.get_type_id(geoms), (1, 2, 5))
+    if lines.any():
+        verb = "is a line" if lines.sum() == 1 else "are lines"
+        problems.append(f"{rows.describe(np.flatnonzero(lines))} {verb}; a {role} layer needs points or polygons")
+    if crs is not None and getattr(crs, "is_geographic", False):
+        xy = shapely.get_coordinates(geoms[~invalid])
+        if xy.size:
+            bad_lat = np.abs(xy[:, 1]) > 90
+            bad_lon = np.abs(xy[:, 0]) > 180
+            if bad_lat.any() or bad_lon.any():
+                hint = (
+                    "latitude and longitude look swapped"
+                    if bad_lat.any() and not (np.abs(xy[:, 1]) > 180).any() and (np.abs(xy[:, 0]) <= 90).all()
+                    else "coordinates are outside -90..90 latitude / -180..180 longitude"
+                )
+                problems.append(f"{hint}; check the columns or the layer's CRS")
+    return problems
+
+
+def _date_like_column(frame: pd.DataFrame, cols: list[Any], keep: npt.NDArray[np.bool_]) -> str | None:
+    """A column named like a date (``CALL_DATE_TIME``, ``Date/Time``) whose values all read as dates."""
+    named = [c for c in cols if "date" in str(c).lower()] + [c for c in cols if "time" in str(c).lower()]
+    for col in dict.fromkeys(named):
+        sample = frame[col][keep].head(500)
+        if pd.api.types.is_datetime64_any_dtype(sample):
+            return str(col)
+        parsed = parse_dates(sample)
+        if not parsed.bad.any() and parsed.values.notna().any():
+            return str(col)
+    return None
+
+
+def _have(mask: npt.NDArray[np.bool_]) -> str:
+    return "has" if int(np.count_nonzero(mask)) == 1 else "have"
+
+
+def _as_points(geoms: npt.NDArray[np.object_], how: str) -> npt.NDArray[np.object_]:
+    arr = np.asarray(geoms, dtype=object).copy()
+    kinds = shapely.get_type_id(arr)
+    poly = np.isin(kinds, (3, 6, 7))
+    if poly.any():
+        arr[poly] = shapely.centroid(arr[poly]) if how == "centroid" else shapely.point_on_surface(arr[poly])
+    multi = kinds == 4
+    if multi.any():
+        arr[multi] = shapely.centroid(arr[multi])
+    return arr
+
+
+class _Who:
+    """Names rows for reports: the layer's own ids where it has an id column, else ``row 7``."""
+
+    def __init__(self, ids: npt.NDArray[np.object_] | None, rows: RowNames) -> None:
+        self.ids, self.rows = ids, rows
+
+    def __call__(self, positions: npt.NDArray[np.int64]) -> list[str]:
+        if self.ids is not None:
+            return [str(v) or self.rows.labels([p])[0] for v, p in zip(self.ids[positions], positions, strict=True)]
+        return self.rows.labels(positions)
+
+    def describe(self, positions: npt.NDArray[np.int64]) -> str:
+        if self.ids is not None:
+            return listed(self(positions), "id")
+        return self.rows.describe(positions)
+
+
+def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
+    """Read one layer into the common shape: a GeoDataFrame of points.
+
+    Columns: a text ``id`` (the layer's id column, else the row or feature number), a
+    float ``weight`` (1 where the file has none), optional ``date``, ``fatal`` and
+    ``name``, the file's other columns as they are; the file's CRS. ``attrs`` holds
+    ``intake`` (an :class:`Intake`: what was read, removed and why), ``row_labels``
+    (each row as the file names it), ``id_column``, ``source``, ``role``,
+    ``layer_name`` and ``coordinate_columns``.
+
+    Raises
+    ------
+    InputFileNotFoundError, UnknownFormatError, NoCrsError, InputError
+        With the file, rows or columns and what to do, every problem at once.
+    """
+    import geopandas as gpd
+
+    path = Path(spec.path)
+    fmt = detect_format(path)
+    if not path.exists():
+        msg = f"{path}: file not found (the {spec.role} layer); check the path"
+        raise InputFileNotFoundError(msg)
+    fids = None
+    r_rows = 0
+    if fmt == "CSV":
+        table = read_csv_table(path, spec.role)
+        frame: pd.DataFrame = table.frame
+        rows = RowNames("row", table.lines)
+        r_rows = table.r_rows
+        geom_col = None
+    else:
+        frame, fids = _read_vector(path, spec)
+        rows = RowNames("feature", np.arange(1, len(frame) + 1, dtype=np.int64))
+        geom_col = frame.geometry.name
+    n = len(frame)
+    if n == 0:
+        msg = f"{path}: the {spec.role} layer is empty; it needs at least one feature"
+        raise InputError(msg)
+    cols = [c for c in frame.columns if c != geom_col]
+    intake = Intake(
+        name=str(spec.name), role=spec.role, path=str(path), format=fmt, rows_read=n, row_word=rows.word
+    )
+    if r_rows:
+        intake.notes.append(
+            f"{r_rows:,} rows had one field more than the header: R's unquoted c(x, y) point, read as one value"
+        )
+    problems: list[str] = []
+
+    id_col = find_column(cols, "id", spec.id_column, path)
+    ids_all = _text(frame[id_col]) if id_col is not None else None
+    intake.id_column = id_col
+    who_all = _Who(ids_all, rows)
+    keep = np.ones(n, dtype=bool)
+
+    # ---- filters on the file's own columns
+    if spec.where:
+        flag = where_flag(spec)
+        if fids is not None:
+            mask = vector_mask(path, spec.layer, spec.where, fids, flag=flag, columns=cols)
+        else:
+            mask = table_mask(frame[cols], spec.where, flag=flag, path=path)
+        out = np.flatnonzero(~mask)
+        intake.add(Step("where", int(out.size), spec.where, who_all(out)))
+        keep &= mask
+        if not keep.any():
+            msg = (
+                f"{path}: `{flag}` {spec.where!r} leaves none of the {n:,} rows of the {spec.role} layer; "
+                "check the column names and values (siting inspect shows them)"
+            )
+            raise InputError(msg)
+
+    d_col = find_column(cols, "date", spec.date_column, path)
+    if d_col is None and spec.date_column is None:
+        d_col = _date_like_column(frame, cols, keep)
+    dates = None
+    if (spec.since or spec.until) and d_col is None:
+        problems.append(
+            f"`since`/`until` need a date column and none was found (columns are {column_list(cols)}); "
+            "name it with --date-column"
+        )
+    if d_col is not None:
+        try:
+            parsed = parse_dates(frame[d_col], spec.date_format)
+        except (ValueError, TypeError) as exc:
+            msg = f"{path}: `date_format` {spec.date_format!r} cannot read column {d_col!r} ({exc})"
+            raise InputError(msg) from None
+        dates = parsed.values
+        intake.date_column, intake.date_format = d_col, parsed.format
+        bad = parsed.bad & keep
+        if bad.any():
+            problems.append(
+                f"column {d_col!r} has values that are not dates in {rows.describe(np.flatnonzero(bad))}; "
+                "use ISO dates like 2025-03-31 or 2025-03-31T22:15, or give --date-format"
+            )
+        for key, end in (("since", False), ("until", True)):
+            text = getattr(spec, key)
+            if not text:
+                continue
+            try:
+                bound = parse_bound(text, end=end)
+            except (ValueError, TypeError):
+                problems.append(f"`{key}` {text!r} is not a date; write it as 2021-01-31 or 2021-01-31T18:00")
+                continue
+            d = dates
+            if getattr(d.dt, "tz", None) is not None and bound.tzinfo is None:
+                bound = bound.tz_localize(d.dt.tz)
+            inside = (d <= bound) if end else (d >= bound)
+            drop = keep & ~inside.fillna(False).to_numpy(dtype=bool) & ~parsed.bad
+            out = np.flatnonzero(drop)
+            undated = int((drop & dates.isna().to_numpy()).sum())
+            detail = text + (f" ({undated:,} of them undated)" if undated else "")
+            intake.add(Step(key, int(out.size), detail, who_all(out)))
+            keep &= ~drop
+
+    # ---- coordinates of the rows kept
+    pos = np.flatnonzero(keep)
+    sub_rows = rows.take(pos)
+    if fmt == "CSV":
+        coords = find_coordinates(frame.iloc[pos].reset_index(drop=True), spec, path, sub_rows)
+        problems.extend(coords.problems)
+        geoms = coords.geoms
+        crs = coords.crs
+        missing = coords.missing
+        coord_cols: tuple[str, ...] = coords.columns
+        intake.geometry = coords.source
+    else:
+        geoms = np.asarray(frame.geometry.values, dtype=object)[pos]
+        crs = frame.crs
+        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        coord_cols = ()
+        intake.geometry = f"geometry ({crs.name})" if crs is not None else "geometry"
+    from pyproj import CRS
+
+    crs_obj = CRS.from_user_input(crs) if crs is not None else None
+    has_geom = ~shapely.is_missing(geoms) & ~missing
+    if has_geom.any():
+        problems.extend(_geometry_problems(geoms[has_geom], crs_obj, sub_rows.take(np.flatnonzero(has_geom)), spec.role))
+    if missing.all() and not problems:
+        msg = (
+            f"{path}: none of the {len(pos):,} rows of the {spec.role} layer has coordinates; give point "
+            "geometries, lat/lon columns or a WKT column (check the geocoding)"
+        )
+        raise InputError(msg)
+    if missing.any():
+        gone = pos[missing]
+        if spec.role == "candidates":
+            problems.append(
+                f"{who_all.describe(gone)} {'has' if gone.size == 1 else 'have'} no coordinates; "
+                "geocode those candidates or remove them"
+            )
+        else:
+            step = Step("no_coordinates", int(gone.size), "", who_all(gone))
+            intake.add(step)
+            log.warning(
+                "%s: %s of %s %s rows (%.1f%%) have no coordinates (failed geocodes?) and were left out: %s",
+                path, f"{gone.size:,}", f"{len(pos):,}", spec.role, 100 * gone.size / len(pos),
+                who_all.describe(gone),
+            )
+    keep[pos[missing]] = False
+
+    # ---- ids, weights, flags of the rows kept
+    pos = np.flatnonzero(keep)
+    geoms = geoms[~missing]
+    kept_rows = rows.take(pos)
+    who = _Who(ids_all[pos] if ids_all is not None else None, kept_rows)
+    if ids_all is not None:
+        ids = ids_all[pos]
+        empty = np.array([not v for v in ids], dtype=bool)
+        if empty.any():
+            problems.append(
+                f"column {id_col!r} is empty in {kept_rows.describe(np.flatnonzero(empty))}: give every feature an id"
+            )
+    else:
+        ids = np.array([str(v) for v in kept_rows.numbers.tolist()], dtype=object)
+    if spec.role == "candidates":
+        dup = pd.Series(ids).duplicated(keep=False).to_numpy() & (ids != "")
+        if dup.any():
+            values = sorted(set(ids[dup]))[:MAX_LISTED]
+            problems.append(
+                f"duplicate candidate ids {', '.join(map(repr, values))} in {kept_rows.describe(np.flatnonzero(dup))} "
+                f"of column {id_col or '(row number)'!r}: candidate ids must be unique"
+            )
+
+    data = frame.iloc[pos].reset_index(drop=True)
+    out_cols: dict[str, Any] = {"id": ids}
+    w_col = find_column(cols, "weight", spec.weight_column, path)
+    if w_col is not None:
+        w = pd.to_numeric(data[w_col].astype("string").str.strip().str.replace(",", ".", regex=False), errors="coerce") \
+            if not pd.api.types.is_numeric_dtype(data[w_col]) else data[w_col].astype("float64")
+        bad = (w.isna() | ~np.isfinite(w.fillna(0)) | (w < 0)).to_numpy()
+        if bad.any():
+            problems.append(f"column {w_col!r} must be a number >= 0; not in {kept_rows.describe(np.flatnonzero(bad))}")
+        out_cols["weight"] = w.fillna(0).astype("float64").to_numpy()
+    else:
+        out_cols["weight"] = np.ones(len(pos))
+    if dates is not None:
+        out_cols["date"] = dates.iloc[pos].to_numpy()
+    f_col = find_column(cols, "fatal", spec.fatal_column, path)
+    if f_col is not None:
+        fatal, bad = _parse_bool(data[f_col])
+        if bad.any():
+            problems.append(
+                f"column {f_col!r} must be true/false, yes/no or 1/0; not in {kept_rows.describe(np.flatnonzero(bad))}"
+            )
+        out_cols["fatal"] = fatal
+    n_col = find_column(cols, "name", spec.name_column, path)
+    if n_col is not None:
+        out_cols["name"] = data[n_col].astype("string").fillna("").to_numpy(dtype=object)
+    s_col = find_column(cols, "status", spec.status_column, path)
+    if s_col is None and spec.status_column is None:
+        s_col = next((c for c in cols if any(w in str(c).lower() for w in ("disposition", "status"))), None)
+
+    if problems:
+        msg = f"{path}: " + "; ".join(problems)
+        raise InputError(msg)
+
+    used = {c for c in (w_col, d_col, f_col, n_col) if c} | set(coord_cols)
+    for c in cols:
+        if c not in used and c not in out_cols:
+            out_cols[c] = data[c].to_numpy()
+    gdf = gpd.GeoDataFrame(out_cols, geometry=_as_points(geoms, spec.polygons), crs=crs)
+
+    # ---- duplicate calls (demand with times of day)
+    if spec.role == "demand":
+        minutes = settings.duplicate_minutes if spec.duplicate_minutes is None else spec.duplicate_minutes
+        if minutes > 0:
+            if dates is None:
+                intake.notes.append("duplicate calls not checked: no date column")
+            elif not has_time_of_day(gdf["date"]):
+                intake.notes.append(f"duplicate calls not checked: {d_col!r} has no time of day")
+            else:
+                xy = metre_xy(gdf.geometry.values, crs)
+                dup, of = find_duplicates(xy, gdf["date"], minutes=minutes, place_m=settings.duplicate_place_m)
+                if dup.any():
+                    if "fatal" in gdf.columns:  # a fatal outcome recorded on a repeat call is kept
+                        fatal = gdf["fatal"].to_numpy(dtype=bool).copy()
+                        np.logical_or.at(fatal, of[dup], fatal[dup])
+                        gdf["fatal"] = fatal
+                    weight = gdf["weight"].to_numpy(dtype=np.float64).copy()
+                    np.maximum.at(weight, of[dup], weight[dup])
+                    gdf["weight"] = weight
+                    d_pos = np.flatnonzero(dup)
+                    intake.add(Step(
+                        "duplicate", int(d_pos.size),
+                        f"same place (within {settings.duplicate_place_m:g} m) within {minutes:g} minutes",
+                        who(d_pos),
+                    ))
+                    keep[pos[dup]] = False
+                    gdf = gdf.loc[~dup].reset_index(drop=True)
+                    pos = pos[~dup]
+                    kept_rows = rows.take(pos)
+
+    if s_col is not None:
+        intake.status_column = s_col
+        intake.status_read, intake.status_used = summarise_status(frame[s_col], keep)
+    if "date" in gdf.columns:
+        d = pd.Series(gdf["date"])
+        intake.undated = int(d.isna().sum())
+        if d.notna().any():
+            timed = has_time_of_day(d)
+            fmt_out = "%Y-%m-%d %H:%M" if timed else "%Y-%m-%d"
+            intake.date_first, intake.date_last = d.min().strftime(fmt_out), d.max().strftime(fmt_out)
+
+    gdf.attrs.update(
+        source=str(path),
+        role=spec.role,
+        layer_name=spec.name,
+        coordinate_columns=coord_cols,
+        id_column=id_col,
+        row_labels=kept_rows.labels(),
+        intake=intake,
+    )
+    return gdf
+
+
+def who_of(gdf: gpd.GeoDataFrame, positions: Any) -> list[str]:
+    """Rows of a layer read by :func:`read_layer` as the data names them: ids, else ``row 7``."""
+    pos = np.asarray(positions, dtype=np.int64)
+    if gdf.attrs.get("id_column"):
+        return [str(v) for v in gdf["id"].to_numpy()[pos]]
+    labels = gdf.attrs.get("row_labels")
+    if labels is None or len(labels) != len(gdf):
+        return [f"row {p + 1}" for p in pos.tolist()]
+    return [str(labels[p]) for p in pos.tolist()]
+
+
+def describe_rows(gdf: gpd.GeoDataFrame, positions: Any) -> str:
+    """``"ids A, B and 3 more"`` or ``"rows 7, 9"``: rows of a layer read by :func:`read_layer`."""
+    names = who_of(gdf, positions)
+    if gdf.attrs.get("id_column") or not names:
+        return listed(names, "id")
+    word = names[0].split(" ", 1)[0]
+    return listed([n.split(" ", 1)[-1] for n in names], word)
