@@ -33,7 +33,8 @@ from siting._errors import (
     SitingError,
     UnknownFormatError,
 )
-from siting._lines import read_line_layer, repair_lines
+from siting._line_layer import read_line_layer
+from siting._lines import repair_lines
 from siting._osm import _is_walkable, read_osm_lines
 from siting.network import StreetNetwork, load_network
 
@@ -581,13 +582,13 @@ def test_polygon_layer_instead_of_lines(tmp_path: Path) -> None:
     assert isinstance(err.value, SitingError) and "\n" not in str(err.value)
 
 
-def test_non_finite_coordinates_reported_by_row(tmp_path: Path) -> None:
+def test_non_finite_coordinates_reported_by_feature(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # shapely warns about the NaN we want
         bad = LineString([(X0, Y0), (np.nan, Y0)])
     geoms = [_line((0, 0), (10, 0)), bad, _line((0, 5), (10, 5))]
     path = _write(_gdf(geoms), tmp_path / "nan.gpkg")
-    with pytest.raises(InputError, match=r"nan\.gpkg: row 1 has non-finite"):
+    with pytest.raises(InputError, match=r"nan\.gpkg: feature 2 has non-finite.*counted from 1"):
         read_line_layer(path)
 
 
@@ -597,8 +598,9 @@ def test_empty_and_non_line_rows(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     with caplog.at_level(logging.WARNING, logger="siting"):
         lines = read_line_layer(path)
     assert lines["source_row"].tolist() == [0, 3]
-    assert "row 1 has empty geometry" in caplog.text and "row 2 is not a line (Point)" in caplog.text
-    with pytest.raises(InputError, match=r"mixed\.gpkg: .*row 1 has empty geometry; row 2 is not a line"):
+    # features are counted from 1, as in QGIS and every other siting message
+    assert "feature 2 has empty geometry" in caplog.text and "feature 3 is not a line (Point)" in caplog.text
+    with pytest.raises(InputError, match=r"mixed\.gpkg: .*feature 2 has empty geometry; feature 3 is not a line"):
         read_line_layer(path, strict=True)
 
 

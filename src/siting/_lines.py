@@ -1,18 +1,15 @@
-"""Street-centreline line layers (the kind county GIS departments keep) as a noded network.
+"""Street-centreline lines (read by :mod:`siting._line_layer`) as a noded network.
 
-:func:`read_line_layer` reads and validates a layer (Shapefile, GeoPackage, GeoJSON,
-GeoParquet). :func:`repair_lines` turns its lines, projected to metres, into a properly
-noded network where every line ends at a node: crossings split (or, for data with
-bridges, left alone), T-junctions joined, near-coincident ends merged, duplicates and
-zero-length pieces dropped. Every step is vectorised (shapely + STRtree + numpy), so a
-county of a few hundred thousand lines is repaired in seconds.
+:func:`repair_lines` turns lines, projected to metres, into a properly noded network
+where every line ends at a node: crossings split (or, for data with bridges, left alone
+except where lines share a vertex), T-junctions joined, near-coincident ends merged,
+duplicates and zero-length pieces dropped. Every step is vectorised (shapely + STRtree +
+numpy), so a county of a few hundred thousand lines is repaired in seconds.
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,7 +18,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from ._errors import InputError, InputFileNotFoundError, NetworkError, NoCrsError, UnknownFormatError
+from ._errors import InputError, NetworkError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -32,177 +29,9 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Geoms = npt.NDArray[np.object_]
 
-#: Suffixes read by :func:`read_line_layer` (a folder is read as a Shapefile folder).
-VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".zip")
-PARQUET_SUFFIXES = (".parquet", ".geoparquet")
-
 #: Positions closer than this (metres) are one node, and pieces shorter than this are not
 #: cut off a line. Matches the millimetre rounding `StreetNetwork.from_lines` uses.
 _WELD_M = 1e-3
-
-_LINE_TYPES = ("LineString", "MultiLineString", "LinearRing")
-
-
-# =========================================================================== reading
-def _rows(positions: npt.ArrayLike, verb: str, limit: int = 10) -> str:
-    """``"row 3 has"``, ``"rows 3, 17 and 5 more have"``: rows for a message, ``limit`` listed."""
-    pos = np.asarray(positions).tolist()
-    head = ", ".join(str(p) for p in pos[:limit])
-    if len(pos) > limit:
-        head = f"{head} and {len(pos) - limit} more"
-    plural = {"has": "have", "is": "are"}.get(verb, verb)
-    return f"row {head} {verb}" if len(pos) == 1 else f"rows {head} {plural}"
-
-
-def read_line_layer(
-    path: str | Path,
-    layer: str | None = None,
-    *,
-    strict: bool = False,
-) -> gpd.GeoDataFrame:
-    """Read a street-centreline layer as single-part 2-D LineStrings.
-
-    Parameters
-    ----------
-    path
-        A Shapefile (``.shp``, a folder, or a ``.zip``), GeoPackage (``.gpkg``), GeoJSON
-        (``.geojson``/``.json``) or GeoParquet (``.parquet``/``.geoparquet``) file.
-    layer
-        Layer name in a multi-layer file. If omitted and the file has several layers, the
-        only one holding lines is used.
-    strict
-        Raise instead of dropping (and logging) rows with empty geometry or with
-        geometry that is not a line.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One LineString per row, in the file's CRS, with the file's columns plus
-        ``source_row`` (0-based position of the feature in the file; MultiLineStrings
-        become several rows with the same ``source_row``).
-
-    Raises
-    ------
-    InputFileNotFoundError
-        The file does not exist.
-    UnknownFormatError
-        The extension is not one of the above.
-    NoCrsError
-        The layer has no coordinate reference system.
-    InputError
-        No line geometries, non-finite coordinates, an unreadable file, or a missing layer.
-    """
-    import geopandas as gpd
-
-    path = Path(path)
-    if not path.exists():
-        msg = f"{path}: street line layer not found; check the path"
-        raise InputFileNotFoundError(msg)
-    suffix = path.suffix.lower()
-    if path.is_dir() or suffix in VECTOR_SUFFIXES:
-        gdf = _read_vector(path, layer)
-    elif suffix in PARQUET_SUFFIXES:
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-                gdf = gpd.read_parquet(path)
-        except Exception as exc:
-            msg = f"{path}: cannot read this GeoParquet file ({exc}); check it was written as GeoParquet"
-            raise InputError(msg) from exc
-    else:
-        msg = (
-            f"{path}: unknown street line layer format {path.suffix!r}; use .shp, .gpkg, "
-            ".geojson or .parquet"
-        )
-        raise UnknownFormatError(msg)
-    return _validate_lines(gdf, path, strict=strict)
-
-
-def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
-    import geopandas as gpd
-    import pyogrio
-
-    try:
-        layers = pyogrio.list_layers(path)
-    except Exception as exc:
-        msg = f"{path}: cannot open this file as a vector layer ({exc}); check the file is complete"
-        raise InputError(msg) from exc
-    names = [str(n) for n in layers[:, 0]]
-    if layer is None and len(names) > 1:
-        lines = [str(n) for n, t in layers if t is not None and "LINE" in str(t).upper()]
-        if len(lines) != 1:
-            msg = (
-                f"{path}: holds {len(names)} layers ({', '.join(names)}); "
-                "say which one holds the street lines with `layer`"
-            )
-            raise InputError(msg)
-        layer = lines[0]
-    if layer is not None and layer not in names:
-        msg = f"{path}: no layer {layer!r}; the file has {', '.join(names)}"
-        raise InputError(msg)
-    try:
-        with warnings.catch_warnings():
-            # NaN coordinates: reported by row in `_validate_lines`, not as a warning here
-            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-            return gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as exc:
-        msg = f"{path}: cannot read layer {layer or names[0]!r} ({exc}); check the file is complete"
-        raise InputError(msg) from exc
-
-
-def _validate_lines(gdf: gpd.GeoDataFrame, path: Path, *, strict: bool) -> gpd.GeoDataFrame:
-    """Check CRS and geometries, report every problem at once, explode to LineStrings."""
-    import geopandas as gpd
-
-    if gdf.crs is None:
-        msg = (
-            f"{path}: the layer has no coordinate reference system; define it (e.g. add the "
-            ".prj of a Shapefile, or set it in QGIS) and try again"
-        )
-        raise NoCrsError(msg)
-    if len(gdf) == 0:
-        msg = f"{path}: the layer holds no features; give a layer of street centrelines"
-        raise InputError(msg)
-    geoms = np.asarray(gdf.geometry.values, dtype=object)
-    missing = shapely.is_missing(geoms)
-    empty = missing | shapely.is_empty(np.where(missing, None, geoms))
-    gtype = np.asarray(gdf.geometry.geom_type.fillna("None"), dtype=object)
-    is_line = np.isin(gtype, _LINE_TYPES) & ~empty
-    if not is_line.any():
-        kinds, counts = np.unique(gtype[~empty], return_counts=True)
-        found = ", ".join(f"{c} {t}" for t, c in zip(kinds, counts, strict=True))
-        msg = (
-            f"{path}: no line geometries (found {found or 'only empty geometries'}); "
-            "give a layer of street centrelines (LineString/MultiLineString)"
-        )
-        raise InputError(msg)
-    coords, cidx = shapely.get_coordinates(np.where(is_line, geoms, None), return_index=True)
-    bad_coord = np.unique(cidx[~np.isfinite(coords).all(axis=1)])
-    errors: list[str] = []
-    if bad_coord.size:
-        errors.append(f"{_rows(bad_coord, 'has')} non-finite (NaN or infinite) coordinates")
-    not_line = np.flatnonzero(~is_line & ~empty)
-    problems = []
-    if empty.any():
-        problems.append(f"{_rows(np.flatnonzero(empty), 'has')} empty geometry")
-    if not_line.size:
-        kinds = ", ".join(sorted(set(gtype[not_line])))
-        what = "a line" if not_line.size == 1 else "lines"
-        problems.append(f"{_rows(not_line, 'is')} not {what} ({kinds})")
-    if strict:
-        errors.extend(problems)
-    if errors:
-        msg = f"{path}: {'; '.join(errors)} (rows counted from 0); fix or remove them and try again"
-        raise InputError(msg)
-    if problems:
-        log.warning("%s: %s (rows counted from 0); those rows were left out", path, "; ".join(problems))
-    out = gdf.loc[is_line].copy()
-    out["source_row"] = np.flatnonzero(is_line)
-    out[out.geometry.name] = gpd.GeoSeries(
-        shapely.force_2d(np.asarray(out.geometry.values, dtype=object)), index=out.index, crs=gdf.crs
-    )
-    out = out.explode(index_parts=False, ignore_index=True)
-    return out
 
 
 # ========================================================================= repairing
@@ -447,8 +276,10 @@ def repair_lines(
        and cuts collinear overlaps at their ends.
     4. If ``split_crossings``: lines that cross (or a line that crosses itself) are cut
        at the crossing, computed exactly per pair of segments. With
-       ``split_crossings=False`` crossings stay unconnected, as at bridges and tunnels;
-       lines that end on another line are still joined by step 3.
+       ``split_crossings=False`` crossings without a shared vertex stay unconnected, as
+       at bridges and tunnels; lines that share a vertex are cut there and meet (a real
+       intersection drawn that way), and lines that end on another line are still
+       joined by step 3.
     5. Ends are welded to the millimetre; pieces made duplicate by overlaps, and any
        zero-length pieces, are dropped.
 
@@ -469,7 +300,8 @@ def repair_lines(
         repaired: ``lines_in``, ``lines_out``, ``zero_length_dropped``,
         ``duplicates_dropped``, ``ends_merged`` (line-end positions moved onto a nearby
         one), ``t_junctions_joined``, ``crossings_split`` (distinct points where
-        crossing lines were cut).
+        crossing lines were cut), ``shared_vertices_joined`` (with
+        ``split_crossings=False``: distinct shared vertices where lines were cut).
 
     Examples
     --------
@@ -498,7 +330,7 @@ def repair_lines(
     tol = float(tolerance_m)
     report = dict.fromkeys(
         ("lines_in", "lines_out", "zero_length_dropped", "duplicates_dropped", "ends_merged",
-         "t_junctions_joined", "crossings_split"), 0
+         "t_junctions_joined", "crossings_split", "shared_vertices_joined"), 0
     )
 
     # ---- 1. clean parts
@@ -548,6 +380,12 @@ def repair_lines(
             c_v, c_t, c_xy, n_cross = _crossings(net, _WELD_M)
             report["crossings_split"] = n_cross
             net = _split(net, c_v, c_t, c_xy)
+        else:
+            # lines that share a vertex meet there (a real intersection); only crossings
+            # without a shared vertex (bridges, tunnels) stay apart
+            s_v, s_t, s_xy, n_shared = _shared_vertices(net)
+            report["shared_vertices_joined"] = n_shared
+            net = _split(net, s_v, s_t, s_xy)
 
         # ---- 5. weld to the millimetre, drop collapsed and duplicate pieces
         uniq, inv_s, inv_e = net.nodes()
@@ -574,6 +412,28 @@ def _joined_by_short_lines(net: _Lines, n_s: I64, n_e: I64, n_nodes: int, max_m:
         (np.ones(int(short.sum()), dtype=np.int8), (n_s[short], n_e[short])), shape=(n_nodes, n_nodes)
     )
     return csgraph.connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+def _shared_vertices(net: _Lines) -> tuple[I64, F64, F64, int]:
+    """Inner vertices that another line (or another part of the same line) also passes through.
+
+    Returns cuts (segment ending at the vertex, position 1, the vertex) and the number of
+    distinct shared positions. Positions are compared to the millimetre.
+    """
+    none = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((0, 2)), 0
+    nv = net.coords.shape[0]
+    if nv == 0:
+        return none
+    key = np.round(net.coords / _WELD_M)
+    _, inv = _unique_xy(key)
+    count = np.bincount(inv)
+    inner = np.ones(nv, dtype=bool)
+    inner[net.start] = False
+    inner[net.end] = False
+    k = np.flatnonzero(inner & (count[inv] > 1))
+    if k.size == 0:
+        return none
+    return (k - 1).astype(np.int64), np.ones(k.size), net.coords[k], int(np.unique(inv[k]).size)
 
 
 def _reversals(net: _Lines) -> tuple[I64, F64, F64]:

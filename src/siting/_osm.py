@@ -87,9 +87,12 @@ def _osmnx_settings() -> Iterator[Any]:
             setattr(ox.settings, name, value)
 
 
-def _is_walkable(tags: dict[str, Any]) -> bool:
-    """Whether a way's tags pass OSMnx's ``walk`` filter."""
+def _is_walkable(tags: dict[str, Any], *, all_road_classes: bool = True) -> bool:
+    """Whether a way's tags pass OSMnx's ``walk`` filter (and, unless ``all_road_classes``,
+    siting's road-class rule: no trunk roads without a sidewalk or foot access)."""
     if tags.get("highway") is None:
+        return False
+    if not all_road_classes and not _class_ok(tags):
         return False
     for tag, rule in _WALK_RULES:
         value = tags.get(tag)
@@ -101,8 +104,30 @@ def _is_walkable(tags: dict[str, Any]) -> bool:
     return True
 
 
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _class_ok(tags: dict[str, Any]) -> bool:
+    """The road-class rule of :mod:`siting._walkable` for one way's tags."""
+    from ._walkable import osm_walkable
+
+    values = tags.get("highway")
+    highways = values if isinstance(values, list) else [values]
+    foot, side = _first(tags.get("foot")), _first(tags.get("sidewalk"))
+    return bool(osm_walkable(highways, [foot] * len(highways), [side] * len(highways)).all())
+
+
+def _class_report(highway: Any, keep: Any) -> dict[str, int]:
+    import pandas as pd
+
+    hw = pd.Series(highway).astype("string").fillna("")
+    dropped = hw[~pd.Series(keep, index=hw.index).astype(bool)]
+    return {f"highway {k}": int(v) for k, v in sorted(dropped.value_counts().items())}
+
+
 # ------------------------------------------------------------------------ public
-def read_osm_lines(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
+def read_osm_lines(path: Path, *, all_road_classes: bool = False) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
     """Walkable ways of an OSM file as node-to-node LineStrings in EPSG:4326.
 
     Parameters
@@ -120,14 +145,14 @@ def read_osm_lines(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
     path = Path(path)
     name = path.name.lower()
     if name.endswith(".pbf"):
-        return _read_pbf(path)
+        return _read_pbf(path, all_road_classes=all_road_classes)
     if name.endswith((".osm", ".osm.xml", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz")):
-        return _read_xml(path)
+        return _read_xml(path, all_road_classes=all_road_classes)
     msg = f"{path}: not an OpenStreetMap file; give an .osm.pbf, .osm or .osm.xml file"
     raise InputError(msg)
 
 
-def read_place_lines(place: str) -> gpd.GeoDataFrame:
+def read_place_lines(place: str, *, all_road_classes: bool = False) -> gpd.GeoDataFrame:
     """Download the walking network of a place with OSMnx (needs internet).
 
     The place must be geocodable by Nominatim with a polygon boundary (for example
@@ -148,12 +173,22 @@ def read_place_lines(place: str) -> gpd.GeoDataFrame:
                 "this needs internet access, or use an .osm.pbf file offline"
             )
             raise NetworkError(msg) from exc
+        n_read = graph.number_of_edges()
+        drop = (
+            []
+            if all_road_classes
+            else [(u, v, k) for u, v, k, d in graph.edges(keys=True, data=True) if not _class_ok(d)]
+        )
+        report = {"lines_read": n_read, "not_walkable": _class_report(
+            [_first(graph.edges[e].get("highway")) for e in drop], [False] * len(drop))}
+        graph.remove_edges_from(drop)
         lines, _ = _graph_lines(ox, graph, f"place:{place}")
+    lines.attrs["read_report"] = report
     return lines
 
 
 # ----------------------------------------------------------------------- readers
-def _read_pbf(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
+def _read_pbf(path: Path, *, all_road_classes: bool = False) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
     import warnings
 
     import pyrosm
@@ -169,12 +204,24 @@ def _read_pbf(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
     if edges is None or len(edges) == 0:
         msg = f"{path}: the OSM file holds no walkable streets; check the extract covers a built-up area"
         raise NetworkError(msg)
+    report: dict[str, Any] = {"lines_read": len(edges)}
+    if not all_road_classes and "highway" in edges.columns:
+        from ._walkable import osm_walkable
+
+        keep = osm_walkable(
+            edges["highway"].to_numpy(),
+            edges["foot"].to_numpy() if "foot" in edges.columns else None,
+            edges["sidewalk"].to_numpy() if "sidewalk" in edges.columns else None,
+        )
+        report["not_walkable"] = _class_report(edges["highway"].to_numpy(), keep)
+        edges = edges[keep]
     lines = edges[["geometry"]].set_crs(4326, allow_override=True)
+    lines.attrs["read_report"] = report
     ids = nodes[["id", "lon", "lat"]] if nodes is not None else None
     return lines, ids
 
 
-def _read_xml(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
+def _read_xml(path: Path, *, all_road_classes: bool = False) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
     import warnings
     from xml.etree.ElementTree import ParseError
     from xml.sax import SAXException
@@ -197,8 +244,19 @@ def _read_xml(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
                 "check it is an OpenStreetMap export"
             )
             raise InputError(msg) from exc
+        n_read = graph.number_of_edges()
         drop = [(u, v, k) for u, v, k, d in graph.edges(keys=True, data=True) if not _is_walkable(d)]
-        graph.remove_edges_from(drop)
+        by_class = (
+            []
+            if all_road_classes
+            else [
+                (u, v, k) for u, v, k, d in graph.edges(keys=True, data=True)
+                if _is_walkable(d) and not _class_ok(d)
+            ]
+        )
+        report = {"lines_read": n_read, "not_walkable": _class_report(
+            [_first(graph.edges[e].get("highway")) for e in by_class], [False] * len(by_class))}
+        graph.remove_edges_from(drop + by_class)
         graph.remove_nodes_from([n for n, deg in dict(graph.degree()).items() if deg == 0])
         log.info("%s: kept %d walkable OSM segments, dropped %d others", path.name,
                  graph.number_of_edges(), len(drop))
@@ -209,7 +267,9 @@ def _read_xml(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
             )
             raise NetworkError(msg)
         graph = ox.simplify_graph(graph)
-        return _graph_lines(ox, graph, str(path))
+        lines, ids = _graph_lines(ox, graph, str(path))
+        lines.attrs["read_report"] = report
+        return lines, ids
 
 
 def _graph_lines(ox: Any, graph: nx.MultiDiGraph, what: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:

@@ -95,6 +95,9 @@ class StreetNetwork:
     edge_coords: F64
     source: str = ""
     node_osm_id: I64 | None = None
+    #: How the network was built: lines read and left out (by filter and road class),
+    #: repairs, nodes dropped outside the largest component. Kept in the cache.
+    build_report: dict[str, Any] = field(default_factory=dict, repr=False)
     indptr: I64 = field(init=False, repr=False)
     indices: I64 = field(init=False, repr=False)
     arc_length_m: F64 = field(init=False, repr=False)
@@ -351,7 +354,13 @@ class StreetNetwork:
             "kept the largest connected component: %d of %d nodes (%d dropped in %d other components)",
             int(counts[best]), self.n_nodes, self.n_nodes - int(counts[best]), ncomp - 1,
         )
-        return self.subgraph(keep)
+        sub = self.subgraph(keep)
+        sub.build_report["largest_component"] = {
+            "nodes_kept": int(counts[best]),
+            "nodes_dropped": self.n_nodes - int(counts[best]),
+            "other_components": ncomp - 1,
+        }
+        return sub
 
     def subgraph(self, keep_nodes: npt.NDArray[np.bool_]) -> StreetNetwork:
         """The network restricted to ``keep_nodes`` (edges with both ends kept)."""
@@ -373,6 +382,7 @@ class StreetNetwork:
             edge_coords=self.edge_coords[coord_mask],
             source=self.source,
             node_osm_id=None if self.node_osm_id is None else self.node_osm_id[keep_nodes],
+            build_report=dict(self.build_report),
         )
 
     # ----------------------------------------------------------- building
@@ -383,6 +393,7 @@ class StreetNetwork:
         *,
         source: str = "",
         osm_ids: dict[tuple[float, float], int] | None = None,
+        build_report: dict[str, Any] | None = None,
     ) -> StreetNetwork:
         """Build from already-noded LineStrings in a projected CRS.
 
@@ -424,6 +435,7 @@ class StreetNetwork:
             edge_coords=coords.astype(np.float64),
             source=source,
             node_osm_id=node_osm,
+            build_report=dict(build_report or {}),
         )
         return net
 
@@ -436,7 +448,11 @@ class StreetNetwork:
             "x": self.x, "y": self.y, "edge_u": self.edge_u, "edge_v": self.edge_v,
             "edge_length_m": self.edge_length_m, "edge_offsets": self.edge_offsets,
             "edge_coords": self.edge_coords,
-            "meta": np.array(json.dumps({"crs": self.crs, "source": self.source, "v": _CACHE_VERSION})),
+            "meta": np.array(
+                json.dumps(
+                    {"crs": self.crs, "source": self.source, "v": _CACHE_VERSION, "build": self.build_report}
+                )
+            ),
         }
         if self.node_osm_id is not None:
             arrays["node_osm_id"] = self.node_osm_id
@@ -462,6 +478,7 @@ class StreetNetwork:
                 edge_length_m=z["edge_length_m"], edge_offsets=z["edge_offsets"],
                 edge_coords=z["edge_coords"], source=meta["source"],
                 node_osm_id=z["node_osm_id"] if "node_osm_id" in z.files else None,
+                build_report=meta.get("build", {}),
             )
 
 
@@ -506,6 +523,90 @@ def is_osm_file(path: str | os.PathLike[str]) -> bool:
     return name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.xml", ".osm.bz2", ".osm.gz"))
 
 
+def check_network_source(
+    source: str | os.PathLike[str], *, layer: str | None = None, where: str | None = None
+) -> None:
+    """Cheap checks of a network source before any layer work: it exists, its format is
+    known, and a ``where`` filter is valid (on line layers only). Raises what
+    :func:`load_network` would."""
+    src = str(source)
+    if where and (src.startswith("place:") or is_osm_file(src) or src.lower().endswith(".npz")):
+        msg = (
+            f"{src}: `--network-where` filters street line layers (GeoPackage, Shapefile, GeoJSON, "
+            "GeoParquet), not OpenStreetMap files, places or cached networks; convert the OSM data to a "
+            "line layer first (e.g. ogr2ogr streets.gpkg extract.osm.pbf lines)"
+        )
+        raise InputError(msg)
+    if src.startswith("place:"):
+        return
+    path = Path(src)
+    if not path.exists():
+        msg = f"{path}: street network file not found; give an .osm.pbf/.osm file, a line layer, or place:NAME"
+        raise InputFileNotFoundError(msg)
+    if path.suffix.lower() == ".npz" or is_osm_file(path):
+        return
+    if path.suffix.lower() in LINE_SUFFIXES or path.is_dir():
+        from ._line_layer import check_line_layer
+
+        check_line_layer(path, layer, where=where)
+        return
+    msg = (
+        f"{path}: unknown street network format {path.suffix!r}; use .osm.pbf, .osm, "
+        ".gpkg, .shp, .geojson or .parquet"
+    )
+    raise UnknownFormatError(msg)
+
+
+def is_line_layer(path: str | os.PathLike[str], *, layer: str | None = None) -> bool:
+    """Whether a file is a layer of lines (street centrelines) rather than points or areas."""
+    p = Path(path)
+    if not p.exists() or (p.suffix.lower() not in (".gpkg", ".shp", ".geojson", ".json", ".zip") and not p.is_dir()):
+        return False
+    import pyogrio
+
+    try:
+        layers = pyogrio.list_layers(p)
+    except Exception:  # not readable: the point reader gives the message
+        return False
+    kinds = {str(n): str(t or "").upper() for n, t in layers}
+    chosen = [layer] if layer is not None else list(kinds)
+    return bool(chosen) and all("LINE" in kinds.get(n, "") for n in chosen)
+
+
+def line_layer_summary(
+    path: str | os.PathLike[str],
+    *,
+    layer: str | None = None,
+    where: str | None = None,
+    all_road_classes: bool = False,
+) -> dict[str, Any]:
+    """What a street line layer holds and what a network built from it would use.
+
+    Lines read, left out by ``where`` and by road class, used (and their length), and
+    the values of its class columns (``MTFCC``, ``highway``, ``fclass``).
+    """
+    import pandas as pd
+
+    from ._line_layer import read_line_layer
+
+    everything = read_line_layer(path, layer=layer)
+    lines = read_line_layer(path, layer=layer, where=where, walkable_only=not all_road_classes)
+    report = dict(lines.attrs.get("read_report", {}))
+    classes: dict[str, dict[str, int]] = {}
+    for col in everything.columns:
+        if str(col).lower() in ("mtfcc", "highway", "fclass"):
+            counts = everything.drop_duplicates("source_row")[col].astype("string").fillna("(blank)")
+            classes[str(col)] = {str(k): int(v) for k, v in pd.Series(counts).value_counts().items()}
+    utm = project_to_utm(lines)
+    return {
+        "path": str(path),
+        **report,
+        "lines_used": int(lines["source_row"].nunique()),
+        "length_km": round(float(utm.geometry.length.sum()) / 1000.0, 3),
+        "classes": classes,
+    }
+
+
 def load_network(
     source: str | os.PathLike[str],
     *,
@@ -513,6 +614,8 @@ def load_network(
     split_crossings: bool = True,
     snap_tolerance_m: float | None = None,
     layer: str | None = None,
+    where: str | None = None,
+    all_road_classes: bool = False,
     use_cache: bool | None = None,
     cache_folder: str | os.PathLike[str] | None = None,
 ) -> StreetNetwork:
@@ -528,38 +631,42 @@ def load_network(
         Keep only the largest connected component (dropped nodes are logged).
     split_crossings
         For line layers: split lines where they cross (``False`` keeps crossings such as
-        bridges unconnected; lines are still joined where one ends on another).
+        bridges unconnected; lines are still joined where one ends on another or where
+        they share a vertex).
     snap_tolerance_m
         For line layers: join line ends closer than this (default ``settings.snap_ends_tolerance_m``).
+    where
+        For line layers: keep only the lines this OGR SQL filter selects.
+    all_road_classes
+        Keep road classes nobody walks on (TIGER S1100/S1630, OSM motorway and trunk
+        roads), which are left out by default (:mod:`siting._walkable`).
     """
     cache = settings.use_cache if use_cache is None else use_cache
     folder = Path(cache_folder) if cache_folder is not None else settings.cache_folder
     tol = settings.snap_ends_tolerance_m if snap_tolerance_m is None else float(snap_tolerance_m)
     src = str(source)
-    opts = {"lcc": largest_component, "split": split_crossings, "tol": tol, "layer": layer}
+    check_network_source(src, layer=layer, where=where)
+    opts = {
+        "lcc": largest_component, "split": split_crossings, "tol": tol, "layer": layer,
+        "where": where, "all_classes": all_road_classes, "walk_rules": 2,
+    }
 
     if src.startswith("place:"):
         place = src[len("place:"):].strip()
         key = _cache_key("place", place, opts)
-        loader = lambda: _from_place(place)  # noqa: E731
+        loader = lambda: _from_place(place, all_road_classes=all_road_classes)  # noqa: E731
     else:
         path = Path(src)
-        if not path.exists():
-            msg = f"{path}: street network file not found; give an .osm.pbf/.osm file, a line layer, or place:NAME"
-            raise InputFileNotFoundError(msg)
         if path.suffix.lower() == ".npz":
             return StreetNetwork.load(path)
         key = _cache_key("file", _file_digest(path), opts | {"name": path.name})
         if is_osm_file(path):
-            loader = lambda: _from_osm_file(path)  # noqa: E731
-        elif path.suffix.lower() in LINE_SUFFIXES or path.is_dir():
-            loader = lambda: _from_line_layer(path, layer=layer, split_crossings=split_crossings, tol=tol)  # noqa: E731
+            loader = lambda: _from_osm_file(path, all_road_classes=all_road_classes)  # noqa: E731
         else:
-            msg = (
-                f"{path}: unknown street network format {path.suffix!r}; use .osm.pbf, .osm, "
-                ".gpkg, .shp, .geojson or .parquet"
+            loader = lambda: _from_line_layer(  # noqa: E731
+                path, layer=layer, split_crossings=split_crossings, tol=tol, where=where,
+                all_road_classes=all_road_classes,
             )
-            raise UnknownFormatError(msg)
 
     cache_file = folder / f"network-{key}.npz"
     if cache and cache_file.exists():
@@ -597,10 +704,10 @@ def project_to_utm(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(utm)
 
 
-def _from_osm_file(path: Path) -> StreetNetwork:
+def _from_osm_file(path: Path, *, all_road_classes: bool = False) -> StreetNetwork:
     from ._osm import read_osm_lines
 
-    lines, osm_ids = read_osm_lines(path)
+    lines, osm_ids = read_osm_lines(path, all_road_classes=all_road_classes)
     proj = project_to_utm(lines)
     ids = None
     if osm_ids is not None:
@@ -610,21 +717,31 @@ def _from_osm_file(path: Path) -> StreetNetwork:
         p = gpd.GeoSeries(pts, crs=4326).to_crs(proj.crs)
         xy = np.round(shapely.get_coordinates(p.values), 3)
         ids = {(float(a), float(b)): int(i) for (a, b), i in zip(xy, osm_ids["id"], strict=True)}
-    return StreetNetwork.from_lines(proj, source=f"osm:{path.name}", osm_ids=ids)
+    return StreetNetwork.from_lines(
+        proj, source=f"osm:{path.name}", osm_ids=ids, build_report=dict(lines.attrs.get("read_report", {}))
+    )
 
 
-def _from_place(place: str) -> StreetNetwork:
+def _from_place(place: str, *, all_road_classes: bool = False) -> StreetNetwork:
     from ._osm import read_place_lines
 
-    lines = read_place_lines(place)
-    return StreetNetwork.from_lines(project_to_utm(lines), source=f"place:{place}")
+    lines = read_place_lines(place, all_road_classes=all_road_classes)
+    return StreetNetwork.from_lines(
+        project_to_utm(lines), source=f"place:{place}", build_report=dict(lines.attrs.get("read_report", {}))
+    )
 
 
-def _from_line_layer(path: Path, *, layer: str | None, split_crossings: bool, tol: float) -> StreetNetwork:
-    from ._lines import read_line_layer, repair_lines
+def _from_line_layer(
+    path: Path, *, layer: str | None, split_crossings: bool, tol: float, where: str | None = None,
+    all_road_classes: bool = False,
+) -> StreetNetwork:
+    from ._line_layer import read_line_layer
+    from ._lines import repair_lines
 
-    lines = read_line_layer(path, layer=layer)
+    lines = read_line_layer(path, layer=layer, where=where, walkable_only=not all_road_classes)
     proj = project_to_utm(lines)
     repaired, report = repair_lines(proj, tolerance_m=tol, split_crossings=split_crossings)
     log.info("street lines repaired: %s", ", ".join(f"{k}={v}" for k, v in report.items()))
-    return StreetNetwork.from_lines(repaired, source=f"lines:{path.name}")
+    build = dict(lines.attrs.get("read_report", {}))
+    build["repair"] = report
+    return StreetNetwork.from_lines(repaired, source=f"lines:{path.name}", build_report=build)
