@@ -53,7 +53,6 @@ def test_score_writes_every_format(tmp_path, ext) -> None:  # type: ignore[no-un
         t = gpd.read_file(out, layer="candidates") if ext == ".gpkg" else gpd.read_file(out)
     assert len(t) == 59
     for col in (
-        "site_id",
         "candidate_id",
         "covered_weight",
         "covered_count",
@@ -64,15 +63,16 @@ def test_score_writes_every_format(tmp_path, ext) -> None:  # type: ignore[no-un
         "rank",
     ):
         assert col in t.columns, col
-    assert t["site_id"].astype(str).str.startswith("C").all()
+    # one rule: the id column given by --id-column (site_id) comes out as candidate_id, once
+    assert t["candidate_id"].astype(str).str.startswith("C").all() and "site_id" not in t.columns
     assert not list(tmp_path.glob(".*tmp*")), "no temporary file is left behind"
 
 
 def test_summary_on_stdout_and_progress_on_stderr(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    r = CliRunner().invoke(cli, demo_args("--top", "3"))
+    r = CliRunner().invoke(cli, ["-v", *demo_args("--top", "3")])
     assert r.exit_code == 0
     assert "rank" in r.stdout and "candidate_id" in r.stdout
-    assert "computing walking reach" in r.stderr
+    assert "computing walking reach" in r.stderr  # progress with -v (or when stderr is a terminal)
     q = CliRunner().invoke(cli, ["-q", *demo_args("--top", "3")])
     assert "computing walking reach" not in q.stderr
 
@@ -131,7 +131,7 @@ def test_unseen_layer_with_columns_given_by_flags(tmp_path) -> None:  # type: ig
     )
     assert r.exit_code == 0, r.output
     t = gpd.read_file(out, layer="candidates")
-    assert t["parcel_pin"].str.startswith("00C").all()
+    assert t["candidate_id"].str.startswith("00C").all()  # ids are text: leading zeros kept
     assert "layer_pharmacies" in t.columns and t["layer_pharmacies"].max() > 0
     assert t["covered_weight"].max() > t["covered_count"].max() * 0.99  # severity weights were used
 

@@ -59,8 +59,8 @@ def test_hand_computed_scores(street) -> None:  # type: ignore[no-untyped-def]
     assert t.loc["B", "rank"] == 1 and t.loc["A", "rank"] == 2
     parts = [c for c in t.columns if c.startswith("part_")]
     np.testing.assert_allclose(t[parts].sum(axis=1), t["score"], atol=1e-12)
-    # the candidate's own id column is kept
-    assert list(plan.candidates["site"]) == ["A", "B"]
+    # one rule: the candidates' id column comes out as `candidate_id`, not repeated under its name
+    assert list(plan.candidates["candidate_id"]) == ["A", "B"] and "site" not in plan.candidates.columns
 
 
 def test_exclusion_and_extra_layer(street, tmp_path) -> None:  # type: ignore[no-untyped-def]

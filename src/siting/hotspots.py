@@ -163,8 +163,8 @@ def cluster_hotspots(
     Returns
     -------
     GeoDataFrame
-        ``cluster`` (1 = largest), ``n_incidents`` (text: the count, or the suppression
-        label), ``method``, ``params`` and polygon geometry, sorted by size.
+        ``cluster`` (1 = largest), ``n_incidents`` (an integer, above ``threshold``),
+        ``method``, ``params`` and polygon geometry, sorted by size.
     """
     import geopandas as gpd
     from sklearn.cluster import DBSCAN, HDBSCAN
@@ -203,7 +203,7 @@ def cluster_hotspots(
     out = gpd.GeoDataFrame(
         {
             "cluster": np.arange(1, len(rows) + 1),
-            "n_incidents": [str(n) for n, _ in rows],
+            "n_incidents": np.array([n for n, _ in rows], dtype=np.int64),
             "method": method,
             "params": params,
         },
@@ -460,7 +460,8 @@ def find_hotspots(
     """Every hotspot analysis asked for, as one public polygon layer (``Plan.hotspots``).
 
     Columns: ``method``, ``params`` (the analysis and its parameters in words),
-    ``n_incidents`` (clusters: text, suppressed when small) or ``n_cells`` (Gi*), geometry.
+    ``n_incidents`` (clusters, above the threshold) or ``n_cells`` (Gi*): integers (pandas
+    ``Int64``, empty where a row has the other one, so a GIS sums them as numbers), geometry.
     The map draws one layer per ``params``.
     """
     import geopandas as gpd
@@ -487,4 +488,7 @@ def find_hotspots(
     if not parts:
         return gpd.GeoDataFrame({"method": [], "params": []}, geometry=[], crs=demand.crs)
     out = pd.concat(parts, ignore_index=True)
+    for col in ("cluster", "n_incidents", "n_cells"):
+        if col in out.columns:
+            out[col] = out[col].astype("Int64")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=demand.crs)

@@ -26,8 +26,8 @@ from scipy import sparse
 
 from . import settings
 from ._errors import InputError
-from .layers import LayerSpec, read_layer, read_polygons, to_network_crs
-from .network import Snapped, StreetNetwork, load_network
+from .layers import Intake, LayerSpec, Step, describe_rows, read_layer, read_polygons, to_network_crs, who_of
+from .network import Snapped, StreetNetwork, check_network_source, load_network
 from .plan import Plan
 from .reach import walking_reach
 from .score import ExtraLayer, score_candidates
@@ -67,7 +67,13 @@ class PointLayer:
 
     @property
     def dropped_ids(self) -> list[str]:
-        return [str(i) for i in self.gdf["id"].to_numpy()[self.snapped.dropped]]
+        """The points left out far from every street, by the layer's own ids (else ``row 7``)."""
+        return who_of(self.gdf, self.snapped.dropped)
+
+    @property
+    def intake(self) -> Intake | None:
+        """What was read, filtered and left out (see :class:`siting.layers.Intake`)."""
+        return self.gdf.attrs.get("intake")
 
 
 @dataclass
@@ -204,25 +210,37 @@ def _dask_client(address: str | None) -> Iterator[Any]:
         yield client
 
 
-def _read_point_layer(
-    spec: LayerSpec, net: StreetNetwork, max_snap_m: float, workers: int | None = None
+def snap_layer(
+    spec: LayerSpec, raw: gpd.GeoDataFrame, net: StreetNetwork, max_snap_m: float, workers: int | None = None
 ) -> PointLayer:
-    raw = read_layer(spec)
+    """Project a layer read by :func:`read_layer` to the network and snap it (far points reported)."""
     gdf = to_network_crs(raw, net.crs)
     _check_swapped(gdf, raw, net, spec)
     snapped = net.snap(gdf, max_snap_m=max_snap_m, workers=workers)
     layer = PointLayer(spec=spec, gdf=gdf, snapped=snapped)
     if snapped.dropped.size:
-        ids = layer.dropped_ids
-        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        far = snapped.dropped
+        intake = layer.intake
+        if intake is not None:
+            intake.add(
+                Step(
+                    "far_from_streets",
+                    int(far.size),
+                    f"farther than {max_snap_m:.0f} m from any street"
+                    + ("; excluded, kept in the table" if spec.role == "candidates" else ""),
+                    who_of(gdf, far),
+                    excluded_only=spec.role == "candidates",
+                )
+            )
         log.warning(
-            "%s: %d of %d %s points are farther than %.0f m from any street and were left out (ids %s)",
+            "%s: %d of %d %s points are farther than %.0f m from any street and were %s (%s)",
             spec.path,
-            len(ids),
+            far.size,
             len(gdf),
             spec.role,
             max_snap_m,
-            shown,
+            "excluded" if spec.role == "candidates" else "left out",
+            describe_rows(gdf, far),
         )
     if len(snapped) == 0:
         msg = (
@@ -231,6 +249,43 @@ def _read_point_layer(
         )
         raise InputError(msg)
     return layer
+
+
+@dataclass
+class _Inputs:
+    """Every layer of a scenario, read and validated (before the network is built)."""
+
+    demand: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    services: gpd.GeoDataFrame | None
+    extras: list[gpd.GeoDataFrame]
+    exclusions: list[gpd.GeoDataFrame]
+    regions: gpd.GeoDataFrame | None
+
+
+def read_inputs(sc: Scenario) -> _Inputs:
+    """Read and check every layer of a scenario: what can fail without the network fails here.
+
+    Called before the (slow) network is built, so a missing, empty or broken layer, a bad
+    filter or a bad column stops the run in a moment.
+    """
+    names = [str(s.name) for s in sc.layers]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        msg = f"extra layer name(s) {', '.join(map(repr, dup))} used twice; give each layer its own NAME"
+        raise InputError(msg)
+    demand = read_layer(sc.demand)
+    candidates = read_layer(sc.candidates)
+    services = read_layer(sc.services) if sc.services else None
+    extras = [read_layer(s) for s in sc.layers]
+    exclusions = [
+        read_polygons(ex.path, layer=ex.layer, buffer_m=ex.buffer_m, purpose="exclusion")
+        if not ex.path.lower().endswith(".csv")
+        else read_layer(LayerSpec(path=ex.path, role="attract"))
+        for ex in sc.exclusions
+    ]
+    regions = read_polygons(sc.regions, name_column=sc.regions_name_column) if sc.regions else None
+    return _Inputs(demand, candidates, services, extras, exclusions, regions)
 
 
 def _reach_matrix(
@@ -279,6 +334,10 @@ def prepare(
     part within the cutoff.
     """
     sc = scenario
+    if network is None:  # a missing network file or a bad filter fails before any layer is read
+        check_network_source(sc.network, layer=sc.network_layer, where=sc.network_where)
+    with _step(progress, "reading layers"):
+        inputs = read_inputs(sc)
     if network is None:
         with _step(progress, "building the street network"):
             network = load_network(
@@ -286,19 +345,20 @@ def prepare(
                 split_crossings=sc.split_crossings,
                 snap_tolerance_m=sc.snap_tolerance_m,
                 layer=sc.network_layer,
+                where=sc.network_where,
+                all_road_classes=sc.all_road_classes,
             )
     net = network
     log.info("network: %r", net)
-    with _step(progress, "reading and snapping layers"):
-        demand = _read_point_layer(sc.demand, net, sc.max_snap_m, sc.workers)
-        candidates = _read_point_layer(sc.candidates, net, sc.max_snap_m, sc.workers)
-        services = _read_point_layer(sc.services, net, sc.max_snap_m, sc.workers) if sc.services else None
-        extras = [_read_point_layer(s, net, sc.max_snap_m, sc.workers) for s in sc.layers]
-        names = [e.spec.name for e in extras]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            msg = f"extra layer name(s) {', '.join(map(repr, dup))} used twice; give each layer its own NAME"
-            raise InputError(msg)
+    with _step(progress, "snapping layers to the streets"):
+        demand = snap_layer(sc.demand, inputs.demand, net, sc.max_snap_m, sc.workers)
+        candidates = snap_layer(sc.candidates, inputs.candidates, net, sc.max_snap_m, sc.workers)
+        services = (
+            snap_layer(sc.services, inputs.services, net, sc.max_snap_m, sc.workers) if sc.services else None
+        )
+        extras = [
+            snap_layer(s, g, net, sc.max_snap_m, sc.workers) for s, g in zip(sc.layers, inputs.extras, strict=True)
+        ]
 
     n_c = len(candidates.gdf)
     excluded = np.zeros(n_c, dtype=bool)
@@ -316,13 +376,8 @@ def prepare(
 
         parts = []
         margin_rules = []
-        for ex in sc.exclusions:
-            z = to_network_crs(
-                read_polygons(ex.path, layer=ex.layer)
-                if not ex.path.lower().endswith(".csv")
-                else read_layer(LayerSpec(path=ex.path, role="attract")),
-                net.crs,
-            )
+        for ex, raw_zone in zip(sc.exclusions, inputs.exclusions, strict=True):
+            z = to_network_crs(raw_zone, net.crs)
             geom = z.geometry.buffer(ex.buffer_m) if ex.buffer_m > 0 else z.geometry
             label = ex.label or (
                 f"within {ex.buffer_m:.0f} m of {Path(ex.path).name}"
@@ -352,8 +407,8 @@ def prepare(
 
     regions = None
     cand_region = None
-    if sc.regions:
-        regions = to_network_crs(read_polygons(sc.regions, name_column=sc.regions_name_column), net.crs)
+    if inputs.regions is not None:
+        regions = to_network_crs(inputs.regions, net.crs)
         cand_region = np.array([""] * n_c, dtype=object)
         tree = shapely.STRtree(regions.geometry.values)
         ci, ri = tree.query(candidates.gdf.geometry.values, predicate="intersects")
@@ -400,6 +455,10 @@ def prepare(
             "features": len(layer.gdf),
             "left_out_far_from_streets": layer.dropped_ids,
         }
+        if layer.intake is not None:
+            manifest["inputs"][layer.spec.name or layer.spec.role]["intake"] = layer.intake.to_dict()
+    if net.build_report:
+        manifest["network"]["lines"] = dict(net.build_report)
     return Prepared(
         scenario=sc,
         network=net,
@@ -434,7 +493,27 @@ def parameters(sc: Scenario) -> dict[str, Any]:
         "include_incident_points": sc.include_incident_points,
         "seed": sc.seed,
         "layers": {s.name: {"role": s.role, "weight": s.weight, "path": str(s.path)} for s in sc.layers},
+        "services_label": (sc.services.label if sc.services and sc.services.label else DEFAULT_SERVICES_LABEL),
+        "filters": filters(sc),
     }
+
+
+#: What the services layer is called when no label is given.
+DEFAULT_SERVICES_LABEL = "Homeless services"
+
+
+def filters(sc: Scenario) -> dict[str, dict[str, str]]:
+    """Every filter of the run by layer: ``where``, ``since``, ``until``, network ``where``."""
+    out: dict[str, dict[str, str]] = {}
+    for spec in [sc.demand, sc.candidates, sc.services, *sc.layers]:
+        if spec is None:
+            continue
+        given = {k: str(getattr(spec, k)) for k in ("where", "since", "until") if getattr(spec, k)}
+        if given:
+            out[str(spec.name)] = given
+    if sc.network_where:
+        out["network"] = {"where": sc.network_where}
+    return out
 
 
 def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
@@ -490,10 +569,16 @@ def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
             out[col] = prep.exclusion_margins[col].to_numpy()
     if prep.candidate_region is not None:
         out["region"] = prep.candidate_region
-    # the user's own columns (their id column by its own name, name, kind, ...) come first
-    own = [c for c in cand.columns if c not in (cand.geometry.name, "id", "weight") and c not in out.columns]
+    # the user's own columns (name, address, kind, ...) come first
+    # the candidates' id is `candidate_id` in every output; their id column is not repeated
+    id_col = cand.attrs.get("id_column")
+    own = [
+        c for c in cand.columns
+        if c not in (cand.geometry.name, "id", "weight", id_col) and c not in out.columns
+    ]
     for pos, col in enumerate(own, start=1):
         out.insert(pos, col, cand[col].to_numpy())
+    out.attrs["candidate_attributes"] = list(own)  # what `sites` carries over (address, name, ...)
     params = parameters(sc)
     params["weights"] = table.attrs.get("weights", {})
     dates = prep.demand.gdf["date"] if "date" in prep.demand.gdf.columns else None

@@ -122,6 +122,8 @@ class Scenario:
     split_crossings: bool = True
     snap_tolerance_m: float | None = None
     network_layer: str | None = None
+    network_where: str | None = None
+    all_road_classes: bool = False
     seed: int = settings.seed
     suppression_threshold: int = settings.suppression_threshold
     rounding_base: int = 10
@@ -145,10 +147,12 @@ class Scenario:
         """Build from a scenario file's mapping. Relative paths are relative to ``base_dir``.
 
         Keys: ``name``, ``network`` (path or ``place:NAME``; or a table with ``path``,
-        ``split_crossings``, ``snap_tolerance_m``, ``layer``), ``cutoff`` (``10`` or
-        ``"800m"``), ``walking_speed_kmh``, ``max_snap_m``, ``seed``, ``weights`` (table),
-        ``demand``/``candidates``/``services`` (a path or a table of :class:`LayerSpec`
-        fields), ``layers`` (array of tables with ``name``, ``path``, ``role``, ``weight``),
+        ``split_crossings``, ``snap_tolerance_m``, ``layer``, ``where``,
+        ``all_road_classes``), ``cutoff`` (``10`` or ``"800m"``), ``walking_speed_kmh``,
+        ``max_snap_m``, ``seed``, ``weights`` (table), ``demand``/``candidates``/``services``
+        (a path or a table of :class:`LayerSpec` fields: columns, ``where``, ``since``,
+        ``until``, ``date_format``, ``duplicate_minutes``, ``label``...), ``layers`` (array
+        of tables with ``name``, ``path``, ``role``, ``weight`` and the same fields),
         ``exclusions`` (array of tables with ``path`` and ``buffer_m`` or ``preset``),
         ``regions`` (path or table with ``path``, ``name_column``), ``select`` (table).
         """
@@ -175,6 +179,7 @@ class Scenario:
             "include_incident_points",
             "workers",
             "hotspots",
+            "dask",
         }
         for key in sorted(set(data) - known):
             problems.append(f"unknown key {key!r}")
@@ -211,6 +216,13 @@ class Scenario:
                 "layer",
                 "crs",
                 "polygons",
+                "where",
+                "since",
+                "until",
+                "date_format",
+                "status_column",
+                "duplicate_minutes",
+                "label",
             }
             extra = sorted(set(value) - fields_)
             if extra:
@@ -251,6 +263,12 @@ class Scenario:
         if isinstance(net, dict):
             net_opts = {k: v for k, v in net.items() if k != "path"}
             net = net.get("path")
+            unknown = sorted(set(net_opts) - {"split_crossings", "snap_tolerance_m", "layer", "where", "all_road_classes"})
+            if unknown:
+                problems.append(
+                    f"`network` has unknown key(s) {', '.join(unknown)}; use path, split_crossings, "
+                    "snap_tolerance_m, layer, where, all_road_classes"
+                )
         if not net:
             problems.append(
                 "`network` is required (an .osm.pbf/.osm file, a street line layer, or place:NAME)"
@@ -328,6 +346,8 @@ class Scenario:
             split_crossings=bool(net_opts.get("split_crossings", True)),
             snap_tolerance_m=net_opts.get("snap_tolerance_m"),
             network_layer=net_opts.get("layer"),
+            network_where=str(net_opts["where"]) if net_opts.get("where") else None,
+            all_road_classes=bool(net_opts.get("all_road_classes", False)),
             seed=int(data.get("seed", settings.seed)),
             suppression_threshold=int(data.get("suppression_threshold", settings.suppression_threshold)),
             rounding_base=int(data.get("rounding_base", 10)),

@@ -313,7 +313,9 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
     sites = gpd.GeoDataFrame(
         sites, geometry=by_id.geometry.loc[sites["candidate_id"]].to_numpy(), crs=cand.crs
     )
-    for col in ("name", "rank", "score"):
+    # the candidates' own attributes (name, address, ...) travel with the chosen sites
+    own = [c for c in cand.attrs.get("candidate_attributes", ["name"]) if c != cand.geometry.name]
+    for col in [*own, "rank", "score"]:
         if col in by_id.columns and col not in sites.columns:
             sites[col] = by_id[col].loc[sites["candidate_id"]].to_numpy()
     plan.sites = sites

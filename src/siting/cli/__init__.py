@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "Score the candidates of a scenario file (see data/demo/scenario.toml)."),
     "compare": ("compare", "Run two scenario files and draw them side by side with linked panning."),
     "demo": ("demo", "Run everything offline on central Helsinki (OpenStreetMap) with SYNTHETIC incidents."),
+    "inspect": ("inspect", "What a layer holds, and what a run would use of it and leave out (and why)."),
 }
 
 
@@ -169,14 +170,26 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 
 def progress_printer(ctx: click.Context) -> Any:
-    """A progress callback for the pipeline: lines on stderr, silenced by -q."""
-    if ctx.find_root().obj.get("verbosity", 0) < 0:
+    """A progress callback for the pipeline: lines on stderr when it is a terminal, or with -v.
+
+    Otherwise (a script, a pipe, a log file) stderr gets only warnings and errors; -q
+    silences progress everywhere.
+    """
+    verbosity = (ctx.find_root().obj or {}).get("verbosity", 0)
+    if verbosity < 0 or (verbosity == 0 and not _stderr_is_terminal()):
         return None
 
     def show(message: str) -> None:
         click.echo(f"siting: {message}", err=True)
 
     return show
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
 
 
 def main(argv: list[str] | None = None) -> None:

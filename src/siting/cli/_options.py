@@ -35,6 +35,12 @@ _LAYER_KEYS = {
     "layer": "layer",
     "crs": "crs",
     "polygons": "polygons",
+    "where": "where",
+    "since": "since",
+    "until": "until",
+    "date_format": "date_format",
+    "status_column": "status_column",
+    "label": "label",
 }
 _KEY_RE = re.compile(r":(" + "|".join(sorted(_LAYER_KEYS, key=len, reverse=True)) + r")=")
 
@@ -150,7 +156,7 @@ def input_options(f: F) -> F:
             multiple=True,
             metavar="NAME=PATH[:role=R][:weight=W]",
             help="Extra layer (repeatable); role attract (default), avoid, demand or services; "
-            "also :id=COL, :weight_column=COL, :lat=COL, :lon=COL.",
+            "also :id=COL, :weight_column=COL, :lat=COL, :lon=COL, :where=SQL, :since=DATE, :until=DATE.",
         ),
         click.option(
             "--cutoff",
@@ -216,7 +222,58 @@ def input_options(f: F) -> F:
         click.option(
             "--no-split-crossings",
             is_flag=True,
-            help="Street line layers: keep crossing lines unconnected (bridges); ends are still joined.",
+            help="Street line layers: keep crossing lines unconnected (bridges); lines still meet where "
+            "one ends on another or where they share a vertex.",
+        ),
+        click.option(
+            "--network-where",
+            metavar="SQL",
+            help="Street line layers: use only the lines this OGR SQL filter selects "
+            "(as ogr2ogr -where), e.g. \"MTFCC <> 'S1200'\".",
+        ),
+        click.option(
+            "--all-road-classes",
+            is_flag=True,
+            help="Keep road classes nobody walks on (TIGER S1100/S1630, OSM motorway, trunk and their "
+            "links), which are left out by default.",
+        ),
+        click.option(
+            "--demand-where",
+            metavar="SQL",
+            help="Use only the incidents this OGR SQL filter selects (as ogr2ogr -where), e.g. "
+            "\"DISPOSITION <> 'CAN: CANCELLED'\".",
+        ),
+        click.option("--candidates-where", metavar="SQL", help="Use only the candidates this OGR SQL filter selects."),
+        click.option("--services-where", metavar="SQL", help="Use only the services this OGR SQL filter selects."),
+        click.option(
+            "--since", metavar="DATE", help="Use only incidents dated on or after DATE (2021-01-01)."
+        ),
+        click.option(
+            "--until", metavar="DATE", help="Use only incidents dated on or before DATE (a date alone: that whole day)."
+        ),
+        click.option(
+            "--date-format",
+            metavar="FORMAT",
+            help="Incidents' date format, e.g. '%m/%d/%Y %I:%M:%S %p' [default: ISO, US month/day/year "
+            "and day.month.year forms are recognised].",
+        ),
+        click.option(
+            "--status-column",
+            metavar="COL",
+            help="Incidents' disposition/status column to summarise (default: disposition, status, ...).",
+        ),
+        click.option(
+            "--duplicate-minutes",
+            type=click.FloatRange(min=0),
+            default=None,
+            metavar="MIN",
+            help="Incidents at the same place within MIN minutes of a kept one are duplicate calls and "
+            f"left out; 0 keeps them all [default: {settings.duplicate_minutes:g}].",
+        ),
+        click.option(
+            "--services-label",
+            metavar="TEXT",
+            help='What the services layer is called on the map and in the report [default: "Homeless services"].',
         ),
         click.option(
             "--snap-tolerance",
@@ -289,14 +346,36 @@ def scenario_from_options(kw: dict[str, Any]) -> Scenario:
         date_column=kw.pop("date_column"),
         fatal_column=kw.pop("fatal_column"),
         id_column=kw.pop("demand_id_column"),
+        where=kw.pop("demand_where"),
+        since=kw.pop("since"),
+        until=kw.pop("until"),
+        date_format=kw.pop("date_format"),
+        status_column=kw.pop("status_column"),
+        duplicate_minutes=kw.pop("duplicate_minutes"),
         **soft,
     )
     candidates = LayerSpec(
-        path=kw.pop("candidates"), role="candidates", id_column=kw.pop("id_column"), **soft
+        path=kw.pop("candidates"),
+        role="candidates",
+        id_column=kw.pop("id_column"),
+        where=kw.pop("candidates_where"),
+        **soft,
     )
     services_path = kw.pop("services")
+    services_where, services_label = kw.pop("services_where"), kw.pop("services_label")
+    if (services_where or services_label) and not services_path:
+        flag = "--services-where" if services_where else "--services-label"
+        msg = f"{flag} needs --services (the layer it applies to)"
+        raise click.BadParameter(msg, param_hint=flag)
     services = (
-        LayerSpec(path=services_path, role="services", id_column=kw.pop("services_id_column"), **soft)
+        LayerSpec(
+            path=services_path,
+            role="services",
+            id_column=kw.pop("services_id_column"),
+            where=services_where,
+            label=services_label,
+            **soft,
+        )
         if services_path
         else None
     )
@@ -330,6 +409,8 @@ def scenario_from_options(kw: dict[str, Any]) -> Scenario:
         regions=kw.pop("regions"),
         regions_name_column=kw.pop("regions_name_column"),
         split_crossings=not kw.pop("no_split_crossings"),
+        network_where=kw.pop("network_where") or None,
+        all_road_classes=kw.pop("all_road_classes"),
         snap_tolerance_m=kw.pop("snap_tolerance_m"),
         workers=kw.pop("workers"),
         hotspots=_hotspot_methods(kw.pop("hotspot_methods")),

@@ -1,0 +1,151 @@
+"""``siting inspect``: what a layer holds and what a run would use of it, before any run.
+
+Rows read and used; rows left out by each filter, for lack of coordinates (failed
+geocodes), as duplicate calls, and (with ``--network``) far from every street, each with
+the rows' own ids; the date range; the values of a disposition or status column. A
+street line layer gets its own summary: lines read, left out by the filter and by road
+class, and the classes it holds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from .. import settings
+from ..layers import ROLES, Intake, LayerSpec
+from ._options import verbosity_options
+
+_SHOWN_IDS = 10
+
+
+def _n(v: int) -> str:
+    return f"{v:,}"
+
+
+def format_intake(intake: Intake) -> str:
+    """The summary of one point layer as text lines (what ``siting inspect`` prints)."""
+    lines = [
+        f"{intake.path}: {intake.role} layer ({intake.format}), {_n(intake.rows_read)} "
+        f"{intake.row_word}s read, {_n(intake.rows_used)} used"
+    ]
+    if intake.geometry:
+        lines.append(f"  points from: {intake.geometry}")
+    if intake.id_column:
+        lines.append(f"  ids from column: {intake.id_column!r} (rows below are named by these ids)")
+    for note in intake.notes:
+        lines.append(f"  note: {note}")
+    width = max([len(_n(intake.rows_read)), *(len(_n(s.removed)) for s in intake.steps)])
+    lines.append(f"  {'rows read':<22}{_n(intake.rows_read):>{width}}")
+    for step in intake.steps:
+        share = 100.0 * step.removed / intake.rows_read if intake.rows_read else 0.0
+        verb = "excluded" if step.excluded_only else "left out"
+        lines.append(f"  {verb:<22}{_n(step.removed):>{width}}  {step.text} ({share:.1f}% of rows read)")
+        shown = ", ".join(step.who[:_SHOWN_IDS])
+        more = f" and {len(step.who) - _SHOWN_IDS:,} more" if len(step.who) > _SHOWN_IDS else ""
+        if shown:
+            lines.append(f"  {'':<22}{'':>{width}}  {shown}{more}")
+    lines.append(f"  {'rows used':<22}{_n(intake.rows_used):>{width}}")
+    if intake.date_column:
+        if intake.date_first:
+            span = f"{intake.date_first} to {intake.date_last}"
+        else:
+            span = "no dates"
+        undated = f"; {_n(intake.undated)} used rows undated" if intake.undated else ""
+        lines.append(f"  dates ({intake.date_column!r}, read as {intake.date_format}): {span}{undated}")
+    elif intake.role == "demand":
+        lines.append("  dates: no date column found (name it with --date-column)")
+    if intake.status_column:
+        lines.append(f"  values of {intake.status_column!r}:   read   used")
+        vw = max(len(v) for v in intake.status_read) if intake.status_read else 0
+        for value, count in intake.status_read.items():
+            used = intake.status_used.get(value, 0)
+            lines.append(f"    {value:<{vw}}  {_n(count):>7}  {_n(used):>7}")
+    return "\n".join(lines)
+
+
+def format_lines(summary: dict[str, Any]) -> str:
+    """The summary of a street line layer as text lines."""
+    lines = [f"{summary['path']}: street line layer, {_n(summary['lines_read'])} features read, "
+             f"{_n(summary['lines_used'])} used ({summary['length_km']:,.1f} km)"]
+    if summary.get("where"):
+        lines.append(f"  left out {_n(summary.get('left_out_by_where', 0))} by the filter {summary['where']}")
+    for cls, count in (summary.get("not_walkable") or {}).items():
+        lines.append(f"  left out {_n(count)} not walkable: {cls} (--all-road-classes keeps them)")
+    if summary.get("no_line_geometry"):
+        lines.append(f"  left out {_n(summary['no_line_geometry'])} with no line geometry")
+    for column, counts in (summary.get("classes") or {}).items():
+        lines.append(f"  values of {column!r}:")
+        for value, count in counts.items():
+            lines.append(f"    {value:<24} {_n(count):>9}")
+    return "\n".join(lines)
+
+
+@click.command("inspect")
+@click.argument("path", type=click.Path(dir_okay=True), metavar="LAYER")
+@click.option("--role", type=click.Choice(ROLES), default="demand", show_default=True,
+              help="What the layer is (only demand layers are checked for duplicate calls).")
+@click.option("--layer", "layer_name", metavar="NAME", help="Layer of a multi-layer file (GeoPackage).")
+@click.option("--where", metavar="SQL", help="OGR SQL filter, as --demand-where would apply it.")
+@click.option("--since", metavar="DATE", help="Keep rows dated on or after DATE.")
+@click.option("--until", metavar="DATE", help="Keep rows dated on or before DATE.")
+@click.option("--id-column", metavar="COL", help="The layer's id column (default: id, site_id, ...).")
+@click.option("--date-column", metavar="COL", help="The date column (default: date, datetime, ...).")
+@click.option("--date-format", metavar="FORMAT", help="strftime format of the date column.")
+@click.option("--status-column", metavar="COL",
+              help="A disposition/status column to summarise (default: disposition, status, ...).")
+@click.option("--weight-column", metavar="COL", help="The weight column (default: weight, count).")
+@click.option("--fatal-column", metavar="COL", help="The fatal flag column (default: fatal, ...).")
+@click.option("--lat-column", metavar="COL", help="Latitude column of a CSV.")
+@click.option("--lon-column", metavar="COL", help="Longitude column of a CSV.")
+@click.option("--csv-crs", metavar="CRS", help="CRS of projected x/y or WKT coordinates in a CSV.")
+@click.option("--duplicate-minutes", type=click.FloatRange(min=0), default=None, metavar="MIN",
+              help=f"Duplicate calls: same place within MIN minutes [default: {settings.duplicate_minutes:g}].")
+@click.option("--network", "-n", metavar="PATH",
+              help="Also count the points farther than --max-snap from every street of this network.")
+@click.option("--max-snap", "max_snap_m", type=click.FloatRange(min=0), default=settings.max_snap_m,
+              show_default=True, help="Metres from the nearest street beyond which a point is left out.")
+@click.option("--network-where", metavar="SQL", help="Filter of the street line layer (as in score).")
+@click.option("--all-road-classes", is_flag=True, help="Keep road classes nobody walks on.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@verbosity_options
+def inspect(path: str, role: str, layer_name: str | None, as_json: bool, network: str | None,
+            max_snap_m: float, network_where: str | None, all_road_classes: bool, **kw: Any) -> None:
+    """What a layer holds, and what a run would use of it and leave out (and why).
+
+    \b
+    Examples:
+      siting inspect ems_export.csv --where "DISPOSITION_TEXT <> 'CAN: CANCELLED'" --since 2021-01-01
+      siting inspect parcels.gpkg --role candidates --id-column PIN -n streets.gpkg
+      siting inspect county_centrelines.shp
+    """
+    from ..network import is_line_layer, line_layer_summary
+
+    if is_line_layer(path, layer=layer_name):
+        summary = line_layer_summary(path, layer=layer_name, where=kw.get("where") or network_where,
+                                     all_road_classes=all_road_classes)
+        click.echo(json.dumps(summary, indent=2) if as_json else format_lines(summary))
+        return
+    from ..layers import read_layer
+
+    spec = LayerSpec(
+        path=path,
+        role=role,
+        layer=layer_name,
+        crs=kw.pop("csv_crs"),
+        **{k: v for k, v in kw.items() if v is not None},
+    )
+    gdf = read_layer(spec)
+    intake: Intake = gdf.attrs["intake"]
+    if network:
+        from ..network import load_network
+        from ..pipeline import snap_layer
+
+        net = load_network(network, where=network_where, all_road_classes=all_road_classes)
+        snap_layer(spec, gdf, net, max_snap_m)
+    if as_json:
+        click.echo(json.dumps(intake.to_dict(), indent=2, default=str))
+    else:
+        click.echo(format_intake(intake))
