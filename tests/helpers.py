@@ -38,3 +38,27 @@ def write_lines(path, segments, crs=UTM):  # type: ignore[no-untyped-def]
         crs
     ).to_file(str(path), engine="pyogrio")
     return str(path)
+
+
+def run_cli(*args: str, cache: object = None, stderr: object = None, timeout: float = 300):  # type: ignore[no-untyped-def]
+    """``siting ARGS`` in a fresh process: stdout and stderr as a shell sees them (C libraries too).
+
+    ``cache`` is the network cache folder (``SITING_CACHE``); ``stderr`` a file descriptor to
+    use instead of a pipe (a pseudo-terminal in the progress tests).
+    """
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    if cache is not None:
+        env["SITING_CACHE"] = str(cache)
+    return subprocess.run(
+        [sys.executable, "-c", "from siting.cli import main; main()", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if stderr is None else stderr,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )

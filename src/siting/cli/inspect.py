@@ -143,7 +143,9 @@ def inspect(path: str, role: str, layer_name: str | None, as_json: bool, network
         from ..network import load_network
         from ..pipeline import snap_layer
 
-        net = load_network(network, where=network_where, all_road_classes=all_road_classes)
+        from ..scenario import resolve_network
+
+        net = load_network(resolve_network(network), where=network_where, all_road_classes=all_road_classes)
         snap_layer(spec, gdf, net, max_snap_m)
     if as_json:
         click.echo(json.dumps(intake.to_dict(), indent=2, default=str))

@@ -256,14 +256,13 @@ def _draw_isochrones(d: _Drawing) -> list[int]:
 
 
 def _draw_points(d: _Drawing, *, hex_size_m: float) -> None:
-    """6. Homeless services and extra layers (demand layers as hexagon counts)."""
+    """6. Services (called by ``services_label``) and extra layers (demand layers as hexagon counts)."""
     plan, notes, params = d.plan, d.notes, d.params
     if plan.services is not None and len(plan.services):
-        sv = capped(plan.services, "services", notes, label="Homeless services")
-        fg = d.group("Homeless services")
-        geojson_layer(
-            points_layer(sv, colour="#1f78b4", radius=5, title_col="name", label="Homeless service")
-        ).add_to(fg)
+        label = str(params.get("services_label") or "Homeless services")
+        sv = capped(plan.services, "services", notes, label=label)
+        fg = d.group(label)
+        geojson_layer(points_layer(sv, colour="#1f78b4", radius=5, title_col="name", label=label)).add_to(fg)
     layer_roles = (
         {k: (v.get("role") if isinstance(v, dict) else None) for k, v in (params.get("layers") or {}).items()}
         if isinstance(params.get("layers"), dict)

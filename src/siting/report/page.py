@@ -10,6 +10,7 @@ from .. import privacy, settings
 from .._atomic import write_bytes_atomic
 from ..maps import esc, fmt
 from .impact_led import impact_led_section
+from .intake import intake_section
 from .sections import (
     coverage,
     hotspots_section,
@@ -143,6 +144,7 @@ def report_html(
     assumptions = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in ASSUMPTIONS)
     sections = [
         ("What was run", kv_table(summary)),
+        ("What was read", intake_section(plan, t, internal=internal)),
         ("Chosen sites and why", sites(plan)),
         ("Ranked candidates", ranked(plan, max_rows)),
         ("How many sites: the coverage curve", coverage(plan)),
