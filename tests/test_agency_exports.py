@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -18,6 +18,10 @@ from helpers import run_cli
 from siting._errors import InputError, NoCrsError, SitingError
 from siting.layers import LayerSpec, read_layer
 from siting.layers._dates import parse_dates
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 def _intake(gdf: gpd.GeoDataFrame) -> dict:  # type: ignore[type-arg]
     return gdf.attrs["intake"].to_dict()
@@ -45,7 +49,9 @@ def test_r_export_is_read_without_shifting_a_column(tmp_path: Path) -> None:
         assert by_id.loc[inc, "DISPOSITION_TEXT"] == ex.disposition[inc]
         assert pd.Timestamp(by_id.loc[inc, "date"]) == ex.times[inc]  # 05:42:49 PM is 17:42:49
         lon, lat = ex.lonlat[inc]
-        assert by_id.loc[inc, "geometry"].x == pytest.approx(lon) and by_id.loc[inc, "geometry"].y == pytest.approx(lat)
+        assert by_id.loc[inc, "geometry"].x == pytest.approx(lon) and by_id.loc[
+            inc, "geometry"
+        ].y == pytest.approx(lat)
     assert "geometry" not in gdf.columns.drop("geometry")  # the point column is not also kept as text
     # failed geocodes are left out and named, never hidden
     assert _step(intake, "no_coordinates")["who"] == ex.failed
@@ -140,14 +146,17 @@ def test_since_until_are_inclusive_days(tmp_path: Path) -> None:
     gdf = read_layer(LayerSpec(p, since="2021-02-01", until="2021-02-28"))
     assert list(gdf["id"]) == ["2", "3"]
     intake = _intake(gdf)
-    assert _step(intake, "since")["who"] == ["1", "5"] and "1 of them undated" in _step(intake, "since")["detail"]
+    assert (
+        _step(intake, "since")["who"] == ["1", "5"]
+        and "1 of them undated" in _step(intake, "since")["detail"]
+    )
     assert _step(intake, "until")["who"] == ["4"]
     assert intake["date_first"] == "2021-02-01 00:00" and intake["date_last"] == "2021-02-28 23:00"
     with pytest.raises(InputError, match="`since` 'last week' is not a date"):
         read_layer(LayerSpec(p, since="last week"))
     nodate = tmp_path / "n.csv"
     nodate.write_text("id,lat,lon\n1,60.17,24.94\n")
-    with pytest.raises(InputError, match="need a date column.*--date-column"):
+    with pytest.raises(InputError, match=r"need a date column.*--date-column"):
         read_layer(LayerSpec(nodate, since="2021-01-01"))
 
 
@@ -155,7 +164,7 @@ def test_since_until_are_inclusive_days(tmp_path: Path) -> None:
 def test_where_is_ogr_sql_on_csv_and_vector_files(tmp_path: Path) -> None:
     p = tmp_path / "calls.csv"
     p.write_text(
-        "code,lat,lon,PRIORITY,DISP,\"CALL TYPE\"\n"
+        'code,lat,lon,PRIORITY,DISP,"CALL TYPE"\n'
         "007,60.17,24.94,2,CAN: CANCELLED,OD\n"
         "010,60.171,24.941,10,TRANSPORTED,OD\n"
         "011,60.172,24.942,3,,FALL\n"
@@ -178,7 +187,10 @@ def test_where_is_ogr_sql_on_csv_and_vector_files(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         ids("DISPOSITION = 'x'")
     msg = str(err.value)
-    assert "no column named 'DISPOSITION'" in msg and "columns are code, lat, lon, PRIORITY, DISP, 'CALL TYPE'" in msg
+    assert (
+        "no column named 'DISPOSITION'" in msg
+        and "columns are code, lat, lon, PRIORITY, DISP, 'CALL TYPE'" in msg
+    )
     with pytest.raises(InputError, match="leaves none of the 3 rows"):
         ids("PRIORITY > 100")
 
@@ -255,7 +267,9 @@ def test_rows_without_an_id_column_are_named_by_file_line(tmp_path: Path) -> Non
 def test_inspect_prints_the_summary_on_stdout(tmp_path: Path) -> None:
     """Through a subprocess: the summary is the only thing on stdout."""
     ex = write_r_export(tmp_path / "ems.csv")
-    r = run_cli("inspect", str(ex.path), "--where", f"DISPOSITION_TEXT <> '{CANCELLED}'", "--since", "2021-11-01")
+    r = run_cli(
+        "inspect", str(ex.path), "--where", f"DISPOSITION_TEXT <> '{CANCELLED}'", "--since", "2021-11-01"
+    )
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert f"{ex.rows:,} rows read" in out and "by the filter DISPOSITION_TEXT <> 'CAN: CANCELLED'" in out
@@ -266,12 +280,14 @@ def test_inspect_prints_the_summary_on_stdout(tmp_path: Path) -> None:
     assert all(ln.startswith("warning: ") for ln in r.stderr.splitlines()), r.stderr
     j = run_cli("-q", "inspect", str(ex.path), "--json")
     data = json.loads(j.stdout)
-    assert data["rows_read"] == ex.rows and data["rows_used"] == len(
-        read_layer(LayerSpec(ex.path))
-    )
+    assert data["rows_read"] == ex.rows and data["rows_used"] == len(read_layer(LayerSpec(ex.path)))
     bad = run_cli("inspect", str(ex.path), "--where", "DISP = 'x'")
     assert bad.returncode == 2 and bad.stdout == ""
-    assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("Error: ") and "no column named 'DISP'" in bad.stderr
+    assert (
+        bad.stderr.count("\n") == 1
+        and bad.stderr.startswith("Error: ")
+        and "no column named 'DISP'" in bad.stderr
+    )
     assert "Traceback" not in bad.stderr
 
 
@@ -282,7 +298,11 @@ def test_messages_are_one_line_with_every_problem(tmp_path: Path) -> None:
         read_layer(LayerSpec(p))
     msg = str(err.value)
     assert isinstance(err.value, SitingError) and "\n" not in msg
-    for part in ("'date' has values that are not dates in row 3", "'lat' is not a number in row 3", "'fatal' must be"):
+    for part in (
+        "'date' has values that are not dates in row 3",
+        "'lat' is not a number in row 3",
+        "'fatal' must be",
+    ):
         assert part in msg, msg
 
 
@@ -290,13 +310,20 @@ def test_polygon_layer_of_closed_lines_is_polygonised(tmp_path: Path) -> None:
     from siting.layers import read_polygons
 
     ring = shapely.LineString([(0, 0), (100, 0), (100, 100), (0, 100), (0, 0)])
-    halves = [shapely.LineString([(200, 0), (300, 0), (300, 100)]), shapely.LineString([(300, 100), (200, 100), (200, 0)])]
+    halves = [
+        shapely.LineString([(200, 0), (300, 0), (300, 100)]),
+        shapely.LineString([(300, 100), (200, 100), (200, 0)]),
+    ]
     open_line = shapely.LineString([(400, 0), (500, 50)])
-    gdf = gpd.GeoDataFrame({"name": ["school A", "school B1", "school B2"]}, geometry=[ring, *halves], crs=32635)
+    gdf = gpd.GeoDataFrame(
+        {"name": ["school A", "school B1", "school B2"]}, geometry=[ring, *halves], crs=32635
+    )
     gdf.to_file(tmp_path / "schools.geojson")
     polys = read_polygons(tmp_path / "schools.geojson", buffer_m=0.0, purpose="exclusion")
     assert list(polys.geom_type) == ["Polygon"] * 3
-    assert polys.geometry.iloc[0].area == pytest.approx(100 * 100) and polys.geometry.iloc[1].area == pytest.approx(100 * 100)
+    assert polys.geometry.iloc[0].area == pytest.approx(100 * 100) and polys.geometry.iloc[
+        1
+    ].area == pytest.approx(100 * 100)
     with_open = pd.concat([gdf, gpd.GeoDataFrame({"name": ["fence"]}, geometry=[open_line], crs=32635)])
     with_open.to_file(tmp_path / "mixed.geojson")
     with pytest.raises(InputError) as err:

@@ -5,7 +5,8 @@ Walking distances are checked against networkx on the same lines, built independ
 
 from __future__ import annotations
 
-from pathlib import Path
+import itertools
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import networkx as nx
@@ -15,8 +16,11 @@ import shapely
 from helpers import UTM, X0, Y0, run_cli
 
 from siting._errors import InputError
-from siting.network import StreetNetwork, line_layer_summary, load_network
+from siting.network import StreetNetwork, load_network
+from siting.network_sources import line_layer_summary
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: A TIGER/Line-like layer (FULLNAME, MTFCC, points in metres relative to (X0, Y0)).
 #: * Main St (S1400) runs west-east along y=0 with a vertex at x=200;
@@ -56,7 +60,7 @@ def _reference(classes_out: tuple[str, ...]) -> nx.Graph:
     for _, cls, pts in TIGER:
         if cls in classes_out:
             continue
-        for a, b in zip(pts[:-1], pts[1:], strict=True):
+        for a, b in itertools.pairwise(pts):
             g.add_edge(a, b, length=float(np.hypot(b[0] - a[0], b[1] - a[1])))
     return g
 
@@ -104,7 +108,11 @@ def test_bridge_stays_apart_and_shared_vertices_meet(tmp_path: Path) -> None:
     ends = sorted({p for _, cls, pts in TIGER if cls not in ("S1100", "S1630") for p in (pts[0], pts[-1])})
     for a in ends:
         for b in ends:
-            want = nx.shortest_path_length(ref, a, b, weight="length") if nx.has_path(ref, a, b) else float("inf")
+            want = (
+                nx.shortest_path_length(ref, a, b, weight="length")
+                if nx.has_path(ref, a, b)
+                else float("inf")
+            )
             assert _walk(net, a, b) == pytest.approx(want), (a, b)
 
 
@@ -116,7 +124,9 @@ def test_split_crossings_joins_the_bridge(tmp_path: Path) -> None:
 
 def test_all_road_classes_and_network_where(tmp_path: Path) -> None:
     path = _tiger(tmp_path / "tiger.gpkg")
-    every = load_network(path, split_crossings=False, largest_component=False, all_road_classes=True, use_cache=False)
+    every = load_network(
+        path, split_crossings=False, largest_component=False, all_road_classes=True, use_cache=False
+    )
     assert _has_node(every, 0, 100) and _has_node(every, 350, 0)
     # the interstate shares vertices with Oak Ave and the bridge: they meet there too
     assert _walk(every, (0, 0), (300, -200)) == pytest.approx(200 + 100 + 100 + 300)
@@ -125,11 +135,11 @@ def test_all_road_classes_and_network_where(tmp_path: Path) -> None:
     )
     assert not _has_node(no_alley, 0, -100)
     assert no_alley.build_report["left_out_by_where"] == 1
-    with pytest.raises(InputError, match="no column named 'ROAD_CLASS'.*MTFCC"):
+    with pytest.raises(InputError, match=r"no column named 'ROAD_CLASS'.*MTFCC"):
         load_network(path, where="ROAD_CLASS = 'x'", use_cache=False)
     with pytest.raises(InputError, match="no street lines left"):
         load_network(path, where="MTFCC = 'S1100'", use_cache=False)
-    with pytest.raises(InputError, match="--network-where. filters street line layers"):
+    with pytest.raises(InputError, match=r"--network-where. filters street line layers"):
         load_network("place:Seattle", where="MTFCC = 'S1400'")
 
 
@@ -142,7 +152,11 @@ def test_osm_classes_in_a_line_layer(tmp_path: Path) -> None:
         ("motorway", None, None, [(400, 0), (500, 0)]),
     ]
     gdf = gpd.GeoDataFrame(
-        {"highway": [h for h, *_ in lines], "foot": [f for _, f, _, _ in lines], "sidewalk": [s for _, _, s, _ in lines]},
+        {
+            "highway": [h for h, *_ in lines],
+            "foot": [f for _, f, _, _ in lines],
+            "sidewalk": [s for _, _, s, _ in lines],
+        },
         geometry=[shapely.LineString([(X0 + x, Y0 + y) for x, y in p]) for *_, p in lines],
         crs=UTM,
     )

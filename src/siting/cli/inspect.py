@@ -68,8 +68,10 @@ def format_intake(intake: Intake) -> str:
 
 def format_lines(summary: dict[str, Any]) -> str:
     """The summary of a street line layer as text lines."""
-    lines = [f"{summary['path']}: street line layer, {_n(summary['lines_read'])} features read, "
-             f"{_n(summary['lines_used'])} used ({summary['length_km']:,.1f} km)"]
+    lines = [
+        f"{summary['path']}: street line layer, {_n(summary['lines_read'])} features read, "
+        f"{_n(summary['lines_used'])} used ({summary['length_km']:,.1f} km)"
+    ]
     if summary.get("where"):
         lines.append(f"  left out {_n(summary.get('left_out_by_where', 0))} by the filter {summary['where']}")
     for cls, count in (summary.get("not_walkable") or {}).items():
@@ -85,8 +87,13 @@ def format_lines(summary: dict[str, Any]) -> str:
 
 @click.command("inspect")
 @click.argument("path", type=click.Path(dir_okay=True), metavar="LAYER")
-@click.option("--role", type=click.Choice(ROLES), default="demand", show_default=True,
-              help="What the layer is (only demand layers are checked for duplicate calls).")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="demand",
+    show_default=True,
+    help="What the layer is (only demand layers are checked for duplicate calls).",
+)
 @click.option("--layer", "layer_name", metavar="NAME", help="Layer of a multi-layer file (GeoPackage).")
 @click.option("--where", metavar="SQL", help="OGR SQL filter, as --demand-where would apply it.")
 @click.option("--since", metavar="DATE", help="Keep rows dated on or after DATE.")
@@ -94,25 +101,52 @@ def format_lines(summary: dict[str, Any]) -> str:
 @click.option("--id-column", metavar="COL", help="The layer's id column (default: id, site_id, ...).")
 @click.option("--date-column", metavar="COL", help="The date column (default: date, datetime, ...).")
 @click.option("--date-format", metavar="FORMAT", help="strftime format of the date column.")
-@click.option("--status-column", metavar="COL",
-              help="A disposition/status column to summarise (default: disposition, status, ...).")
+@click.option(
+    "--status-column",
+    metavar="COL",
+    help="A disposition/status column to summarise (default: disposition, status, ...).",
+)
 @click.option("--weight-column", metavar="COL", help="The weight column (default: weight, count).")
 @click.option("--fatal-column", metavar="COL", help="The fatal flag column (default: fatal, ...).")
 @click.option("--lat-column", metavar="COL", help="Latitude column of a CSV.")
 @click.option("--lon-column", metavar="COL", help="Longitude column of a CSV.")
 @click.option("--csv-crs", metavar="CRS", help="CRS of projected x/y or WKT coordinates in a CSV.")
-@click.option("--duplicate-minutes", type=click.FloatRange(min=0), default=None, metavar="MIN",
-              help=f"Duplicate calls: same place within MIN minutes [default: {settings.duplicate_minutes:g}].")
-@click.option("--network", "-n", metavar="PATH",
-              help="Also count the points farther than --max-snap from every street of this network.")
-@click.option("--max-snap", "max_snap_m", type=click.FloatRange(min=0), default=settings.max_snap_m,
-              show_default=True, help="Metres from the nearest street beyond which a point is left out.")
+@click.option(
+    "--duplicate-minutes",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="MIN",
+    help=f"Duplicate calls: same place within MIN minutes [default: {settings.duplicate_minutes:g}].",
+)
+@click.option(
+    "--network",
+    "-n",
+    metavar="PATH",
+    help="Also count the points farther than --max-snap from every street of this network.",
+)
+@click.option(
+    "--max-snap",
+    "max_snap_m",
+    type=click.FloatRange(min=0),
+    default=settings.max_snap_m,
+    show_default=True,
+    help="Metres from the nearest street beyond which a point is left out.",
+)
 @click.option("--network-where", metavar="SQL", help="Filter of the street line layer (as in score).")
 @click.option("--all-road-classes", is_flag=True, help="Keep road classes nobody walks on.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @verbosity_options
-def inspect(path: str, role: str, layer_name: str | None, as_json: bool, network: str | None,
-            max_snap_m: float, network_where: str | None, all_road_classes: bool, **kw: Any) -> None:
+def inspect(
+    path: str,
+    role: str,
+    layer_name: str | None,
+    as_json: bool,
+    network: str | None,
+    max_snap_m: float,
+    network_where: str | None,
+    all_road_classes: bool,
+    **kw: Any,
+) -> None:
     """What a layer holds, and what a run would use of it and leave out (and why).
 
     \b
@@ -121,11 +155,12 @@ def inspect(path: str, role: str, layer_name: str | None, as_json: bool, network
       siting inspect parcels.gpkg --role candidates --id-column PIN -n streets.gpkg
       siting inspect county_centrelines.shp
     """
-    from ..network import is_line_layer, line_layer_summary
+    from ..network_sources import is_line_layer, line_layer_summary
 
     if is_line_layer(path, layer=layer_name):
-        summary = line_layer_summary(path, layer=layer_name, where=kw.get("where") or network_where,
-                                     all_road_classes=all_road_classes)
+        summary = line_layer_summary(
+            path, layer=layer_name, where=kw.get("where") or network_where, all_road_classes=all_road_classes
+        )
         click.echo(json.dumps(summary, indent=2) if as_json else format_lines(summary))
         return
     from ..layers import read_layer
@@ -142,7 +177,6 @@ def inspect(path: str, role: str, layer_name: str | None, as_json: bool, network
     if network:
         from ..network import load_network
         from ..pipeline import snap_layer
-
         from ..scenario import resolve_network
 
         net = load_network(resolve_network(network), where=network_where, all_road_classes=all_road_classes)

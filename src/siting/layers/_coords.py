@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +19,9 @@ import shapely
 
 from .._errors import InputError, NoCrsError
 from ._spec import MISSING_TOKENS, LayerSpec, RowNames, column_list, find_column
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Geoms = npt.NDArray[np.object_]
 
@@ -85,8 +87,9 @@ def _numbers(values: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_], npt.N
     return num, missing, bad
 
 
-def _lonlat_or_crs(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], spec: LayerSpec,
-                   path: Path, what: str) -> Any:
+def _lonlat_or_crs(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], spec: LayerSpec, path: Path, what: str
+) -> Any:
     """The CRS of x/y coordinates: the one given, else WGS84 if they fit degrees, else an error."""
     if spec.crs is not None:
         return spec.crs
@@ -114,9 +117,11 @@ def _from_lat_lon(frame: pd.DataFrame, lat_col: str, lon_col: str, rows: RowName
     if not problems:
         lat_out = ok & (np.abs(np.nan_to_num(la)) > 90)
         lon_out = ok & (np.abs(np.nan_to_num(lo)) > 180)
-        if lat_out.any() and not (ok & (np.abs(np.nan_to_num(la)) > 180)).any() and (
-            np.abs(lo[ok]) <= 90
-        ).all():
+        if (
+            lat_out.any()
+            and not (ok & (np.abs(np.nan_to_num(la)) > 180)).any()
+            and (np.abs(lo[ok]) <= 90).all()
+        ):
             problems.append(
                 f"column {lat_col!r} has values beyond ±90 in {rows.describe(np.flatnonzero(lat_out))} while "
                 f"{lon_col!r} fits latitude: latitude and longitude look swapped; swap the column names "
@@ -135,12 +140,14 @@ def _from_lat_lon(frame: pd.DataFrame, lat_col: str, lon_col: str, rows: RowName
     if ok.any():
         geoms[ok] = shapely.points(lo[ok], la[ok])
     # latitude/longitude are WGS84 degrees; `crs` is for x/y and geometry columns
-    return Coordinates(geoms, "EPSG:4326", f"columns {lat_col!r}/{lon_col!r} (WGS84)", (lat_col, lon_col),
-                       missing, problems)
+    return Coordinates(
+        geoms, "EPSG:4326", f"columns {lat_col!r}/{lon_col!r} (WGS84)", (lat_col, lon_col), missing, problems
+    )
 
 
-def _from_xy(frame: pd.DataFrame, x_col: str, y_col: str, rows: RowNames, spec: LayerSpec,
-             path: Path) -> Coordinates:
+def _from_xy(
+    frame: pd.DataFrame, x_col: str, y_col: str, rows: RowNames, spec: LayerSpec, path: Path
+) -> Coordinates:
     x, x_missing, x_bad = _numbers(frame[x_col])
     y, y_missing, y_bad = _numbers(frame[y_col])
     problems = [
@@ -161,8 +168,9 @@ def _from_xy(frame: pd.DataFrame, x_col: str, y_col: str, rows: RowNames, spec: 
     return Coordinates(geoms, crs, f"columns {x_col!r}/{y_col!r} ({crs})", (x_col, y_col), missing, problems)
 
 
-def _from_geometry_column(frame: pd.DataFrame, col: str, kind: str, rows: RowNames, spec: LayerSpec,
-                          path: Path) -> Coordinates:
+def _from_geometry_column(
+    frame: pd.DataFrame, col: str, kind: str, rows: RowNames, spec: LayerSpec, path: Path
+) -> Coordinates:
     values = frame[col].fillna("").astype(str)
     missing = _is_missing(values)
     geoms = np.full(len(frame), None, dtype=object)
@@ -173,10 +181,13 @@ def _from_geometry_column(frame: pd.DataFrame, col: str, kind: str, rows: RowNam
         x = pd.to_numeric(parts[0].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
         y = pd.to_numeric(parts[1].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
         matched = parts[0].notna().to_numpy()
-        empty_vec = matched & (
-            parts[0].str.strip().str.lower().isin(MISSING_TOKENS)
-            | parts[1].str.strip().str.lower().isin(MISSING_TOKENS)
-        ).to_numpy()
+        empty_vec = (
+            matched
+            & (
+                parts[0].str.strip().str.lower().isin(MISSING_TOKENS)
+                | parts[1].str.strip().str.lower().isin(MISSING_TOKENS)
+            ).to_numpy()
+        )
         missing |= empty_vec
         bad = todo & ~empty_vec & ~(matched & np.isfinite(x) & np.isfinite(y))
         ok = todo & ~empty_vec & ~bad

@@ -12,7 +12,7 @@ import csv
 import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +20,9 @@ import pandas as pd
 
 from .._errors import InputError
 from ._spec import listed
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: An R vector value split by the CSV reader: its first and last pieces.
 _R_OPEN = re.compile(r"^\s*c\(\s*[^()]*$")
@@ -141,5 +144,9 @@ def read_csv_table(path: Path, role: str) -> CsvTable:
     if problems:
         msg = f"{path}: " + "; ".join(problems)
         raise InputError(msg)
-    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
+    frame = (
+        pd.DataFrame(rows, columns=header, dtype=object)
+        if rows
+        else pd.DataFrame(columns=header, dtype=object)
+    )
     return CsvTable(frame=frame, lines=np.asarray(lines, dtype=np.int64), r_rows=r_rows, delimiter=delimiter)

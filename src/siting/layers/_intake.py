@@ -100,7 +100,9 @@ class Intake:
     def from_dict(cls, data: dict[str, Any]) -> Intake:
         data = dict(data)
         data.pop("rows_used", None)
-        steps = [Step(**{k: v for k, v in s.items() if k not in ("words", "text")}) for s in data.pop("steps", [])]
+        steps = [
+            Step(**{k: v for k, v in s.items() if k not in ("words", "text")}) for s in data.pop("steps", [])
+        ]
         return cls(**data, steps=steps)
 
 
@@ -174,7 +176,9 @@ def find_duplicates(
     pairs = cKDTree(xy_m[idx]).query_pairs(place_m, output_type="ndarray")
     if pairs.size == 0:
         return dup, of
-    graph = sparse.coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(idx.size, idx.size))
+    graph = sparse.coo_matrix(
+        (np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(idx.size, idx.size)
+    )
     _, place = csgraph.connected_components(graph, directed=False)
     sizes = np.bincount(place)
     multi = sizes[place] > 1
@@ -185,7 +189,7 @@ def find_duplicates(
     ns = t.to_numpy(dtype="datetime64[ns]").astype(np.int64)[sel]
     order = np.lexsort((sel, ns, grp))
     sel, grp, ns = sel[order], grp[order], ns[order]
-    window = int(round(minutes * 60e9))
+    window = round(minutes * 60e9)
     last_kept_time = None
     last_kept_row = -1
     current = -1

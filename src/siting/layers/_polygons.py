@@ -10,7 +10,6 @@ nothing), and are kept as lines for an exclusion with a buffer (the zone around 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,8 @@ from ._read import _read_vector, detect_format
 from ._spec import LayerSpec, RowNames, find_column, stem
 
 if TYPE_CHECKING:
+    import os
+
     import geopandas as gpd
 
 log = logging.getLogger(__name__)

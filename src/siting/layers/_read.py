@@ -104,8 +104,22 @@ def _read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, npt.NDA
 def _parse_bool(series: pd.Series) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     truthy = {"1", "true", "t", "yes", "y", "fatal", "death", "died", "dead", "deceased", "doa"}
     falsy = {
-        "0", "false", "f", "no", "n", "non-fatal", "nonfatal", "non fatal", "alive", "survived",
-        "", "nan", "none", "<na>", "na", "null",
+        "0",
+        "false",
+        "f",
+        "no",
+        "n",
+        "non-fatal",
+        "nonfatal",
+        "non fatal",
+        "alive",
+        "survived",
+        "",
+        "nan",
+        "none",
+        "<na>",
+        "na",
+        "null",
     }
     text = series.astype("string").fillna("").str.strip().str.lower()
     text = text.str.replace(r"\.0$", "", regex=True)
@@ -130,7 +144,9 @@ def _geometry_problems(geoms: npt.NDArray[np.object_], crs: Any, rows: RowNames,
     lines = np.isin(shapely.get_type_id(geoms), (1, 2, 5))
     if lines.any():
         verb = "is a line" if lines.sum() == 1 else "are lines"
-        problems.append(f"{rows.describe(np.flatnonzero(lines))} {verb}; a {role} layer needs points or polygons")
+        problems.append(
+            f"{rows.describe(np.flatnonzero(lines))} {verb}; a {role} layer needs points or polygons"
+        )
     if crs is not None and getattr(crs, "is_geographic", False):
         xy = shapely.get_coordinates(geoms[~invalid])
         if xy.size:
@@ -183,7 +199,10 @@ class _Who:
 
     def __call__(self, positions: npt.NDArray[np.int64]) -> list[str]:
         if self.ids is not None:
-            return [str(v) or self.rows.labels([p])[0] for v, p in zip(self.ids[positions], positions, strict=True)]
+            return [
+                str(v) or self.rows.labels([p])[0]
+                for v, p in zip(self.ids[positions], positions, strict=True)
+            ]
         return self.rows.labels(positions)
 
     def describe(self, positions: npt.NDArray[np.int64]) -> str:
@@ -328,7 +347,9 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     crs_obj = CRS.from_user_input(crs) if crs is not None else None
     has_geom = ~shapely.is_missing(geoms) & ~missing
     if has_geom.any():
-        problems.extend(_geometry_problems(geoms[has_geom], crs_obj, sub_rows.take(np.flatnonzero(has_geom)), spec.role))
+        problems.extend(
+            _geometry_problems(geoms[has_geom], crs_obj, sub_rows.take(np.flatnonzero(has_geom)), spec.role)
+        )
     if missing.all() and not problems:
         msg = (
             f"{path}: none of the {len(pos):,} rows of the {spec.role} layer has coordinates; give point "
@@ -347,7 +368,11 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
             intake.add(step)
             log.warning(
                 "%s: %s of %s %s rows (%.1f%%) have no coordinates (failed geocodes?) and were left out: %s",
-                path, f"{gone.size:,}", f"{len(pos):,}", spec.role, 100 * gone.size / len(pos),
+                path,
+                f"{gone.size:,}",
+                f"{len(pos):,}",
+                spec.role,
+                100 * gone.size / len(pos),
                 who_all.describe(gone),
             )
     keep[pos[missing]] = False
@@ -379,11 +404,18 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     out_cols: dict[str, Any] = {"id": ids}
     w_col = find_column(cols, "weight", spec.weight_column, path)
     if w_col is not None:
-        w = pd.to_numeric(data[w_col].astype("string").str.strip().str.replace(",", ".", regex=False), errors="coerce") \
-            if not pd.api.types.is_numeric_dtype(data[w_col]) else data[w_col].astype("float64")
+        w = (
+            pd.to_numeric(
+                data[w_col].astype("string").str.strip().str.replace(",", ".", regex=False), errors="coerce"
+            )
+            if not pd.api.types.is_numeric_dtype(data[w_col])
+            else data[w_col].astype("float64")
+        )
         bad = (w.isna() | ~np.isfinite(w.fillna(0)) | (w < 0)).to_numpy()
         if bad.any():
-            problems.append(f"column {w_col!r} must be a number >= 0; not in {kept_rows.describe(np.flatnonzero(bad))}")
+            problems.append(
+                f"column {w_col!r} must be a number >= 0; not in {kept_rows.describe(np.flatnonzero(bad))}"
+            )
         out_cols["weight"] = w.fillna(0).astype("float64").to_numpy()
     else:
         out_cols["weight"] = np.ones(len(pos))
@@ -424,7 +456,9 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
                 intake.notes.append(f"duplicate calls not checked: {d_col!r} has no time of day")
             else:
                 xy = metre_xy(gdf.geometry.values, crs)
-                dup, of = find_duplicates(xy, gdf["date"], minutes=minutes, place_m=settings.duplicate_place_m)
+                dup, of = find_duplicates(
+                    xy, gdf["date"], minutes=minutes, place_m=settings.duplicate_place_m
+                )
                 if dup.any():
                     if "fatal" in gdf.columns:  # a fatal outcome recorded on a repeat call is kept
                         fatal = gdf["fatal"].to_numpy(dtype=bool).copy()
@@ -434,11 +468,14 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
                     np.maximum.at(weight, of[dup], weight[dup])
                     gdf["weight"] = weight
                     d_pos = np.flatnonzero(dup)
-                    intake.add(Step(
-                        "duplicate", int(d_pos.size),
-                        f"same place (within {settings.duplicate_place_m:g} m) within {minutes:g} minutes",
-                        who(d_pos),
-                    ))
+                    intake.add(
+                        Step(
+                            "duplicate",
+                            int(d_pos.size),
+                            f"same place (within {settings.duplicate_place_m:g} m) within {minutes:g} minutes",
+                            who(d_pos),
+                        )
+                    )
                     keep[pos[dup]] = False
                     gdf = gdf.loc[~dup].reset_index(drop=True)
                     pos = pos[~dup]

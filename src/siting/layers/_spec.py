@@ -8,15 +8,17 @@ dropped points by those ids.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from .._errors import InputError
+
+if TYPE_CHECKING:
+    import os
 
 #: Roles a layer can play. ``attract``/``avoid`` are extra layers that raise or lower a score.
 ROLES = ("demand", "services", "candidates", "attract", "avoid")

@@ -59,7 +59,7 @@ def _bad_filter(where: str, flag: str, path: Path, columns: Any, detail: str) ->
     msg = (
         f"{path}: `{flag}` {where!r} is not a filter GDAL can apply ({detail}); write it as OGR SQL "
         "on the file's own columns, e.g. DISPOSITION <> 'CAN: CANCELLED': text in single quotes, "
-        f'column names with spaces in double quotes; columns are {column_list(columns)}'
+        f"column names with spaces in double quotes; columns are {column_list(columns)}"
     )
     return InputError(msg)
 
@@ -102,7 +102,11 @@ def table_mask(frame: pd.DataFrame, where: str, *, flag: str, path: Path) -> npt
         s = frame[c]
         if t == "DateTime":
             out[str(c)] = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
-        elif t.startswith("Integer") and not pd.api.types.is_integer_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        elif (
+            t.startswith("Integer")
+            and not pd.api.types.is_integer_dtype(s)
+            and not pd.api.types.is_bool_dtype(s)
+        ):
             text = s.astype("string").fillna("").str.strip()
             out[str(c)] = text.where(~text.str.lower().isin(MISSING_TOKENS), "")
         else:

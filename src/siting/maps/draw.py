@@ -262,7 +262,7 @@ def _draw_points(d: _Drawing, *, hex_size_m: float) -> None:
         label = str(params.get("services_label") or "Homeless services")
         sv = capped(plan.services, "services", notes, label=label)
         fg = d.group(label)
-        geojson_layer(points_layer(sv, colour="#1f78b4", radius=5, title_col="name", label=label)).add_to(fg)
+        geojson_layer(points_layer(sv, colour="#1f78b4", radius=5, title_col="name", label=esc(label))).add_to(fg)
     layer_roles = (
         {k: (v.get("role") if isinstance(v, dict) else None) for k, v in (params.get("layers") or {}).items()}
         if isinstance(params.get("layers"), dict)

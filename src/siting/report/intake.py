@@ -4,9 +4,9 @@ Drawn from the Intake records the pipeline keeps in ``plan.manifest["inputs"][na
 ["intake"]`` and the network's ``manifest["network"]["lines"]``: each filter with the
 rows it removed, rows without coordinates (failed geocodes), duplicate calls, points far
 from every street, the date range and a disposition column's values. Figures about
-incidents follow the disclosure rule in a shareable report (1 to threshold as "fewer
-than N", other counts rounded to ``base``) and never list incident ids; candidates and
-services are listed by their ids.
+incidents follow the privacy rule in a shareable report (:class:`siting.privacy.Rule`:
+0 to the threshold as "fewer than N", other counts rounded to its base) and never list
+incident ids; candidates and services are listed by their ids.
 """
 
 from __future__ import annotations
@@ -22,17 +22,13 @@ if TYPE_CHECKING:
 
 #: Ids of left-out candidates or services listed before "and N more".
 _SHOWN = 10
-#: Incident counts above the threshold are rounded to this base in a shareable report.
-_BASE = 10
 
 
-def _count(n: int, *, incidents: bool, threshold: int, internal: bool) -> str:
-    """A count as the report shows it: exact, or released when it is about incidents."""
-    if not incidents or internal or n == 0:
+def _count(n: int, *, incidents: bool, rule: privacy.Rule | None) -> str:
+    """A count as the report shows it: exact, or released by the rule when it is about incidents."""
+    if not incidents or rule is None:
         return f"{n:,}"
-    if n <= threshold:
-        return esc(privacy.suppression_label(threshold))
-    return f"about {int(_BASE * round(n / _BASE)):,}"
+    return esc(rule.label(n))
 
 
 def _who(who: list[str]) -> str:
@@ -41,15 +37,16 @@ def _who(who: list[str]) -> str:
     return esc(shown + more)
 
 
-def _layer(name: str, info: dict[str, Any], *, threshold: int, internal: bool) -> str:
+def _layer(name: str, info: dict[str, Any], *, rule: privacy.Rule | None) -> str:
     intake = info.get("intake") or {}
     incidents = intake.get("role") == "demand"
+    internal = rule is None
 
     def c(n: int) -> str:
-        return _count(int(n), incidents=incidents, threshold=threshold, internal=internal)
+        return _count(int(n), incidents=incidents, rule=rule)
 
     file = Path(str(intake.get("path") or info.get("path", ""))).name
-    head = f"<h3>{esc(name)} <span class=\"note\">({esc(file)}, {esc(intake.get('format', ''))})</span></h3>"
+    head = f'<h3>{esc(name)} <span class="note">({esc(file)}, {esc(intake.get("format", ""))})</span></h3>'
     rows = [f'<tr><th>rows read</th><td class="n">{c(intake.get("rows_read", 0))}</td><td></td></tr>']
     for step in intake.get("steps", []):
         verb = "excluded" if step.get("excluded_only") else "left out"
@@ -90,7 +87,9 @@ def _network(lines: dict[str, Any]) -> str:
     if "lines_read" in lines:
         rows.append(("street lines read", f"{int(lines['lines_read']):,}"))
     if lines.get("where"):
-        rows.append((f"left out by the filter {lines['where']}", f"{int(lines.get('left_out_by_where', 0)):,}"))
+        rows.append(
+            (f"left out by the filter {lines['where']}", f"{int(lines.get('left_out_by_where', 0)):,}")
+        )
     for cls, n in (lines.get("not_walkable") or {}).items():
         rows.append((f"left out, not walkable: {cls}", f"{int(n):,}"))
     if lines.get("no_line_geometry"):
@@ -98,8 +97,10 @@ def _network(lines: dict[str, Any]) -> str:
     lcc = lines.get("largest_component") or {}
     if lcc.get("nodes_dropped"):
         rows.append(
-            (f"street nodes outside the largest connected part ({lcc.get('other_components', 0):,} pieces)",
-             f"{int(lcc['nodes_dropped']):,}")
+            (
+                f"street nodes outside the largest connected part ({lcc.get('other_components', 0):,} pieces)",
+                f"{int(lcc['nodes_dropped']):,}",
+            )
         )
     if not rows:
         return ""
@@ -107,12 +108,17 @@ def _network(lines: dict[str, Any]) -> str:
     return f"<h3>street network</h3><table>{body}</table>"
 
 
-def intake_section(plan: Plan, threshold: int, *, internal: bool = False) -> str:
-    """HTML of "What was read": one table per layer (and the street network)."""
+def intake_section(plan: Plan, *, internal: bool = False, rule: privacy.Rule | None = None) -> str:
+    """HTML of "What was read": one table per layer (and the street network).
+
+    Incident counts follow ``rule`` (default: the run's, :func:`siting.privacy.rule_for`)
+    unless the report is ``internal``.
+    """
     man = plan.manifest or {}
     inputs = man.get("inputs") if isinstance(man.get("inputs"), dict) else {}
+    shown_rule = None if internal else privacy.rule_for(plan, rule)
     parts = [
-        _layer(str(name), info, threshold=threshold, internal=internal)
+        _layer(str(name), info, rule=shown_rule)
         for name, info in inputs.items()
         if isinstance(info, dict) and info.get("intake")
     ]

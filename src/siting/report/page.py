@@ -144,7 +144,7 @@ def report_html(
     assumptions = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in ASSUMPTIONS)
     sections = [
         ("What was run", kv_table(summary)),
-        ("What was read", intake_section(plan, t, internal=internal)),
+        ("What was read", intake_section(plan, internal=internal)),
         ("Chosen sites and why", sites(plan)),
         ("Ranked candidates", ranked(plan, max_rows)),
         ("How many sites: the coverage curve", coverage(plan)),
