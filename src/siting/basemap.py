@@ -243,7 +243,7 @@ def find_column(columns: Any, wanted: tuple[str, ...]) -> str | None:
 
 
 def _read_lines(path: Path, layer: str | None, name_column: str | None) -> gpd.GeoDataFrame:
-    from ._lines import read_line_layer
+    from ._line_layer import read_line_layer
 
     lines = read_line_layer(path, layer=layer)
     name_col = name_column or find_column(lines.columns, NAME_COLUMNS)
