@@ -22,6 +22,7 @@ incident may split between sites when its first choice is full: assignment varia
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -190,6 +191,45 @@ class ValueModel(PMedian):
             np.maximum.at(best, cols, vals)
         return float(np.dot(self.raw_weights, best))
 
+    def solve(
+        self,
+        time_limit: float | None = None,
+        *,
+        method: Literal["milp", "greedy"] = "milp",
+        mip_rel_gap: float = 1e-9,
+        threads: int | None = None,
+    ) -> Result:
+        """Solve; see :meth:`siting.locate.base.Model.solve`.
+
+        Without capacity, the greedy-plus-swap set is improved and bounded first by
+        Lagrangian relaxation (:func:`lagrangian_bound`), which takes a fraction of a
+        second. When that bound meets the best set found, the set is proven optimal
+        (``status='optimal'``, ``method='lagrangian'``) and HiGHS is not needed;
+        otherwise ``method='greedy'`` returns the set with that bound and its gap, and
+        ``method='milp'`` goes on to the exact MILP (keeping the tighter bound).
+        """
+        if self.cap is not None or method not in ("milp", "greedy"):
+            return super().solve(time_limit, method=method, mip_rel_gap=mip_rel_gap, threads=threads)
+        t0 = time.perf_counter()
+        start = self.greedy(swap=True)
+        if self.p is not None and int(start.sum()) != self.p:  # fixed sites and lower quotas overfill p
+            raise self.infeasible()
+        bound_value, mask, value = lagrangian_bound(self, start)
+        cost = self.evaluate(mask)
+        proven = bound_value - value <= mip_rel_gap * max(1.0, abs(value))
+        if method == "greedy" or proven:
+            status, how = ("optimal", "lagrangian") if proven else ("heuristic", "greedy")
+            return self.result(
+                mask, cost, self.total_weight - bound_value, time.perf_counter() - t0, status, how
+            )
+        left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
+        res = super().solve(left, method="milp", mip_rel_gap=mip_rel_gap, threads=threads)
+        if res.bound > bound_value:  # the Lagrangian bound stays valid: keep the tighter one
+            res.bound = max(bound_value, res.objective)
+            res.gap = (res.bound - res.objective) / max(abs(res.objective), 1e-12) if res.objective else 0.0
+        res.solve_seconds = time.perf_counter() - t0
+        return res
+
     # ---- the result, in value terms
 
     def result(
@@ -330,3 +370,93 @@ def value_curve(
     out = pd.DataFrame(recs, columns=VALUE_CURVE_COLUMNS)
     out.attrs["value_name"] = cls.value_name
     return out
+
+
+def best_open_set(model: ValueModel, gain: F64) -> Mask:
+    """The open set maximising ``sum gain_j`` with p sites, fixed sites and regional quotas.
+
+    Fixed sites first, then the best of each region with a lower quota until it is met,
+    then the best of the rest within upper quotas: optimal for these constraints (regions
+    are disjoint, so an exchange argument applies). Gains may be negative.
+    """
+    n = model.n_active
+    mask = model.fixed.copy()
+    lo, hi = model.quota_limits()
+    count: dict[Any, int] = {}
+    for j in np.flatnonzero(mask):
+        count[model.region[j]] = count.get(model.region[j], 0) + 1
+    order = np.argsort(-gain, kind="stable")
+    for name, k in lo.items():
+        for j in order:
+            if count.get(name, 0) >= k:
+                break
+            if not mask[j] and model.region[j] == name:
+                mask[j] = True
+                count[name] = count.get(name, 0) + 1
+    p = model.p if model.p is not None else n
+    for j in order:
+        if mask.sum() >= p:
+            break
+        r = model.region[j]
+        if mask[j] or (r in hi and count.get(r, 0) + 1 > hi[r]):
+            continue
+        mask[j] = True
+        count[r] = count.get(r, 0) + 1
+    return mask
+
+
+def lagrangian_bound(model: ValueModel, start: Mask, *, iterations: int = 300) -> tuple[float, Mask, float]:
+    """An upper bound on the best value, by Lagrangian relaxation of "each incident counts once".
+
+    With multipliers ``lam_r >= 0`` for ``sum_j x_rj <= 1``, every
+    ``L(lam) = sum_r w_r lam_r + max over open sets of sum_j open_j sum_r w_r max(0, v_rj - lam_r)``
+    is a valid upper bound (their minimum is the LP bound); subgradient steps from the start
+    set's own values lower it. Each step's maximising open set is a feasible choice too, so
+    the best one seen is kept (a Lagrangian heuristic). Uncapacitated models only; each step
+    is one pass over the (site, incident) pairs.
+
+    Returns ``(bound, best open set, its value)``.
+    """
+    rows = model.rows
+    r_e = rows.row_of_entry()
+    v = 1.0 - rows.dist
+    w = rows.weight
+    n = model.n_active
+
+    def value_of(mask: Mask) -> float:
+        best_v = np.zeros(rows.n)
+        o = mask[rows.cand]
+        np.maximum.at(best_v, r_e[o], v[o])
+        return float(np.dot(w, best_v))
+
+    lam = np.zeros(rows.n)
+    o = start[rows.cand]
+    np.maximum.at(lam, r_e[o], v[o])  # each row's value in the start set
+    best_mask, target = start.copy(), value_of(start)  # the best choice seen: a lower bound
+    best = math.inf
+    theta = 2.0
+    stall = 0
+    for _ in range(iterations):
+        slack = np.maximum(0.0, v - lam[r_e])
+        gain = bincount(rows.cand, weights=w[r_e] * slack, minlength=n)
+        y = best_open_set(model, gain)
+        value = float(np.dot(w, lam) + gain[y].sum())
+        if value < best - 1e-12:
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= 10:
+                theta, stall = theta / 2, 0
+        primal = value_of(y)
+        if primal > target + 1e-12:
+            best_mask, target = y.copy(), primal
+        if best - target <= 1e-9 * max(1.0, abs(best)) or theta < 1e-6:
+            break
+        # subgradient of L at lam: w_r (1 - number of open sites with v_rj > lam_r)
+        used = bincount(r_e[y[rows.cand] & (slack > 0)], minlength=rows.n)
+        g = w * (1.0 - used)
+        norm = float(np.dot(g, g))
+        if norm <= 0:
+            break
+        lam = np.maximum(0.0, lam - theta * (value - target) / norm * g)
+    return max(best, target), best_mask, target
