@@ -1,8 +1,18 @@
-"""The one place that talks to HiGHS: a model as arrays in, bound, status and solution out."""
+"""The one place that talks to HiGHS: a model as arrays in, bound, status and solution out.
+
+HiGHS writes its banner to the process's standard output (file descriptor 1, from C) when
+the first solver of a process is created, whatever ``output_flag`` says. Standard output
+carries data (``siting select -o -``, ``--summary-json -``), so every call into HiGHS runs
+with descriptor 1 pointed at standard error (:func:`stdout_to_stderr`).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +24,8 @@ from .. import settings
 from .._errors import SolverError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ._common import F64, I64, Mask
 
 
@@ -76,6 +88,39 @@ def make_lp(
     return Lp(sense, offset, cost, col_lo, col_hi, integer, a, rlo, rhi)
 
 
+_redirect_lock = threading.Lock()
+_redirect_depth = 0
+_saved_fd: int | None = None
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Point file descriptor 1 at standard error for the duration (C-level prints included).
+
+    Re-entrant and thread-safe: the first caller redirects, the last one restores.
+    """
+    global _redirect_depth, _saved_fd
+    with _redirect_lock:
+        if _redirect_depth == 0:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+            try:
+                _saved_fd = os.dup(1)
+                os.dup2(2, 1)
+            except OSError:  # pragma: no cover - no descriptor 1 or 2: nothing to protect
+                _saved_fd = None
+        _redirect_depth += 1
+    try:
+        yield
+    finally:
+        with _redirect_lock:
+            _redirect_depth -= 1
+            if _redirect_depth == 0 and _saved_fd is not None:
+                os.dup2(_saved_fd, 1)
+                os.close(_saved_fd)
+                _saved_fd = None
+
+
 def run_highs(
     lp: Lp,
     time_limit: float | None,
@@ -90,7 +135,8 @@ def run_highs(
     sense, including the objective offset. ``status`` is ``optimal``, ``time-limit`` or
     ``infeasible``.
     """
-    return _run(lp, time_limit, mip_rel_gap, threads, start, heuristic_effort)
+    with stdout_to_stderr():
+        return _run(lp, time_limit, mip_rel_gap, threads, start, heuristic_effort)
 
 
 def _run(
