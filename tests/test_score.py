@@ -38,24 +38,30 @@ def test_hand_computed_scores(street) -> None:  # type: ignore[no-untyped-def]
     plan = score_plan(prepare(sc))
     t = plan.candidates.set_index("candidate_id")
     # A (0 m) reaches incidents at 100 m (w1) and 400 m (w2); 900 m is beyond 450 m.
-    assert t.loc["A", "covered_weight"] == pytest.approx(3.0)
-    assert t.loc["A", "covered_count"] == 2
-    assert t.loc["A", "mean_walk_min"] == pytest.approx((100 * 1 + 400 * 2) / 3 / 80, abs=1e-6)
+    assert t.loc["A", "covered_demand_weight"] == pytest.approx(3.0)
+    assert t.loc["A", "covered_incidents"] == 2
+    # access: 1 * (1 - 100/450) + 2 * (1 - 400/450) = 350/450 + 100/450 = 1
+    assert t.loc["A", "access_demand_weight"] == pytest.approx(1.0)
+    assert t.loc["A", "mean_walk_min"] == pytest.approx((100 + 400) / 2 / 80, abs=1e-6)
     assert t.loc["A", "services_within"] == 0
     assert np.isnan(t.loc["A", "nearest_service_min"])
     # B (500 m) reaches all three: 400 m, 100 m and 400 m away; the service 100 m away.
-    assert t.loc["B", "covered_weight"] == pytest.approx(4.0)
-    assert t.loc["B", "covered_count"] == 3
-    assert t.loc["B", "mean_walk_min"] == pytest.approx((400 * 1 + 100 * 2 + 400 * 1) / 4 / 80, abs=1e-6)
+    assert t.loc["B", "covered_demand_weight"] == pytest.approx(4.0)
+    assert t.loc["B", "covered_incidents"] == 3
+    assert t.loc["B", "access_demand_weight"] == pytest.approx((50 + 2 * 350 + 50) / 450)
+    assert t.loc["B", "mean_walk_min"] == pytest.approx((400 + 100 + 400) / 3 / 80, abs=1e-6)
     assert t.loc["B", "services_within"] == 1
     assert t.loc["B", "nearest_service_min"] == pytest.approx(100 / 80, abs=1e-6)
     cutoff_min = 450 / 80
     # default weights demand .45, walk .15, services .15, service access .15; no hotspot
-    # analysis on three incidents, so its .10 drops out and the rest are divided by .9
-    score_a = (0.45 * (3 / 4) + 0.15 * (1 - 3.75 / cutoff_min)) / 0.9
-    score_b = (0.45 * 1 + 0.15 * (1 - 3.125 / cutoff_min) + 0.15 * 1 + 0.15 * (1 - 1.25 / cutoff_min)) / 0.9
-    assert t.loc["A", "score"] == pytest.approx(score_a, abs=1e-6)
-    assert t.loc["B", "score"] == pytest.approx(score_b, abs=1e-6)
+    # analysis on three incidents, so its .10 drops out and the rest are divided by .9.
+    # demand and walk share one scale: the best eligible mix (.45 W + .15 access) / .6
+    mix_a, mix_b = (0.45 * 3 + 0.15 * 1.0) / 0.6, (0.45 * 4 + 0.15 * 800 / 450) / 0.6
+    top = max(mix_a, mix_b)
+    score_a = (0.45 * 3 / top + 0.15 * 1.0 / top) / 0.9
+    score_b = (0.45 * 4 / top + 0.15 * (800 / 450) / top + 0.15 * 1 + 0.15 * (1 - 1.25 / cutoff_min)) / 0.9
+    assert t.loc["A", "score"] == pytest.approx(score_a, abs=1e-9)
+    assert t.loc["B", "score"] == pytest.approx(score_b, abs=1e-9)
     assert t.loc["B", "rank"] == 1 and t.loc["A", "rank"] == 2
     parts = [c for c in t.columns if c.startswith("part_")]
     np.testing.assert_allclose(t[parts].sum(axis=1), t["score"], atol=1e-12)
@@ -93,8 +99,9 @@ def test_score_candidates_direct_and_weights() -> None:
         ["x", "y"], demand_metres=d, demand_weight=np.array([1.0, 1.0]), cutoff_m=800, speed_m_per_min=80
     )
     # a distance of 0 is real coverage, not "absent"
-    assert t["covered_count"].tolist() == [1, 1]
+    assert t["covered_incidents"].tolist() == [1, 1]
     assert t["mean_walk_min"].tolist() == [0.0, 10.0]
+    assert t["access_demand_weight"].tolist() == [1.0, 0.0]  # at the cutoff a walk counts 0
     assert t["rank"].tolist() == [1.0, 2.0]
     with pytest.raises(ValueError, match="unknown score weight"):
         score_candidates(
@@ -123,8 +130,11 @@ def test_hotspot_component_by_hand() -> None:
         speed_m_per_min=80, demand_in_hotspot=np.array([False, True, True]),
         weights={"services": 0, "service_access": 0},
     )
-    assert t["hotspot_weight"].tolist() == [2.0, 3.0]
+    assert t["hotspot_demand_weight"].tolist() == [2.0, 3.0]
     assert t["hotspot_share"].tolist() == [2 / 3, 1.0]
-    # demand .45 * (3/3, 3/3), walk .15 * (1 - 1/10, 1 - 2/10), hotspot .10 * (2/3, 1); total .7
-    assert t["score"].tolist() == pytest.approx([(0.45 + 0.15 * 0.9 + 0.10 * 2 / 3) / 0.7,
-                                                  (0.45 + 0.15 * 0.8 + 0.10) / 0.7])
+    # access x: 3 * (1 - 80/800) = 2.7; y: 3 * (1 - 160/800) = 2.4
+    assert t["access_demand_weight"].tolist() == pytest.approx([2.7, 2.4])
+    # one scale for demand, walk and hotspot: mix = (.45 W + .15 access + .10 hot) / .7
+    mix = [(0.45 * 3 + 0.15 * 2.7 + 0.10 * 2) / 0.7, (0.45 * 3 + 0.15 * 2.4 + 0.10 * 3) / 0.7]
+    top = max(mix)
+    assert t["score"].tolist() == pytest.approx([m / top for m in mix])

@@ -32,7 +32,7 @@ from .network import StreetNetwork, load_network
 from .network_sources import check_network_source
 from .plan import Plan
 from .reach import walking_reach
-from .score import ExtraLayer, score_candidates
+from .score import ExtraLayer, check_weights, score_candidates
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -202,6 +202,7 @@ def prepare(
     part within the cutoff.
     """
     sc = scenario
+    check_weights(sc.weights, {str(s.name): (s.role, s.weight) for s in sc.layers})  # before any work
     if network is None:  # a missing network file or a bad filter fails before any layer is read
         check_network_source(sc.network, layer=sc.network_layer, where=sc.network_where)
     with _step(progress, "reading layers"):

@@ -1,37 +1,60 @@
 """Score candidate sites, every component its own column.
 
-Components, per candidate, all within the walking cutoff:
+Components, per candidate, all within the walking cutoff ``T``:
 
-========================  =====================================================  ===========
-column                    meaning                                                normalised
-========================  =====================================================  ===========
-``covered_weight``        summed weight of demand (incidents) within the cutoff  / max over candidates
-``covered_count``         number of incidents within the cutoff                  (not scored)
-``mean_walk_min``         weighted mean walk of covered demand, minutes          1 - t / cutoff
-``services_within``       homeless services within the cutoff                    / max over candidates
-``nearest_service_min``   walk to the nearest service (NaN: none within cutoff)  1 - t / cutoff
-``hotspot_weight``        covered weight lying in significant Gi* hotspots       / max over candidates
-``hotspot_share``         that weight as a share of ``covered_weight``           (not scored)
-``layer_<name>``          weighted count of an extra layer within the cutoff     / max over candidates
-========================  =====================================================  ===========
+=========================  ======================================================  ===================
+column                     meaning                                                 scored as
+=========================  ======================================================  ===================
+``covered_incidents``      incidents within the cutoff (a count of rows)           (not scored)
+``covered_demand_weight``  their summed demand weight                              ``demand``
+``access_demand_weight``   ``sum w * (1 - t / T)`` over them: demand weight,       ``walk``
+                           discounted by the walk ``t`` to the site
+``mean_walk_min``          mean walk of the covered incidents, minutes             (not scored)
+``services_within``        homeless services within the cutoff                     ``services``
+``nearest_service_min``    walk to the nearest service (NaN: none within cutoff)   ``service_access``
+``hotspot_demand_weight``  covered demand weight lying in significant Gi* hotspots ``hotspot``
+``hotspot_share``          that weight as a share of ``covered_demand_weight``     (not scored)
+``layer_<name>``           weighted count of an extra layer within the cutoff      ``layer_<name>``
+=========================  ======================================================  ===================
 
-``score`` is the weighted mean of the normalised components (weights :data:`DEFAULT_WEIGHTS`,
-settable; an ``avoid`` layer's weight counts against the score), and the ``part_<component>``
-columns are each component's share, so the parts add up to the score. ``rank`` 1 is the best;
-ties keep the input order. Excluded candidates keep their components but get no rank.
+How the composite is made
+    The three demand components (``demand``, ``walk``, ``hotspot``) are all demand
+    weight, so they share one scale: their weighted sum ``D = (w_d * covered +
+    w_w * access + w_h * hotspot) / (w_d + w_w + w_h)`` is divided by the largest ``D``
+    among the *eligible* candidates. Walking time therefore discounts demand rather than
+    competing with it: the score follows coverage unless the weights say otherwise. With
+    the default weights and no other layer, no candidate outranks one covering more than
+    twice its demand weight (``D`` lies between ``0.64 * covered`` and ``covered``), and
+    adding demand to a candidate's catchment never lowers its rank.
+
+    Services within reach and each extra layer are divided by their largest value among
+    the eligible candidates; the nearest service scores ``1 - t / T``.
+
+    ``score`` is the weighted sum of these normalised components divided by the sum of the
+    weights in use (:data:`DEFAULT_WEIGHTS`, settable; an ``avoid`` layer's weight counts
+    against the score), and the ``part_<component>`` columns are each component's share,
+    so the parts add up to the score. A component with no data (no services layer, no
+    hotspot found) drops out. ``rank`` 1 is the best; ties keep the input order. Excluded
+    candidates keep their components (normalised on the eligible candidates' scale, so
+    they can exceed 1) but get no rank.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from scipy import sparse
 
 from ._errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import numpy.typing as npt
 
 #: Default component weights (sum 1). Demand reach dominates; walking time, services
 #: within reach, the nearest service and demand in statistically significant hotspots
@@ -45,6 +68,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "hotspot": 0.10,
 }
 COMPONENTS = tuple(DEFAULT_WEIGHTS)
+#: The components measured in demand weight, scored on one shared scale.
+DEMAND_COMPONENTS = ("demand", "walk", "hotspot")
 
 
 @dataclass(frozen=True)
@@ -58,22 +83,53 @@ class ExtraLayer:
     point_weight: npt.NDArray[np.float64]
 
 
-def _row_sums(mat: sparse.csr_matrix, weight: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Per row, the summed ``weight`` of the columns present (explicit zeros count: a zero
-    distance is real). No copy of the matrix: at county size it has millions of entries.
+def weight_problems(
+    weights: Mapping[str, float] | None, layers: Mapping[str, tuple[str, float]]
+) -> list[str]:
+    """Problems with component weights, every one (empty when all is well).
 
-    >>> m = sparse.csr_matrix(([0.0, 5.0, 7.0], [0, 2, 1], [0, 2, 2, 3]), shape=(3, 3))
-    >>> _row_sums(m, np.array([1.0, 10.0, 100.0])).tolist()
-    [101.0, 0.0, 10.0]
+    ``layers`` maps each extra layer's name to ``(role, weight)``. A weight must be a
+    finite number; it may be negative only for an ``avoid`` layer (where the sign does
+    not matter: an avoid layer always counts against the score).
+
+    Examples
+    --------
+    >>> weight_problems({"demand": -1, "walk": float("nan")}, {"bars": ("avoid", -0.2)})
+    ['component weight demand=-1 is negative; only an avoid layer may have a negative weight', \
+'component weight walk=nan is not a finite number']
     """
-    out = np.zeros(mat.shape[0])
-    if mat.indices.size == 0:
-        return out
-    vals = np.asarray(weight, dtype=np.float64)[mat.indices]
-    starts = mat.indptr[:-1]
-    full = np.diff(mat.indptr) > 0
-    out[full] = np.add.reduceat(vals, starts[full])
-    return out
+    problems: list[str] = []
+    roles = {f"layer_{name}": role for name, (role, _) in layers.items()}
+    given = {f"layer_{name}": w for name, (_, w) in layers.items()}
+    given.update(dict(weights or {}))
+    known = set(COMPONENTS) | set(roles)
+    unknown = sorted(set(given) - known)
+    if unknown:
+        problems.append(
+            f"unknown score weight(s) {', '.join(unknown)}; known components are {', '.join(sorted(known))}"
+        )
+    for key, value in given.items():
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            problems.append(f"component weight {key}={value!r} is not a number")
+            continue
+        if not math.isfinite(v):
+            problems.append(f"component weight {key}={value} is not a finite number")
+        elif v < 0 and roles.get(key) != "avoid":
+            problems.append(
+                f"component weight {key}={value:g} is negative; "
+                "only an avoid layer may have a negative weight"
+            )
+    return problems
+
+
+def check_weights(weights: Mapping[str, float] | None, layers: Mapping[str, tuple[str, float]]) -> None:
+    """Raise :class:`~siting._errors.InputError` naming every bad component weight."""
+    problems = weight_problems(weights, layers)
+    if problems:
+        msg = "; ".join(problems)
+        raise InputError(msg)
 
 
 def score_candidates(
@@ -96,9 +152,10 @@ def score_candidates(
     candidate_ids
         The candidates' own ids (text), in row order of the matrices.
     demand_metres
-        Candidates x demand points, walking metres within ``cutoff_m``; absent = beyond.
+        Candidates x demand points (one per incident), walking metres within
+        ``cutoff_m``; absent = beyond.
     demand_weight
-        Weight per demand point (e.g. fatal incidents count more).
+        Demand weight per incident (e.g. fatal incidents count more).
     service_metres
         Candidates x services, walking metres within ``cutoff_m``.
     extra
@@ -106,7 +163,8 @@ def score_candidates(
     weights
         Component weights; keys from :data:`COMPONENTS` and ``layer_<name>``.
     excluded
-        Candidates that may not be chosen (scored, but unranked).
+        Candidates that may not be chosen (scored, but unranked, and left out of every
+        normalisation).
     demand_in_hotspot
         Per demand point: does it lie in a significant hotspot? ``None``: no hotspot analysis.
 
@@ -123,45 +181,42 @@ def score_candidates(
     >>> d = sparse.csr_matrix(([400.0], ([0], [1])), shape=(2, 2))
     >>> t = score_candidates(["a", "b"], demand_metres=d, demand_weight=np.array([1.0, 2.0]),
     ...                      cutoff_m=800, speed_m_per_min=80)
-    >>> t[["covered_weight", "mean_walk_min", "rank"]].to_dict("list")
-    {'covered_weight': [2.0, 0.0], 'mean_walk_min': [5.0, nan], 'rank': [1.0, 2.0]}
+    >>> t[["covered_incidents", "covered_demand_weight", "access_demand_weight", "rank"]].to_dict("list")
+    {'covered_incidents': [1, 0], 'covered_demand_weight': [2.0, 0.0], 'access_demand_weight': [1.0, 0.0], \
+'rank': [1.0, 2.0]}
     """
     n = len(candidate_ids)
     ids = [str(i) for i in candidate_ids]
+    check_weights(weights, {e.name: (e.role, e.weight) for e in extra})
     w = dict(DEFAULT_WEIGHTS)
-    if weights:
-        w.update({k: float(v) for k, v in weights.items()})
-    known = set(COMPONENTS) | {f"layer_{e.name}" for e in extra}
-    unknown = sorted(set(w) - known)
-    if unknown:
-        msg = f"unknown score weight(s) {', '.join(unknown)}; known components are {', '.join(sorted(known))}"
-        raise InputError(msg)
     for e in extra:
-        w.setdefault(f"layer_{e.name}", e.weight)
-    cutoff_min = cutoff_m / speed_m_per_min
+        w[f"layer_{e.name}"] = float(e.weight)
+    w.update({k: float(v) for k, v in (weights or {}).items()})
+    demand_weight = np.asarray(demand_weight, dtype=np.float64)
     demand_metres = sparse.csr_matrix(demand_metres)
     if demand_metres.shape[0] != n or demand_metres.shape[1] != demand_weight.size:
         msg = "`demand_metres` must be candidates x demand points"
         raise InputError(msg)
+    if not np.all(np.isfinite(demand_weight)) or np.any(demand_weight < 0):
+        msg = "`demand_weight` must be finite and >= 0"
+        raise InputError(msg)
+    excl = np.zeros(n, dtype=bool) if excluded is None else np.asarray(excluded, dtype=bool)
+    eligible = ~excl
 
     table = pd.DataFrame(index=pd.RangeIndex(n))
     table.insert(0, "candidate_id", ids)
+    n_cov = np.diff(demand_metres.indptr).astype(np.int64)
+    table["covered_incidents"] = n_cov
     covered_w = _row_sums(demand_metres, demand_weight)
-    table["covered_weight"] = covered_w
-    table["covered_count"] = np.diff(demand_metres.indptr).astype(np.int64)
-    wm = sparse.csr_matrix(
-        (demand_metres.data, demand_metres.indices, demand_metres.indptr), shape=demand_metres.shape
-    )
-    walk_sum = np.asarray(wm @ demand_weight).ravel() / speed_m_per_min
+    table["covered_demand_weight"] = covered_w
+    # walking accessibility: each covered incident's weight, discounted linearly to 0 at T
+    access = _row_sums(demand_metres, demand_weight, np.clip(1.0 - demand_metres.data / cutoff_m, 0.0, 1.0))
+    table["access_demand_weight"] = access
+    walk_sum = np.asarray(demand_metres.sum(axis=1)).ravel() / speed_m_per_min
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_walk = np.where(covered_w > 0, walk_sum / np.where(covered_w > 0, covered_w, 1), np.nan)
-    # a covered set with total weight 0 still has a walking time: use the plain mean
-    zero_w = (covered_w == 0) & (table["covered_count"].to_numpy() > 0)
-    if zero_w.any():
-        plain = np.asarray(wm.sum(axis=1)).ravel() / np.maximum(table["covered_count"].to_numpy(), 1)
-        mean_walk[zero_w] = plain[zero_w] / speed_m_per_min
-    table["mean_walk_min"] = mean_walk
+        table["mean_walk_min"] = np.where(n_cov > 0, walk_sum / np.maximum(n_cov, 1), np.nan)
 
+    raw: dict[str, npt.NDArray[np.float64]] = {"demand": covered_w, "walk": access}
     if service_metres is not None:
         sm = sparse.csr_matrix(service_metres)
         table["services_within"] = np.diff(sm.indptr).astype(np.int64)
@@ -177,28 +232,37 @@ def score_candidates(
 
     if demand_in_hotspot is not None and np.any(demand_in_hotspot):
         hot_w = _row_sums(demand_metres, demand_weight * np.asarray(demand_in_hotspot, dtype=np.float64))
-        table["hotspot_weight"] = hot_w
+        table["hotspot_demand_weight"] = hot_w
         with np.errstate(invalid="ignore", divide="ignore"):
-            table["hotspot_share"] = np.where(covered_w > 0, hot_w / np.where(covered_w > 0, covered_w, 1), np.nan)
+            table["hotspot_share"] = np.where(
+                covered_w > 0, hot_w / np.where(covered_w > 0, covered_w, 1), np.nan
+            )
+        raw["hotspot"] = hot_w
     else:
         w["hotspot"] = 0.0
 
     norm: dict[str, npt.NDArray[np.float64]] = {}
-    norm["demand"] = _share_of_max(covered_w)
-    norm["walk"] = np.where(np.isnan(mean_walk), 0.0, np.clip(1 - mean_walk / cutoff_min, 0, 1))
+    # demand, walk and hotspot are all demand weight: one scale, the best eligible mix
+    dem_keys = [k for k in DEMAND_COMPONENTS if k in raw and w[k] != 0]
+    dem_w = sum(w[k] for k in dem_keys)
+    if dem_keys:
+        mix = np.zeros(n)
+        for k in dem_keys:
+            mix += w[k] * raw[k] / dem_w
+        top = _eligible_max(mix, eligible)
+        for k in dem_keys:
+            norm[k] = raw[k] / top if top > 0 else np.zeros(n)
     if service_metres is not None:
-        norm["services"] = _share_of_max(table["services_within"].to_numpy(dtype=np.float64))
+        norm["services"] = _share_of_max(table["services_within"].to_numpy(dtype=np.float64), eligible)
         ns = table["nearest_service_min"].to_numpy()
+        cutoff_min = cutoff_m / speed_m_per_min
         norm["service_access"] = np.where(np.isnan(ns), 0.0, np.clip(1 - ns / cutoff_min, 0, 1))
-    if "hotspot_weight" in table.columns:
-        norm["hotspot"] = _share_of_max(table["hotspot_weight"].to_numpy(dtype=np.float64))
     for e in extra:
         col = f"layer_{e.name}"
-        em = sparse.csr_matrix(e.metres)
-        val = _row_sums(em, e.point_weight)
+        val = _row_sums(sparse.csr_matrix(e.metres), e.point_weight)
         table[col] = val
         sign = -1.0 if e.role == "avoid" else 1.0
-        norm[col] = sign * _share_of_max(val)
+        norm[col] = sign * _share_of_max(val, eligible)
 
     norm = {k: v for k, v in norm.items() if w[k] != 0}
     total = sum(abs(w[k]) for k in norm)
@@ -208,20 +272,53 @@ def score_candidates(
         table[f"part_{k}"] = part
         score += part
     table["score"] = score
-    excl = np.zeros(n, dtype=bool) if excluded is None else np.asarray(excluded, dtype=bool)
     table["excluded"] = excl
     rank = np.full(n, np.nan)
-    ok = np.flatnonzero(~excl)
+    ok = np.flatnonzero(eligible)
     order = ok[np.lexsort((ok, -score[ok]))]
     rank[order] = np.arange(1, order.size + 1)
     table["rank"] = rank
     table.attrs["weights"] = {k: w[k] for k in norm}
-    table.attrs["cutoff_min"] = cutoff_min
+    table.attrs["cutoff_min"] = cutoff_m / speed_m_per_min
     return table
 
 
-def _share_of_max(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    top = float(np.max(values)) if values.size else 0.0
+def _row_sums(
+    mat: sparse.csr_matrix, weight: npt.NDArray[np.float64], factor: npt.NDArray[np.float64] | None = None
+) -> npt.NDArray[np.float64]:
+    """Per row, the summed ``weight`` of the columns present, each times ``factor`` (per entry).
+
+    Explicit zeros count: a zero distance is real. No copy of the matrix: at county size
+    it has millions of entries.
+
+    >>> m = sparse.csr_matrix(([0.0, 5.0, 7.0], [0, 2, 1], [0, 2, 2, 3]), shape=(3, 3))
+    >>> _row_sums(m, np.array([1.0, 10.0, 100.0])).tolist()
+    [101.0, 0.0, 10.0]
+    >>> _row_sums(m, np.array([1.0, 10.0, 100.0]), np.array([1.0, 0.5, 0.1])).tolist()
+    [51.0, 0.0, 1.0]
+    """
+    out = np.zeros(mat.shape[0])
+    if mat.indices.size == 0:
+        return out
+    vals = np.asarray(weight, dtype=np.float64)[mat.indices]
+    if factor is not None:
+        vals = vals * factor
+    starts = mat.indptr[:-1]
+    full = np.diff(mat.indptr) > 0
+    out[full] = np.add.reduceat(vals, starts[full])
+    return out
+
+
+def _eligible_max(values: npt.NDArray[np.float64], eligible: npt.NDArray[np.bool_]) -> float:
+    """The largest value among eligible candidates (all candidates when none is eligible)."""
+    pool = values[eligible] if eligible.any() else values
+    return float(np.max(pool)) if pool.size else 0.0
+
+
+def _share_of_max(
+    values: npt.NDArray[np.float64], eligible: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float64]:
+    top = _eligible_max(values, eligible)
     if top <= 0:
         return np.zeros_like(values, dtype=np.float64)
     return np.asarray(values, dtype=np.float64) / top
