@@ -54,8 +54,9 @@ def test_score_writes_every_format(tmp_path, ext) -> None:  # type: ignore[no-un
     assert len(t) == 59
     for col in (
         "candidate_id",
-        "covered_weight",
-        "covered_count",
+        "covered_incidents",
+        "covered_demand_weight",
+        "access_demand_weight",
         "mean_walk_min",
         "services_within",
         "nearest_service_min",
@@ -133,7 +134,7 @@ def test_unseen_layer_with_columns_given_by_flags(tmp_path) -> None:  # type: ig
     t = gpd.read_file(out, layer="candidates")
     assert t["candidate_id"].str.startswith("00C").all()  # ids are text: leading zeros kept
     assert "layer_pharmacies" in t.columns and t["layer_pharmacies"].max() > 0
-    assert t["covered_weight"].max() > t["covered_count"].max() * 0.99  # severity weights were used
+    assert t["covered_demand_weight"].max() > t["covered_incidents"].max() * 0.99  # severity weights were used
 
 
 def test_run_scenario_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -252,7 +253,7 @@ def test_points_far_from_streets_are_reported_not_moved(tmp_path) -> None:  # ty
     )
     assert r.exit_code == 0
     assert "S00001" in r.stderr and "farther than 250 m" in r.stderr
-    assert pd.read_csv(tmp_path / "o.csv")["covered_count"].max() <= 49
+    assert pd.read_csv(tmp_path / "o.csv")["covered_incidents"].max() <= 49
 
 
 def test_overwrite_guard(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -49,8 +49,8 @@ def demo_summary(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
 
 def test_network_select_summary(demo_summary: tuple[dict, Path]) -> None:
     s, _out = demo_summary
-    for key in ("model", "objective", "bound", "gap", "solve_seconds", "chosen", "covered_weight",
-                "total_weight", "impact"):
+    for key in ("model", "objective", "bound", "gap", "solve_seconds", "chosen", "covered_demand_weight",
+                "total_demand_weight", "covered_incidents", "total_incidents", "impact"):
         assert key in s
     assert s["model"] == "coverage" and s["status"] == "optimal"
     assert len(s["chosen"]) == 2
@@ -71,7 +71,7 @@ def test_network_select_writes_sites_curve_impact(demo_summary: tuple[dict, Path
     assert sorted(sites["candidate_id"]) == sorted(s["chosen"])
     assert "reason" in sites.columns
     curve = pd.read_csv(out.with_name("chosen_coverage_curve.csv"))
-    assert curve["covered_weight"].is_monotonic_increasing
+    assert curve["covered_demand_weight"].is_monotonic_increasing
     impact = pd.read_csv(out.with_name("chosen_impact.csv"))
     assert {"measure", "value", "low", "high", "unit", "source"} <= set(impact.columns)
 
@@ -96,7 +96,12 @@ def test_matrix_select_median_and_coverage(tmp_path: Path) -> None:
               "--summary-json", "-", "--curve", "2"])
     assert r.exit_code == 0, r.output
     s = json.loads(r.stdout)
-    assert s["chosen"] == ["B"] and s["objective"] == 6.0 and s["total_weight"] == 9.0
+    assert s["chosen"] == ["B"] and s["objective"] == 6.0 and s["total_demand_weight"] == 9.0
+    # B covers demand 02 and 03: two incidents of four, demand weight 6 of 9; one fatal incident
+    # (03, weight 5) lies within its reach, counted once
+    assert s["covered_incidents"] == 2 and s["total_incidents"] == 4
+    measures = {row["measure"]: row for row in s["impact"]}
+    assert measures["fatal_incidents"]["value"] == 2 and measures["incidents"]["value"] == 4
     out = tmp_path / "sites.csv"
     r = _run(["-q", "select", "--matrix", str(od), "-d", str(dem), "--model", "median", "-p", "2",
               "--penalty", "30", "-o", str(out), "--summary-json", str(tmp_path / "s.json")])

@@ -26,25 +26,66 @@ def test_hand_computed() -> None:
     fatal = [1, 0, 1, 1, 1, 0, 1, 1, 1, 0]
     t = _t(d, cutoff_m=800, weights=w, fatal=fatal, demand_per_day=150, n_sites=2)
     assert list(impact_table(d, cutoff_m=800).columns) == ["measure", "value", "low", "high",
-                                                           "unit", "source"]
-    assert t.loc["incidents", "value"] == 15
-    assert t.loc["fatal_incidents", "value"] == 1 + 1 + 1 + 1 + 1 + 1 + 5
-    assert t.loc["incidents_within_cutoff", "value"] == 1 + 2 + 1 + 1 + 1 + 1 + 1
-    assert t.loc["fatal_within_cutoff", "value"] == 1 + 1 + 1 + 1 + 1
-    assert t.loc["incidents_within_effect_zone", "value"] == 1 + 2 + 1 + 1
+                                                           "unit", "text", "source"]
+    # counts are rows; the weights only appear as demand weight
+    assert t.loc["incidents", "value"] == 10
+    assert t.loc["fatal_incidents", "value"] == 7
+    assert t.loc["incidents_within_cutoff", "value"] == 7
+    assert t.loc["incident_share_within_cutoff", "value"] == pytest.approx(70.0)
+    assert t.loc["incident_share_within_cutoff", "text"] == "70.0%"
+    assert t.loc["fatal_within_cutoff", "value"] == 5
+    assert t.loc["incidents_within_effect_zone", "value"] == 4
     assert t.loc["fatal_within_effect_zone", "value"] == 3
+    assert t.loc["demand_weight", "value"] == 15
+    assert t.loc["demand_weight_within_cutoff", "value"] == 1 + 2 + 1 + 1 + 1 + 1 + 1
     da = t.loc["deaths_averted"]
     assert math.isnan(da["value"])
     assert da["low"] == pytest.approx(0.35 * 3) and da["high"] == pytest.approx(0.67 * 3)
+    assert da["text"] == "1.05–2.01"
     assert "Marshall" in da["source"] and "Rammohan" in da["source"]
     assert "estimate" in da["unit"]
-    assert t.loc["visits_per_day", "value"] == pytest.approx(150 * 8 / 15)
-    assert t.loc["booths_needed", "value"] == math.ceil(80 / 40)
-    assert t.loc["booths_per_site", "value"] == 1
+    assert t.loc["visits_per_day", "value"] == pytest.approx(150 * 7 / 10)
+    assert t.loc["booths_needed", "value"] == math.ceil(105 / 40)
+    assert t.loc["booths_per_site", "value"] == 2
+    for m in ("incidents", "fatal_incidents", "incidents_within_cutoff"):
+        assert "incidents" in t.loc[m, "unit"] and "weight" not in t.loc[m, "unit"]
+    assert "demand weight" in t.loc["demand_weight", "unit"]
+
+
+def test_three_incidents_at_one_address_one_fatal_weighted_5() -> None:
+    """The issue's hand check: 0.35-0.67 deaths averted, not five times that."""
+    t = _t([120.0, 120.0, 120.0], cutoff_m=800, weights=[5, 1, 1], fatal=[True, False, False])
+    assert t.loc["fatal_incidents", "value"] == 1
+    assert t.loc["fatal_within_effect_zone", "value"] == 1
+    assert t.loc["deaths_averted", "low"] == pytest.approx(0.35)
+    assert t.loc["deaths_averted", "high"] == pytest.approx(0.67)
+    assert t.loc["deaths_averted", "text"] == "0.35–0.67"
+    assert t.loc["incidents", "value"] == 3 and t.loc["demand_weight", "value"] == 7
+
+
+def test_no_fatal_column_is_not_estimated() -> None:
+    t = _t([10.0, 20.0], cutoff_m=800)
+    for m in ("fatal_incidents", "fatal_within_cutoff", "fatal_within_effect_zone", "deaths_averted"):
+        assert math.isnan(t.loc[m, "value"]) and "not estimated" in t.loc[m, "text"]
+    assert math.isnan(t.loc["deaths_averted", "low"]) and math.isnan(t.loc["deaths_averted", "high"])
+    # a fatal column with no fatal incident is a real zero
+    t0 = _t([10.0, 20.0], cutoff_m=800, fatal=[0, 0])
+    assert t0.loc["fatal_incidents", "value"] == 0 and t0.loc["deaths_averted", "text"] == "0.00–0.00"
+
+
+@pytest.mark.parametrize(
+    ("n_in", "n", "text"), [(852, 1000, "85.2%"), (1, 8, "12.5%"), (17, 40, "42.5%"), (1, 3, "33.3%"),
+                            (2, 3, "66.7%"), (0, 5, "0.0%"), (5, 5, "100.0%")]
+)
+def test_shares_are_percent_rounded_half_up(n_in: int, n: int, text: str) -> None:
+    d = [0.0] * n_in + [np.inf] * (n - n_in)
+    row = _t(d, cutoff_m=800).loc["incident_share_within_cutoff"]
+    assert row["text"] == text and row["unit"] == "% of incidents"
+    assert row["value"] == pytest.approx(100 * n_in / n)
 
 
 def test_without_demand_scaling_no_visits() -> None:
-    t = _t([10.0], cutoff_m=800)
+    t = _t([10.0], cutoff_m=800, fatal=[0])
     assert "visits_per_day" not in t.index and "booths_needed" not in t.index
     assert t.loc["fatal_incidents", "value"] == 0
 
@@ -66,6 +107,7 @@ def test_invariants(rows: list[tuple[float, float, bool]]) -> None:
     assert v["fatal_within_effect_zone"] <= v["fatal_within_cutoff"] + 1e-9
     assert v["incidents_within_effect_zone"] <= v["incidents_within_cutoff"] + 1e-9
     assert v["fatal_within_cutoff"] <= v["incidents_within_cutoff"] + 1e-9
+    assert v["fatal_incidents"] == f.sum() and v["incidents"] == len(d)  # weights never count
     lo, hi = t.loc["deaths_averted", "low"], t.loc["deaths_averted", "high"]
     assert 0 <= lo <= hi <= v["fatal_within_effect_zone"] + 1e-9
 
@@ -90,5 +132,5 @@ def test_errors() -> None:
 
 
 def test_doctests() -> None:
-    res = doctest.testmod(impact)
+    res = doctest.testmod(impact, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0 and res.attempted > 0

@@ -402,12 +402,28 @@ def test_site_reasons() -> None:
     r = MaximalCovering(d, weights=[4, 2, 1], p=2, cutoff=10, candidate_ids=["a", "b"],
                         regions=["Seattle", "outside"]).solve()
     s = r.sites.set_index("candidate_id")
-    assert s.loc["a", "alone_weight"] == 4 and s.loc["b", "alone_weight"] == 1
-    assert s.loc["a", "covers_weight"] == 6 and s.loc["b", "covers_weight"] == 3
+    assert s.loc["a", "alone_demand_weight"] == 4 and s.loc["b", "alone_demand_weight"] == 1
+    assert s.loc["a", "covers_demand_weight"] == 6 and s.loc["b", "covers_demand_weight"] == 3
+    # incidents are counted, not weighted: a covers 2 (1 alone), b covers 2 (1 alone)
+    assert s.loc["a", "covers_incidents"] == 2 and s.loc["a", "alone_incidents"] == 1
+    assert s.loc["b", "covers_incidents"] == 2 and s.loc["b", "alone_incidents"] == 1
     assert s.loc["a", "region"] == "Seattle"
-    assert "Seattle" in s.loc["a", "reason"] and "4" in s.loc["a", "reason"]
+    assert "Seattle" in s.loc["a", "reason"] and "demand weight 4" in s.loc["a", "reason"]
+    assert "1 incidents" in s.loc["a", "reason"]
     assert r.covered_weight == 7 and r.total_weight == 7
-    assert s["assigned_weight"].sum() == 7
+    assert r.covered_incidents == 3 and r.total_incidents == 3
+    assert s["assigned_demand_weight"].sum() == 7
+
+
+def test_incident_counts_are_rows_even_with_zero_weight_and_given_counts() -> None:
+    d = np.array([[1.0, 1.0, 1.0, np.inf], [np.inf, np.inf, 2.0, 3.0]])
+    r = MaximalCovering(d, weights=[5, 0, 1, 1], p=1, cutoff=10, candidate_ids=["a", "b"]).solve()
+    assert r.chosen == ["a"] and r.covered_weight == 6
+    assert r.covered_incidents == 3 and r.total_incidents == 4  # the weight-0 incident still counts
+    r2 = MaximalCovering(d, weights=[5, 0, 1, 1], counts=[2, 1, 1, 3], p=1, cutoff=10).solve()
+    assert r2.covered_incidents == 4 and r2.total_incidents == 7
+    with pytest.raises(InputError, match="whole numbers"):
+        MaximalCovering(d, counts=[1.5, 1, 1, 1], p=1, cutoff=10)
 
 
 def test_quota_forces_the_region() -> None:
@@ -485,11 +501,14 @@ def test_coverage_curve_is_monotone_and_exact() -> None:
     w = np.random.default_rng(5).integers(1, 5, 80).astype(float)
     curve = coverage_curve(costs, k_max=5, weights=w)
     assert list(curve["n_sites"]) == [1, 2, 3, 4, 5]
-    assert np.all(np.diff(curve["covered_weight"]) >= -1e-9)
+    assert np.all(np.diff(curve["covered_demand_weight"]) >= -1e-9)
     assert (curve["status"] == "optimal").all()
     for k in (2, 4):
         r = MaximalCovering(costs, weights=w, p=k).solve()
-        assert curve.loc[curve.n_sites == k, "covered_weight"].item() == pytest.approx(r.objective)
+        row = curve.loc[curve.n_sites == k]
+        assert row["covered_demand_weight"].item() == pytest.approx(r.objective)
+        assert row["covered_incidents"].item() == r.covered_incidents
+        assert row["covered_incident_share"].item() == pytest.approx(r.covered_incidents / 80)
     # with two fixed sites, one site is impossible and is left out
     curve2 = coverage_curve(costs, k_max=3, weights=w, fixed=["0", "1"])
     assert list(curve2["n_sites"]) == [2, 3]
@@ -505,9 +524,10 @@ def test_deterministic() -> None:
 def test_summary_keys() -> None:
     r = MaximalCovering(np.array([[1.0, 20.0]]), p=1, cutoff=10).solve()
     s = r.summary()
-    for k in ("model", "objective", "bound", "gap", "solve_seconds", "chosen", "covered_weight",
-              "total_weight"):
+    for k in ("model", "objective", "bound", "gap", "solve_seconds", "chosen", "covered_demand_weight",
+              "total_demand_weight", "covered_incidents", "total_incidents"):
         assert k in s
+    assert not any(k.endswith("_weight") and "demand_weight" not in k for k in s)
     assert r.covered_share == 0.5
 
 

@@ -83,8 +83,8 @@ def make_plan(*, name: str = "Test plan", with_sites: bool = True, seed: int = 0
     cands = gpd.GeoDataFrame(
         {
             "candidate_id": ids,
-            "covered_weight": [190.0, 130.0, 20.0, 60.0, 10.0],
-            "covered_count": [180, 120, 20, 55, 10],
+            "covered_demand_weight": [190.0, 130.0, 20.0, 60.0, 10.0],
+            "covered_incidents": [180, 120, 20, 55, 10],
             "mean_walk_min": [3.2, 4.1, 6.5, 7.0, 8.25],
             "services_within": [1, 0, 0, 2, 0],
             "nearest_service_min": [4.0, 11.5, 13.0, 2.5, np.nan],
@@ -123,8 +123,10 @@ def make_plan(*, name: str = "Test plan", with_sites: bool = True, seed: int = 0
         {"rule": ["school 200 m"]}, geometry=[shapely.Point(X0 + 950, Y0 + 80).buffer(200)], crs=CRS
     )
     hs = hotspots.cluster_hotspots(demand, eps_m=60, min_samples=10)
-    curve = pd.DataFrame({"n_sites": [1, 2, 3, 4, 5], "covered_weight": [190.0, 300.0, 340.0, 355.0, 360.0]})
-    curve["covered_share"] = curve["covered_weight"] / 440.0
+    curve = pd.DataFrame(
+        {"n_sites": [1, 2, 3, 4, 5], "covered_demand_weight": [190.0, 300.0, 340.0, 355.0, 360.0]}
+    )
+    curve["covered_demand_share"] = curve["covered_demand_weight"] / 440.0
     impact = pd.DataFrame(
         {
             "measure": ["overdoses within 500 m", "deaths averted per year"],
@@ -233,9 +235,9 @@ def test_candidate_popup_has_breakdown(plan: Plan) -> None:
     for label in (
         "Rank",
         "Score",
-        "Demand covered (weighted)",
         "Incidents covered",
-        "Mean walk of covered demand (min)",
+        "Demand weight covered",
+        "Mean walk of covered incidents (min)",
         "Services within cutoff",
         "Nearest service (min)",
         "pharmacies (layer)",
@@ -333,12 +335,12 @@ def test_compare_map_has_two_linked_maps(plan: Plan) -> None:
 def test_sites_table_joins_rank_and_score_from_candidates(plan: Plan) -> None:
     lean = plan.sites[["candidate_id", "geometry"]].copy()
     lean["reason"] = ["covers 150 demand weight no other chosen site covers", "fixed open"]
-    lean["covers_weight"] = [190.0, 130.0]
+    lean["covers_demand_weight"] = [190.0, 130.0]
     other = Plan(
         name="lean", network=plan.network, candidates=plan.candidates, demand=plan.demand, sites=lean
     )
     t = maps.sites_table(other)
-    assert list(t.columns[:6]) == ["candidate_id", "rank", "score", "region", "reason", "covers_weight"]
+    assert list(t.columns[:6]) == ["candidate_id", "rank", "score", "region", "reason", "covers_demand_weight"]
     assert t["rank"].tolist() == [1, 2] and t["score"].round(3).tolist() == [0.912, 0.673]
     m = maps.plan_map(other)
     text = maps.render_html(m)
@@ -369,7 +371,7 @@ def test_county_sized_plan_stays_under_the_size_limit(tmp_path: Path) -> None:
     cands = gpd.GeoDataFrame(
         {
             "candidate_id": [f"C{v}" for v in range(k)],
-            "covered_weight": score * 100,
+            "covered_demand_weight": score * 100,
             "score": score,
             "rank": pd.Series(score).rank(ascending=False, method="first").astype(int),
             "excluded": False,

@@ -77,11 +77,11 @@ def test_coverage_two_sites_by_hand(street) -> None:  # type: ignore[no-untyped-
     b5 = iso[(iso["candidate_id"] == "B") & (iso["minutes"] == 5.0)].geometry.iloc[0]
     assert b5.contains(shapely.Point(X0 + 120, Y0)) and not b5.contains(shapely.Point(X0 + 1000, Y0))
     curve = plan.coverage_curve
-    assert curve["covered_weight"].tolist()[:3] == pytest.approx([4.0, 8.0, 8.0])
+    assert curve["covered_demand_weight"].tolist()[:3] == pytest.approx([4.0, 8.0, 8.0])
     sens = {r["cutoff_min"]: r for r in plan.parameters["sensitivity"]}
     assert set(sens) == {5.0, 10.0, 15.0}
     # at 15 min (1,200 m) two sites reach everything
-    assert sens[15.0]["covered_share"] == pytest.approx(1.0)
+    assert sens[15.0]["covered_demand_share"] == pytest.approx(1.0)
 
 
 def test_quota_exactly_two_in_the_west(street) -> None:  # type: ignore[no-untyped-def]
@@ -108,3 +108,34 @@ def test_select_table_problems_reported_together() -> None:
     msg = str(info.value)
     for part in ("model", "`p`", "unknown key 'colour'", "Seattle>>1"):
         assert part in msg
+
+
+def test_hand_check_three_incidents_at_one_address(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Three incidents at one address, one fatal and weighted 5: 0.35-0.67 deaths averted."""
+    net = write_lines(tmp_path / "street.geojson", [[(0, 0), (1000, 0)]])
+    cands = write_points(tmp_path / "c.geojson", [(0, 0), (900, 0)], id=["near", "far"])
+    demand = write_points(
+        tmp_path / "d.geojson", [(120, 0)] * 3, id=["i1", "i2", "i3"], weight=[5, 1, 1], fatal=[1, 0, 0]
+    )
+    sc = Scenario(
+        network=net,
+        demand=LayerSpec(demand),
+        candidates=LayerSpec(cands, role="candidates"),
+        cutoff_m=800.0,
+        speed_m_per_min=80.0,
+    )
+    result, plan = _choose(sc, SelectionSpec(model="coverage", p=1, sensitivity_min=()))
+    assert result.chosen == ["near"]
+    assert result.covered_incidents == 3 and result.covered_weight == pytest.approx(7.0)
+    imp = plan.impact.set_index("measure")
+    assert imp.loc["incidents", "value"] == 3 and imp.loc["fatal_incidents", "value"] == 1
+    assert imp.loc["fatal_within_effect_zone", "value"] == 1
+    assert imp.loc["deaths_averted", "low"] == pytest.approx(0.35)
+    assert imp.loc["deaths_averted", "high"] == pytest.approx(0.67)
+    assert imp.loc["deaths_averted", "text"] == "0.35–0.67"
+    assert imp.loc["demand_weight", "value"] == pytest.approx(7.0)
+    site = plan.sites.set_index("candidate_id").loc["near"]
+    assert site["covers_incidents"] == 3 and site["covers_demand_weight"] == pytest.approx(7.0)
+    cand = plan.candidates.set_index("candidate_id")
+    assert cand.loc["near", "covered_incidents"] == 3
+    assert cand.loc["near", "covered_demand_weight"] == pytest.approx(7.0)

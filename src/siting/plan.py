@@ -28,8 +28,9 @@ class Plan:
         The walking network the run used (drawn as a faint basemap; isochrones).
     candidates
         One row per candidate: ``candidate_id`` (text, the user's own id), the score
-        components (``covered_weight``, ``covered_count``, ``mean_walk_min``,
-        ``services_within``, ``nearest_service_min``, one ``layer_<name>`` per extra
+        components (``covered_incidents``, ``covered_demand_weight``,
+        ``access_demand_weight``, ``mean_walk_min``, ``services_within``,
+        ``nearest_service_min``, one ``layer_<name>`` per extra
         layer, ``score``, ``rank``), ``excluded`` (bool) and ``excluded_reason`` (text),
         ``region`` where regions were given, and geometry (points).
     demand
@@ -48,7 +49,8 @@ class Plan:
     regions, exclusions
         Polygon layers the planner gave.
     coverage_curve
-        ``n_sites``, ``covered_weight``, ``covered_share`` (best coverage for 1..K sites).
+        ``n_sites``, ``covered_incidents``, ``covered_incident_share``,
+        ``covered_demand_weight``, ``covered_demand_share`` (best coverage for 1..K sites).
     impact
         The impact table (one row per measure, with low/high where it is a range).
     site_impact, site_hours, deaths_bands

@@ -177,8 +177,12 @@ def solve_selection(
     }
     if progress:
         progress(f"choosing sites ({spec.model}, {spec.method})")
-    options: dict[str, Any] = {"p": spec.p, "target": spec.target, "beyond": spec.beyond,
-                               **spec.impact.model_options()}
+    options: dict[str, Any] = {
+        "p": spec.p,
+        "target": spec.target,
+        "beyond": spec.beyond,
+        **spec.impact.model_options(),
+    }
     if "penalty" in cls.options:
         options["penalty"] = _default_penalty(costs, spec, cutoff)
     model = cls(costs, **{k: options[k] for k in cls.options}, **common)
@@ -189,8 +193,9 @@ def solve_selection(
         k_max = 0  # coverage needs a cutoff
     if k_max and issubclass(cls, ValueModel):  # the value (attendance, deaths) for 1..K sites
         own = {k: options[k] for k in cls.options if k != "p"}
-        table = value_curve(cls, costs, k_max=k_max, time_limit=spec.time_limit, method=spec.method,
-                            **own, **common)
+        table = value_curve(
+            cls, costs, k_max=k_max, time_limit=spec.time_limit, method=spec.method, **own, **common
+        )
     elif k_max:
         table = coverage_curve(costs, k_max=k_max, time_limit=spec.time_limit, method=spec.method, **common)
     else:
@@ -254,43 +259,76 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
         from .impact_select import model_inputs
 
         v_costs, v_weights, v_cutoff = model_inputs(prep, spec)
-        result, curve = solve_selection(v_costs, spec, weights=v_weights, candidate_ids=ids, cutoff=v_cutoff,
-                                        regions=regions, excluded=excluded, progress=progress)
+        result, curve = solve_selection(
+            v_costs,
+            spec,
+            weights=v_weights,
+            candidate_ids=ids,
+            cutoff=v_cutoff,
+            regions=regions,
+            excluded=excluded,
+            progress=progress,
+        )
     else:
         result, curve = solve(sc.cutoff_m, curve=True)
 
     # sensitivity: the same choice re-made at each cutoff, and how much the chosen set covers there
     sens = []
     total = float(weights.sum())
+    n_inc = len(weights)
     chosen_rows = [ids.index(c) for c in result.chosen]
     for cut_min in spec.sensitivity_min:
         cut_m = cut_min * speed
         if cut_m > prep.wide_m + 1e-9:
             continue
         m = minutes_within(cut_m)
-        covered_by_choice = float(weights[np.unique(m[chosen_rows].indices)].sum()) if chosen_rows else 0.0
+        reached = np.unique(m[chosen_rows].indices) if chosen_rows else np.zeros(0, np.int64)
+        chosen_here = {
+            "chosen_here_covered_incident_share": len(reached) / n_inc if n_inc else 0.0,
+            "chosen_here_covered_demand_share": float(weights[reached].sum()) / total if total else 0.0,
+        }
         if spec.model in VALUE_MODELS:  # chosen on a curve or bands, not a cutoff: nothing to re-solve
-            row = {"n_sites": np.nan, "covered_weight": np.nan, "sites": "",
-                   "status": "not re-solved: the model does not use the walking cutoff"}
-            sens.append({"cutoff_min": cut_min, **row, "covered_share": np.nan,
-                         "chosen_here_covered_share": covered_by_choice / total if total else 0.0})
+            row = {
+                "n_sites": np.nan,
+                "covered_incidents": np.nan,
+                "covered_demand_weight": np.nan,
+                "sites": "",
+                "status": "not re-solved: the model does not use the walking cutoff",
+            }
+            sens.append(
+                {
+                    "cutoff_min": cut_min,
+                    **row,
+                    "covered_incident_share": np.nan,
+                    "covered_demand_share": np.nan,
+                    **chosen_here,
+                }
+            )
             continue
         try:
             r, _ = solve(cut_m, curve=False)
             row = {
                 "n_sites": len(r.chosen),
-                "covered_weight": r.covered_weight,
+                "covered_incidents": r.covered_incidents,
+                "covered_demand_weight": r.covered_weight,
                 "sites": ";".join(r.chosen),
                 "status": r.status,
             }
         except (InputError, ValueError) as exc:  # e.g. a target no longer reachable
-            row = {"n_sites": np.nan, "covered_weight": np.nan, "sites": "", "status": f"infeasible: {exc}"}
+            row = {
+                "n_sites": np.nan,
+                "covered_incidents": np.nan,
+                "covered_demand_weight": np.nan,
+                "sites": "",
+                "status": f"infeasible: {exc}",
+            }
         sens.append(
             {
                 "cutoff_min": cut_min,
                 **row,
-                "covered_share": row["covered_weight"] / total if total else 0.0,
-                "chosen_here_covered_share": covered_by_choice / total if total else 0.0,
+                "covered_incident_share": row["covered_incidents"] / n_inc if n_inc else 0.0,
+                "covered_demand_share": row["covered_demand_weight"] / total if total else 0.0,
+                **chosen_here,
             }
         )
     sensitivity = pd.DataFrame(sens)

@@ -76,7 +76,7 @@ def print_summary(plan: Plan, *, top: int, err: bool = False) -> None:
     ]
     if top:
         ranked = c[c["rank"].notna()].sort_values("rank").head(top)
-        cols = ["rank", "candidate_id", "score", "covered_weight", "covered_count", "mean_walk_min"]
+        cols = ["rank", "candidate_id", "score", "covered_incidents", "covered_demand_weight", "mean_walk_min"]
         if "services_within" in c.columns:
             cols += ["services_within", "nearest_service_min"]
         shown = ranked[cols].copy()
@@ -94,6 +94,7 @@ def print_summary(plan: Plan, *, top: int, err: bool = False) -> None:
                 else str(r.candidate_id)
                 for r in plan.sites.itertuples()
             )
-            + f"; they reach {sel.get('covered_weight', 0):.6g} of {sel.get('total_weight', 0):.6g} incident weight"
+            + f"; they reach {sel.get('covered_incidents', 0):,} of {sel.get('total_incidents', 0):,} incidents "
+            + f"(demand weight {sel.get('covered_demand_weight', 0):.6g} of {sel.get('total_demand_weight', 0):.6g})"
         )
     click.echo("\n".join(lines), err=err)

@@ -479,8 +479,9 @@ def _print_summary(result: Result, *, err: bool) -> None:
     lines = [
         f"{result.model}: objective {result.objective:.6g}, bound {result.bound:.6g}, "
         f"gap {result.gap:.2%}, {result.status} ({result.method}, {result.solve_seconds:.2f} s); "
-        f"covered {result.covered_weight:.6g} of {result.total_weight:.6g} "
-        f"({result.covered_share:.1%})",
+        f"covered {result.covered_incidents:,} of {result.total_incidents:,} incidents "
+        f"({result.covered_incident_share:.1%}), demand weight {result.covered_weight:.6g} of "
+        f"{result.total_weight:.6g} ({result.covered_share:.1%})",
     ]
     estimates = getattr(result, "estimates", None)
     if estimates:

@@ -101,6 +101,7 @@ class Model:
         excluded: Sequence[Any] = (),
         quotas: Mapping[str, Quota] | None = None,
         capacity: Capacity | None = None,
+        counts: npt.ArrayLike | None = None,
     ) -> None:
         coo, n_c, n_d = to_coo(costs, cutoff)
         if candidate_ids is None:
@@ -122,6 +123,8 @@ class Model:
             raise InputError(msg)
         self.candidate_ids = ids
         self.total_weight = float(w.sum())
+        self.counts = _counts(counts, n_d)
+        self.total_incidents = int(self.counts.sum())
         self.excluded_weight = 0.0
         self.cutoff = cutoff
         self.p = p
@@ -175,6 +178,12 @@ class Model:
             cap_visits = capacity.visits_per_day(ids)[self.active]
             self.cap = cap_visits * self.total_weight / capacity.demand_per_day  # weight units
 
+        # which incidents each active candidate covers (weight aside): the incident counts
+        cov = (~is_excl[coo.row]) & (self.counts[coo.col] > 0)
+        self.covers = sparse.csr_matrix(
+            (np.ones(int(cov.sum()), np.int8), (compact[coo.row[cov]], coo.col[cov])),
+            shape=(self.n_active, n_d),
+        )
         # keep entries to active candidates and positive-weight demand
         keep = (~is_excl[coo.row]) & (w[coo.col] > 0)
         d_row = coo.col[keep].astype(np.int64)
@@ -440,6 +449,17 @@ class Model:
 
     # ---- reporting
 
+    def incident_counts(self, sel: I64) -> dict[str, Any]:
+        """Incidents (rows, not weight) the open sites ``sel`` cover: in all, per site, per site alone."""
+        sub = self.covers[sel]
+        per_col = bincount(sub.indices, minlength=self.covers.shape[1])
+        once = (per_col == 1) * self.counts
+        return {
+            "covered": int(self.counts[per_col > 0].sum()),
+            "covers": np.asarray(sub @ self.counts).ravel().astype(np.int64),
+            "alone": np.asarray(sub @ once).ravel().astype(np.int64),
+        }
+
     def result(
         self, mask: Mask, obj: float, bound: float, seconds: float, status: str, method: str
     ) -> Result:
@@ -465,13 +485,17 @@ class Model:
                 rows.cand[e_first], weights=rows.weight[r_e[e_first]], minlength=self.n_active
             )
         served = covered if self.cap is None else self.served_weight(mask)
+        inc = self.incident_counts(sel)
         recs = []
-        for j in sel:
+        for k, j in enumerate(sel):
             reg = self.region[j]
             if self.fixed[j]:
                 why = "fixed open (required or existing)"
             else:
-                why = f"covers {alone[j]:.6g} demand weight no other chosen site covers"
+                why = (
+                    f"covers {int(inc['alone'][k]):,} incidents (demand weight {alone[j]:.6g}) "
+                    "no other chosen site covers"
+                )
             if reg is not None:
                 why += f"; region {reg}"
             recs.append(
@@ -479,9 +503,11 @@ class Model:
                     "candidate_id": self.candidate_ids[self.active[j]],
                     "region": reg,
                     "fixed": bool(self.fixed[j]),
-                    "covers_weight": float(covers[j]),
-                    "alone_weight": float(alone[j]),
-                    "assigned_weight": float(assigned[j]),
+                    "covers_incidents": int(inc["covers"][k]),
+                    "covers_demand_weight": float(covers[j]),
+                    "alone_incidents": int(inc["alone"][k]),
+                    "alone_demand_weight": float(alone[j]),
+                    "assigned_demand_weight": float(assigned[j]),
                     "reason": why,
                 }
             )
@@ -504,6 +530,22 @@ class Model:
             sites=sites,
             covered_weight=covered,
             total_weight=self.total_weight,
+            covered_incidents=int(inc["covered"]),
+            total_incidents=self.total_incidents,
             served_weight=float(served),
             excluded_weight=float(self.excluded_weight),
         )
+
+
+def _counts(counts: npt.ArrayLike | None, n_d: int) -> I64:
+    """Incidents per demand point: whole numbers >= 0 (default 1 each)."""
+    if counts is None:
+        return np.ones(n_d, np.int64)
+    c = np.asarray(counts, dtype=np.float64).ravel()
+    if len(c) != n_d:
+        msg = f"`counts` has {len(c)} values but the cost matrix has {n_d} demand columns"
+        raise InputError(msg)
+    if not np.all(np.isfinite(c)) or np.any(c < 0) or np.any(c != np.round(c)):
+        msg = "`counts` (incidents per demand point) must be whole numbers >= 0"
+        raise InputError(msg)
+    return c.astype(np.int64)

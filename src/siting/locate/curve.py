@@ -12,7 +12,17 @@ from .coverage import MaximalCovering
 
 log = logging.getLogger(__name__)
 
-CURVE_COLUMNS = ["n_sites", "covered_weight", "covered_share", "bound", "gap", "status", "chosen"]
+CURVE_COLUMNS = [
+    "n_sites",
+    "covered_incidents",
+    "covered_incident_share",
+    "covered_demand_weight",
+    "covered_demand_share",
+    "bound",
+    "gap",
+    "status",
+    "chosen",
+]
 
 
 def coverage_curve(
@@ -31,8 +41,11 @@ def coverage_curve(
 
     Returns
     -------
-    DataFrame with ``n_sites``, ``covered_weight``, ``covered_share``, ``bound``, ``gap``,
-    ``status``, ``chosen`` (ids joined by ``;``).
+    DataFrame with ``n_sites``, ``covered_incidents`` and ``covered_incident_share``
+    (incidents within the cutoff of the chosen sites), ``covered_demand_weight`` and
+    ``covered_demand_share`` (the objective: demand weight covered, or served within
+    capacity), ``bound`` and ``gap`` (on the demand weight), ``status``, ``chosen`` (ids
+    joined by ``;``).
     """
     recs = []
     for k in range(1, int(k_max) + 1):
@@ -45,8 +58,10 @@ def coverage_curve(
         recs.append(
             {
                 "n_sites": k,
-                "covered_weight": r.objective,
-                "covered_share": r.objective / r.total_weight if r.total_weight else 0.0,
+                "covered_incidents": r.covered_incidents,
+                "covered_incident_share": r.covered_incident_share,
+                "covered_demand_weight": r.objective,
+                "covered_demand_share": r.objective / r.total_weight if r.total_weight else 0.0,
                 "bound": r.bound,
                 "gap": r.gap,
                 "status": r.status,

@@ -13,9 +13,11 @@ SITE_COLUMNS = [
     "candidate_id",
     "region",
     "fixed",
-    "covers_weight",
-    "alone_weight",
-    "assigned_weight",
+    "covers_incidents",
+    "covers_demand_weight",
+    "alone_incidents",
+    "alone_demand_weight",
+    "assigned_demand_weight",
     "reason",
 ]
 
@@ -46,14 +48,21 @@ class Result:
         Chosen candidate ids in input order.
     sites
         One row per chosen site: ``candidate_id``, ``region``, ``fixed``,
-        ``covers_weight`` (demand within the cutoff), ``alone_weight`` (demand no other
-        chosen site covers), ``assigned_weight`` (demand it is nearest to), ``reason``.
+        ``covers_incidents`` and ``covers_demand_weight`` (within the cutoff),
+        ``alone_incidents`` and ``alone_demand_weight`` (what no other chosen site covers),
+        ``assigned_demand_weight`` (demand it is nearest to), ``reason``.
     covered_weight, total_weight
         Demand weight within the cutoff of a chosen site, and all demand weight.
     served_weight
         With capacity: weight served within capacity; otherwise equal to covered_weight.
+    covered_incidents, total_incidents
+        Incidents (counted, not weighted) within the cutoff of a chosen site, and all.
     excluded_weight
         p-median with ``beyond='exclude'``: weight no candidate reaches, left out.
+
+    Weights belong to the objective; every count a planner reads is a count of
+    incidents. :meth:`summary` names the two apart (``*_demand_weight`` and
+    ``*_incidents``).
     """
 
     model: str
@@ -68,12 +77,19 @@ class Result:
     covered_weight: float
     total_weight: float
     served_weight: float
+    covered_incidents: int = 0
+    total_incidents: int = 0
     excluded_weight: float = 0.0
 
     @property
     def covered_share(self) -> float:
         """Covered weight as a share of all demand weight."""
         return self.covered_weight / self.total_weight if self.total_weight > 0 else 0.0
+
+    @property
+    def covered_incident_share(self) -> float:
+        """Covered incidents as a share of all incidents."""
+        return self.covered_incidents / self.total_incidents if self.total_incidents > 0 else 0.0
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready dictionary of the headline figures."""
@@ -86,8 +102,10 @@ class Result:
             "status": self.status,
             "method": self.method,
             "chosen": list(self.chosen),
-            "covered_weight": self.covered_weight,
-            "total_weight": self.total_weight,
-            "served_weight": self.served_weight,
-            "excluded_weight": self.excluded_weight,
+            "covered_incidents": self.covered_incidents,
+            "total_incidents": self.total_incidents,
+            "covered_demand_weight": self.covered_weight,
+            "total_demand_weight": self.total_weight,
+            "served_demand_weight": self.served_weight,
+            "excluded_demand_weight": self.excluded_weight,
         }

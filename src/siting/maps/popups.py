@@ -11,9 +11,10 @@ from .text import esc, fmt
 
 #: Score components shown in a candidate's popup, in this order, when present.
 SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("covered_weight", "Demand covered (weighted)"),
-    ("covered_count", "Incidents covered"),
-    ("mean_walk_min", "Mean walk of covered demand (min)"),
+    ("covered_incidents", "Incidents covered"),
+    ("covered_demand_weight", "Demand weight covered"),
+    ("access_demand_weight", "Demand weight, discounted by walk"),
+    ("mean_walk_min", "Mean walk of covered incidents (min)"),
     ("services_within", "Services within cutoff"),
     ("nearest_service_min", "Nearest service (min)"),
     ("hotspot_share", "Hotspot share"),

@@ -95,8 +95,8 @@ def report_html(
     Parameters
     ----------
     sensitivity
-        Coverage at each sensitivity cutoff: ``cutoff_min``, ``covered_share`` (or
-        ``covered_weight``) and optionally ``n_sites`` (one line per cutoff) and ``sites``.
+        Coverage at each sensitivity cutoff: ``cutoff_min``, ``covered_demand_share`` (or
+        ``covered_demand_weight``) and optionally ``n_sites`` (one line per cutoff) and ``sites``.
         Defaults to ``plan.sensitivity`` or ``plan.parameters['sensitivity']`` when present.
     threshold
         Small-count suppression threshold (default: the run's, else the setting).

