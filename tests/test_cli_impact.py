@@ -70,7 +70,7 @@ def test_deaths_model_through_the_cli(deaths_run: tuple[dict, Path]) -> None:
     assert est["low"] <= est["central"] <= est["high"] and s["objective"] == pytest.approx(est["central"])
     assert s["bound"] >= s["objective"] - 1e-9
     # the deaths are counted from the 98 fatal incidents, never their siting weight of 5
-    assert s["total_weight"] == 98
+    assert s["total_demand_weight"] == 98
     bands = {b["band"]: b for b in s["deaths_bands"]}
     assert bands["total"]["central"] == pytest.approx(est["central"])
     assert "Marshall" in bands["0-500 m"]["source"] and "Rammohan" in bands["500 m-5 km"]["source"]

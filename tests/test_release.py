@@ -224,9 +224,9 @@ def test_recombined_score_matches_the_scoring_module() -> None:
     parts = recombine(
         {c: t[c].to_numpy() for c in ("part_services", "part_service_access")},
         {
-            "demand": t["covered_weight"].to_numpy(),
-            "walk": t["mean_walk_min"].to_numpy(),
-            "hotspot": t["hotspot_weight"].to_numpy(),
+            "demand": t["covered_demand_weight"].to_numpy(),
+            "walk": t["access_demand_weight"].to_numpy(),
+            "hotspot": t["hotspot_demand_weight"].to_numpy(),
         },
         t.attrs["weights"],
         cutoff_min=10.0,

@@ -52,7 +52,7 @@ from scipy import sparse
 from ._errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Collection, Mapping, Sequence
 
     import numpy.typing as npt
 
@@ -241,36 +241,21 @@ def score_candidates(
     else:
         w["hotspot"] = 0.0
 
-    norm: dict[str, npt.NDArray[np.float64]] = {}
-    # demand, walk and hotspot are all demand weight: one scale, the best eligible mix
-    dem_keys = [k for k in DEMAND_COMPONENTS if k in raw and w[k] != 0]
-    dem_w = sum(w[k] for k in dem_keys)
-    if dem_keys:
-        mix = np.zeros(n)
-        for k in dem_keys:
-            mix += w[k] * raw[k] / dem_w
-        top = _eligible_max(mix, eligible)
-        for k in dem_keys:
-            norm[k] = raw[k] / top if top > 0 else np.zeros(n)
+    values = dict(raw)
     if service_metres is not None:
-        norm["services"] = _share_of_max(table["services_within"].to_numpy(dtype=np.float64), eligible)
-        ns = table["nearest_service_min"].to_numpy()
-        cutoff_min = cutoff_m / speed_m_per_min
-        norm["service_access"] = np.where(np.isnan(ns), 0.0, np.clip(1 - ns / cutoff_min, 0, 1))
+        values["services"] = table["services_within"].to_numpy(dtype=np.float64)
+        values["service_access"] = table["nearest_service_min"].to_numpy(dtype=np.float64)
+    avoid = set()
     for e in extra:
         col = f"layer_{e.name}"
-        val = _row_sums(sparse.csr_matrix(e.metres), e.point_weight)
-        table[col] = val
-        sign = -1.0 if e.role == "avoid" else 1.0
-        norm[col] = sign * _share_of_max(val, eligible)
-
-    norm = {k: v for k, v in norm.items() if w[k] != 0}
-    total = sum(abs(w[k]) for k in norm)
-    score = np.zeros(n)
-    for k, v in norm.items():
-        part = (abs(w[k]) / total) * v if total > 0 else np.zeros(n)
-        table[f"part_{k}"] = part
-        score += part
+        table[col] = values[col] = _row_sums(sparse.csr_matrix(e.metres), e.point_weight)
+        if e.role == "avoid":
+            avoid.add(col)
+    in_use = {k: w[k] for k in values if w[k] != 0}
+    parts = composite(values, in_use, eligible=eligible, cutoff_min=cutoff_m / speed_m_per_min, avoid=avoid)
+    for k in in_use:
+        table[f"part_{k}"] = parts[f"part_{k}"]
+    score = parts["score"]
     table["score"] = score
     table["excluded"] = excl
     rank = np.full(n, np.nan)
@@ -278,9 +263,82 @@ def score_candidates(
     order = ok[np.lexsort((ok, -score[ok]))]
     rank[order] = np.arange(1, order.size + 1)
     table["rank"] = rank
-    table.attrs["weights"] = {k: w[k] for k in norm}
+    table.attrs["weights"] = in_use
     table.attrs["cutoff_min"] = cutoff_m / speed_m_per_min
     return table
+
+
+def composite(
+    values: Mapping[str, npt.NDArray[np.float64]],
+    weights: Mapping[str, float],
+    *,
+    eligible: npt.NDArray[np.bool_] | None = None,
+    cutoff_min: float,
+    avoid: Collection[str] = (),
+) -> dict[str, npt.NDArray[np.float64]]:
+    """The score parts and the score from raw component values (the formula in the module doc).
+
+    Parameters
+    ----------
+    values
+        Raw values per candidate: ``demand`` (covered demand weight), ``walk`` (access
+        demand weight), ``hotspot`` (hotspot demand weight), ``services`` (count within
+        the cutoff), ``service_access`` (minutes to the nearest service, NaN: none) and
+        ``layer_<name>``. Keys without a weight are ignored.
+    weights
+        The weights in use (every component that counts, including any whose part the
+        caller computes itself: they share the denominator).
+    eligible
+        Candidates that set the scale (default: all).
+    cutoff_min
+        The walking cutoff in minutes (for ``service_access``).
+    avoid
+        ``layer_<name>`` keys that count against the score.
+
+    Returns
+    -------
+    dict
+        ``part_<k>`` for every key of ``values`` with a weight, and ``score`` (their sum).
+
+    Examples
+    --------
+    >>> v = {"demand": np.array([40.0, 0.0]), "walk": np.array([20.0, 0.0]),
+    ...      "layer_pharmacies": np.array([0.0, 6.0])}
+    >>> p = composite(v, {"demand": 0.45, "walk": 0.15, "layer_pharmacies": 0.2}, cutoff_min=10)
+    >>> p["score"].round(3).tolist()
+    [0.75, 0.25]
+    """
+    first = next(iter(values.values()), np.zeros(0))
+    n = len(first)
+    ok = np.ones(n, bool) if eligible is None else np.asarray(eligible, dtype=bool)
+    total = sum(abs(float(x)) for x in weights.values())
+    norm: dict[str, npt.NDArray[np.float64]] = {}
+    # demand, walk and hotspot are all demand weight: one scale, the best eligible mix
+    dem_keys = [k for k in DEMAND_COMPONENTS if k in values and weights.get(k, 0) != 0]
+    if dem_keys:
+        dem_w = sum(weights[k] for k in dem_keys)
+        mix = np.zeros(n)
+        for k in dem_keys:
+            mix += weights[k] * np.asarray(values[k], dtype=np.float64) / dem_w
+        top = _eligible_max(mix, ok)
+        for k in dem_keys:
+            norm[k] = np.asarray(values[k], dtype=np.float64) / top if top > 0 else np.zeros(n)
+    for k, v in values.items():
+        if k in DEMAND_COMPONENTS or weights.get(k, 0) == 0:
+            continue
+        arr = np.asarray(v, dtype=np.float64)
+        if k == "service_access":
+            norm[k] = np.where(np.isnan(arr), 0.0, np.clip(1 - arr / cutoff_min, 0, 1))
+        else:
+            norm[k] = (-1.0 if k in avoid else 1.0) * _share_of_max(arr, ok)
+    out: dict[str, npt.NDArray[np.float64]] = {}
+    score = np.zeros(n)
+    for k, v in norm.items():
+        part = (abs(weights[k]) / total) * v if total > 0 else np.zeros(n)
+        out[f"part_{k}"] = part
+        score = score + part
+    out["score"] = score
+    return out
 
 
 def _row_sums(

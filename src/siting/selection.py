@@ -397,6 +397,8 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
         "p": spec.p,
         "quotas": {k: f"{op} {n}" for k, (op, n) in spec.quotas.items()},
         "fixed": list(spec.fixed),
+        "demand_per_day": spec.demand_per_day,
+        "uses_per_booth_per_day": spec.uses_per_booth_per_day,
     }
     plan.parameters["sensitivity"] = sensitivity.to_dict("records") if len(sensitivity) else []
 

@@ -72,28 +72,28 @@ def recombine(
     *,
     cutoff_min: float,
     avoid: set[str],
+    eligible: npt.NDArray[np.bool_] | None = None,
 ) -> dict[str, F64]:
-    """Score parts from component values, the formula of :func:`siting.score.score_candidates`.
+    """Score parts from component values by :func:`siting.score.composite` (one formula).
 
-    ``components`` holds raw values for ``demand`` (covered weight), ``walk`` and
-    ``service_access`` (minutes), ``services``, ``hotspot`` and ``layer_<name>``;
-    ``parts_public`` holds parts kept as they are. Returns ``{"part_<k>": ..., "score": ...}``.
+    ``components`` holds raw values for ``demand`` (covered demand weight), ``walk``
+    (access demand weight), ``service_access`` (minutes), ``services``, ``hotspot`` and
+    ``layer_<name>``; ``parts_public`` holds parts kept as they are. Returns
+    ``{"part_<k>": ..., "score": ...}``.
     """
-    total = sum(abs(float(w)) for w in weights.values())
+    from ..score import composite
+
+    todo = {k: v for k, v in components.items() if k in weights and f"part_{k}" not in parts_public}
+    parts = composite(todo, weights, eligible=eligible, cutoff_min=cutoff_min, avoid=avoid)
+    n = len(parts["score"]) if todo else len(next(iter(parts_public.values())))
     out: dict[str, F64] = {}
-    n = len(next(iter(components.values()))) if components else len(next(iter(parts_public.values())))
     score = np.zeros(n)
-    for k, w in weights.items():
+    for k in weights:
         key = f"part_{k}"
         if key in parts_public:
             part = np.nan_to_num(np.asarray(parts_public[key], dtype=np.float64))
-        elif k in ("walk", "service_access") and k in components:
-            mw = components[k]
-            norm = np.where(np.isnan(mw), 0.0, np.clip(1 - mw / cutoff_min, 0, 1))
-            part = (abs(w) / total) * norm if total > 0 else np.zeros(n)
-        elif k in components:
-            sign = -1.0 if k in avoid else 1.0
-            part = (abs(w) / total) * sign * share_of_max(components[k]) if total > 0 else np.zeros(n)
+        elif key in parts:
+            part = parts[key]
         else:
             continue
         out[key] = part
@@ -150,7 +150,9 @@ def release_candidates(
     zero_w = (weight <= 0) & (count > 0)
     if zero_w.any():
         walk = np.where(zero_w, cover.mean_minutes(unit_count, cutoff_min), walk)
-    comps: dict[str, F64] = {"demand": weight, "walk": walk}
+    # access demand weight: sum w (1 - t / T) = W (1 - weighted mean walk / T)
+    access = np.where(weight > 0, weight * np.clip(1 - np.nan_to_num(walk) / cutoff_min, 0, 1), 0.0)
+    comps: dict[str, F64] = {"demand": weight, "walk": access}
     hot_w = None
     if unit_hot is not None and "hotspot" in weights:
         hot_w = cover.per_candidate(unit_weight * unit_hot, cutoff_min)
@@ -173,12 +175,12 @@ def release_candidates(
         if name is not None and name not in demand_layers and f"part_{c}" not in cands.columns:
             comps[str(c)] = cands[c].to_numpy(dtype=np.float64)
     avoid = {f"layer_{n}" for n, role in layer_roles.items() if role == "avoid"}
-    parts = recombine(public_parts, comps, weights, cutoff_min=cutoff_min, avoid=avoid)
     excluded = (
         cands["excluded"].fillna(False).astype(bool).to_numpy()
         if "excluded" in cands.columns
         else np.zeros(len(cands), bool)
     )
+    parts = recombine(public_parts, comps, weights, cutoff_min=cutoff_min, avoid=avoid, eligible=~excluded)
     # the order is the exact run's (an ordinal, no count); the numbers beside it are released
     rank = (
         cands["rank"].to_numpy(dtype=np.float64)
