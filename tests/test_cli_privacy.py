@@ -50,7 +50,7 @@ def test_shareable_csv_follows_the_rule(tmp_path: Path) -> None:
     t = pd.read_csv(out, dtype=str, keep_default_na=False)
     for col in [c for c in t.columns if c.endswith("_label")]:
         assert not any(SMALL.match(v.replace(",", "")) for v in t[col]), col
-    counts = pd.to_numeric(t["covered_count"], errors="coerce").dropna().to_numpy()
+    counts = pd.to_numeric(t["covered_incidents"], errors="coerce").dropna().to_numpy()
     assert (counts >= 20).all() and (counts % 10 == 0).all()
     walks = pd.to_numeric(t["mean_walk_min"], errors="coerce").dropna().to_numpy()
     np.testing.assert_array_equal(walks, np.round(walks))

@@ -134,3 +134,17 @@ def test_errors() -> None:
 def test_doctests() -> None:
     res = doctest.testmod(impact, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0 and res.attempted > 0
+
+
+def test_rows_standing_for_several_incidents_pass_counts_not_weights() -> None:
+    # two aggregated rows: 2.5 incidents (1 fatal) near a site, 4 far away
+    t = _t([100.0, 5000.0, 100.0, 5000.0], cutoff_m=800, counts=[1.5, 4.0, 1.0, 0.0],
+           fatal=[0, 0, 1, 1], weights=[9, 9, 9, 9])
+    assert t.loc["incidents", "value"] == pytest.approx(6.5)
+    assert t.loc["incidents_within_cutoff", "value"] == pytest.approx(2.5)
+    assert t.loc["incident_share_within_cutoff", "value"] == pytest.approx(100 * 2.5 / 6.5)
+    assert t.loc["fatal_within_effect_zone", "value"] == 1
+    assert t.loc["deaths_averted", "text"] == "0.35\u20130.67"
+    assert t.loc["demand_weight", "value"] == 36
+    with pytest.raises(InputError, match="counts"):
+        impact_table([1.0], cutoff_m=800, counts=[-1])

@@ -197,7 +197,7 @@ def test_display_gives_text_for_every_released_value(small_release) -> None:  # 
     _, rel = small_release
     d = display(rel.candidates)
     assert not [c for c in d.columns if str(c).endswith("_label")]
-    assert d["covered_count"].map(type).eq(str).all()
+    assert d["covered_incidents"].map(type).eq(str).all()
 
 
 def test_recombined_score_matches_the_scoring_module() -> None:

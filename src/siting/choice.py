@@ -247,10 +247,10 @@ def explain_choice(
                 }
             )
     for rec in plan.parameters.get("sensitivity") or []:
-        if not np.isfinite(rec.get("covered_share", np.nan)):
+        if not np.isfinite(rec.get("covered_demand_share", np.nan)):
             continue
-        best_share = float(rec["covered_share"])
-        chosen_share = float(rec.get("chosen_here_covered_share", np.nan))
+        best_share = float(rec["covered_demand_share"])
+        chosen_share = float(rec.get("chosen_here_covered_demand_share", np.nan))
         findings.append(
             {
                 "finding": "cutoff",

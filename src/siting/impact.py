@@ -90,6 +90,7 @@ def impact_table(
     cutoff_m: float,
     weights: npt.ArrayLike | None = None,
     fatal: npt.ArrayLike | None = None,
+    counts: npt.ArrayLike | None = None,
     effect_zone_m: float | None = None,
     demand_per_day: float | None = None,
     uses_per_booth_per_day: float | None = None,
@@ -109,6 +110,10 @@ def impact_table(
         The coverage cutoff in metres (minutes x walking speed).
     weights
         Per incident demand weight (default 1), for the ``demand_weight*`` measures only.
+    counts
+        Incidents each row stands for (default 1: a row is an incident). Aggregated or
+        released rows (privacy's demand units) pass their incident masses here, never as
+        weights.
     fatal
         Per incident, whether it was fatal. ``None`` (no fatal column): fatal counts and
         deaths averted are "not estimated", never 0.
@@ -150,6 +155,11 @@ def impact_table(
         msg = "`distance_m` has negative values; distances must be >= 0"
         raise InputError(msg)
     w = np.ones(n) if weights is None else np.asarray(weights, np.float64).ravel()
+    c = np.ones(n) if counts is None else np.asarray(counts, np.float64).ravel()
+    if len(c) != n or not np.all(np.isfinite(c)) or np.any(c < 0):
+        msg = f"`counts` must be {n} finite numbers >= 0 (incidents per row)"
+        raise InputError(msg)
+    whole = bool(np.all(c == np.round(c)))
     f = None if fatal is None else np.asarray(fatal).astype(bool).ravel()
     if len(w) != n or (f is not None and len(f) != n):
         n_f = n if f is None else len(f)
@@ -196,8 +206,8 @@ def impact_table(
         if mask is None:
             add(measure, math.nan, unit, SOURCE_DATA, NOT_ESTIMATED + " (no fatal column)")
             return math.nan
-        k = float(mask.sum())
-        add(measure, k, unit, SOURCE_DATA, f"{int(k):,}")
+        k = float(c[mask].sum())
+        add(measure, k, unit, SOURCE_DATA, f"{round(k):,}" if whole else number(k))
         return k
 
     total = count("incidents", np.ones(n, bool), "incidents")

@@ -328,8 +328,8 @@ def value_capacity_lp(model: ValueModel, lp_only: bool, fix: Mask | None) -> Lp:
     return out
 
 
-#: Columns of :func:`value_curve` (the coverage curve's, with the value in ``covered_weight``).
-VALUE_CURVE_COLUMNS = ["n_sites", "covered_weight", "covered_share", "bound", "gap", "status", "chosen"]
+#: Columns of :func:`value_curve` (the coverage curve's, with the value in ``covered_demand_weight``).
+VALUE_CURVE_COLUMNS = ["n_sites", "covered_demand_weight", "covered_demand_share", "bound", "gap", "status", "chosen"]
 
 
 def value_curve(
@@ -344,9 +344,9 @@ def value_curve(
     """Best value for 1..``k_max`` sites ("how many sites do we need?" in attendance or deaths).
 
     The columns are the coverage curve's, so the report draws it the same way:
-    ``covered_weight`` holds the value (expected attendance, deaths averted on the chosen
-    estimate) and ``covered_share`` its share of all demand weight (all fatal incidents for
-    deaths). ``attrs['value_name']`` says which. Numbers of sites the constraints cannot
+    ``covered_demand_weight`` holds the value (expected attendance, deaths averted on the
+    chosen estimate) and ``covered_demand_share`` its share of all demand weight (all fatal
+    incidents for deaths). ``attrs['value_name']`` says which. Numbers of sites the constraints cannot
     meet are left out.
     """
     recs = []
@@ -359,8 +359,8 @@ def value_curve(
         recs.append(
             {
                 "n_sites": k,
-                "covered_weight": r.objective,
-                "covered_share": r.objective / r.total_weight if r.total_weight else 0.0,
+                "covered_demand_weight": r.objective,
+                "covered_demand_share": r.objective / r.total_weight if r.total_weight else 0.0,
                 "bound": r.bound,
                 "gap": r.gap,
                 "status": r.status,

@@ -48,10 +48,10 @@ PUBLIC_COLUMNS = (
 )
 #: Columns recomputed from released demand (with a ``_label`` column each).
 RELEASED_COLUMNS = (
-    "covered_weight",
-    "covered_count",
+    "covered_demand_weight",
+    "covered_incidents",
     "mean_walk_min",
-    "hotspot_weight",
+    "hotspot_demand_weight",
     "hotspot_share",
     "score",
     "rank",
@@ -194,10 +194,10 @@ def release_candidates(
     for c in own:
         out[c] = cands[c].to_numpy()
     shown = ~np.isnan(rule.released(count))
-    out["covered_count"] = rule.released(count)
-    out["covered_count_label"] = rule.labels(count)
-    out["covered_weight"] = rule.released(weight)
-    out["covered_weight_label"] = rule.labels(weight)
+    out["covered_incidents"] = rule.released(count)
+    out["covered_incidents_label"] = rule.labels(count)
+    out["covered_demand_weight"] = rule.released(weight)
+    out["covered_demand_weight_label"] = rule.labels(weight)
     mw = np.where(shown, whole_minutes(walk), np.nan)
     out["mean_walk_min"] = mw
     out["mean_walk_min_label"] = np.array(

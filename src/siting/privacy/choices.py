@@ -77,7 +77,11 @@ def release_sites(
     for col in ("region", "fixed"):
         if col in sites.columns:
             out[col] = sites[col].to_numpy()
-    for name, values in (("covers_weight", covers), ("alone_weight", alone), ("assigned_weight", assigned)):
+    for name, values in (
+        ("covers_demand_weight", covers),
+        ("alone_demand_weight", alone),
+        ("assigned_demand_weight", assigned),
+    ):
         out[name] = rule.released(values)
         out[f"{name}_label"] = rule.labels(values)
     reasons = []
@@ -105,9 +109,11 @@ def release_sites(
         "region",
         "fixed",
         "reason",
-        "covers_weight",
-        "alone_weight",
-        "assigned_weight",
+        "covers_demand_weight",
+        "alone_demand_weight",
+        "assigned_demand_weight",
+        "covers_incidents",
+        "alone_incidents",
     }
     for col in sites.columns:
         if col in known or col in out.columns or col == getattr(sites, "_geometry_column_name", None):
@@ -132,10 +138,10 @@ def release_curve(
     w = [set_weight(cover, _ids(c), unit_weight, cutoff_min) for c in curve["chosen"]]
     share = np.array([x / total if total > 0 else 0.0 for x in w])
     out = pd.DataFrame({"n_sites": curve["n_sites"].to_numpy()})
-    out["covered_weight"] = rule.released(w)
-    out["covered_weight_label"] = rule.labels(w)
-    out["covered_share"] = whole_percent(share) / 100.0
-    out["covered_share_label"] = [percent_label(s) for s in share]
+    out["covered_demand_weight"] = rule.released(w)
+    out["covered_demand_weight_label"] = rule.labels(w)
+    out["covered_demand_share"] = whole_percent(share) / 100.0
+    out["covered_demand_share_label"] = [percent_label(s) for s in share]
     if "gap" in curve.columns:
         gap = curve["gap"].to_numpy(dtype=np.float64)
         out["gap"] = whole_percent(gap) / 100.0
@@ -164,14 +170,14 @@ def release_sensitivity(
         w.append(set_weight(cover, sites, unit_weight, cut) if sites else np.nan)
         here.append(set_weight(cover, chosen, unit_weight, cut))
     w_a, h_a = np.array(w, dtype=float), np.array(here, dtype=float)
-    out["covered_weight"] = rule.released(w_a)
-    out["covered_weight_label"] = [rule.label(v) if np.isfinite(v) else "" for v in w_a]
+    out["covered_demand_weight"] = rule.released(w_a)
+    out["covered_demand_weight_label"] = [rule.label(v) if np.isfinite(v) else "" for v in w_a]
     share = w_a / total if total > 0 else np.zeros_like(w_a)
-    out["covered_share"] = whole_percent(share) / 100.0
-    out["covered_share_label"] = [percent_label(s) for s in share]
+    out["covered_demand_share"] = whole_percent(share) / 100.0
+    out["covered_demand_share_label"] = [percent_label(s) for s in share]
     hs = h_a / total if total > 0 else np.zeros_like(h_a)
-    out["chosen_here_covered_share"] = whole_percent(hs) / 100.0
-    out["chosen_here_covered_share_label"] = [percent_label(s) for s in hs]
+    out["chosen_here_covered_demand_share"] = whole_percent(hs) / 100.0
+    out["chosen_here_covered_demand_share_label"] = [percent_label(s) for s in hs]
     for col in ("sites", "status"):
         if col in sens.columns:
             out[col] = sens[col].to_numpy()
@@ -187,7 +193,7 @@ COUNT_MEASURES = (
     "incidents_within_effect_zone",
     "fatal_within_effect_zone",
 )
-SHARE_MEASURES = ("share_within_cutoff",)
+SHARE_MEASURES = ("incident_share_within_cutoff",)
 OTHER_MEASURES = ("deaths_averted", "visits_per_day", "booths_needed", "booths_per_site")
 
 
@@ -197,8 +203,8 @@ def _capacity_inputs(exact: pd.DataFrame, params: dict[str, Any]) -> tuple[float
     per_day = sel.get("demand_per_day")
     uses = float(sel.get("uses_per_booth_per_day") or settings.uses_per_booth_per_day)
     t = exact.set_index("measure") if "measure" in exact.columns else pd.DataFrame()
-    if per_day is None and "visits_per_day" in t.index and "share_within_cutoff" in t.index:
-        share = float(t.loc["share_within_cutoff", "value"])
+    if per_day is None and "visits_per_day" in t.index and "incident_share_within_cutoff" in t.index:
+        share = float(t.loc["incident_share_within_cutoff", "value"]) / 100.0  # a percentage
         per_day = float(t.loc["visits_per_day", "value"]) / share if share > 0 else None
     if "booths_needed" in t.index and "uses_per_booth_per_day" not in sel:
         m = re.search(r"at ([\d.]+) uses", str(t.loc["booths_needed", "unit"]))
@@ -239,7 +245,7 @@ def release_impact(
     redo = impact_table(
         d2,
         cutoff_m=cutoff_m,
-        weights=w2,
+        counts=w2,
         fatal=f2,
         demand_per_day=per_day,
         uses_per_booth_per_day=uses,
@@ -263,8 +269,8 @@ def release_impact(
         unit = str(row["unit"]).replace(" (weighted)", "")
         if m in COUNT_MEASURES:
             value, label = rule.released([v])[0], rule.label(v)
-        elif m in SHARE_MEASURES:
-            value, label = whole_percent([v])[0] / 100.0, percent_label(v)
+        elif m in SHARE_MEASURES:  # the exact table gives percent; released: a share, whole percent
+            value, label = whole_percent([v / 100.0])[0] / 100.0, percent_label(v / 100.0)
         elif m == "deaths_averted":
             value = math.nan
             if np.isfinite(fz_shown):

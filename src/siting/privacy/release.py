@@ -206,7 +206,7 @@ def _default_weights(cands: pd.DataFrame, roles: dict[str, Any], p: dict[str, An
         w["services"] = DEFAULT_WEIGHTS["services"]
     if "part_service_access" in cands.columns or "nearest_service_min" in cands.columns:
         w["service_access"] = DEFAULT_WEIGHTS["service_access"]
-    if "hotspot_weight" in cands.columns:
+    if "hotspot_demand_weight" in cands.columns:
         w["hotspot"] = DEFAULT_WEIGHTS["hotspot"]
     for name, spec in (p.get("layers") or {}).items():
         if (

@@ -215,16 +215,16 @@ def release_value_curve(plan: Plan, rel: ReleasedPlan, *, workers: int = 1) -> p
     v = np.array(values)
     if deaths:
         labels = [_deaths_label(x, n, rule) for x, n in zip(v, behind, strict=True)]
-        out["covered_weight"] = [
+        out["covered_demand_weight"] = [
             round(x, 1) if lab[:1].isdigit() else math.nan for x, lab in zip(v, labels, strict=True)
         ]
-        out["covered_weight_label"] = labels
+        out["covered_demand_weight_label"] = labels
     else:
-        out["covered_weight"] = rule.released(v)
-        out["covered_weight_label"] = rule.labels(v)
+        out["covered_demand_weight"] = rule.released(v)
+        out["covered_demand_weight_label"] = rule.labels(v)
     share = v / total if total > 0 else np.zeros_like(v)
-    out["covered_share"] = whole_percent(share) / 100.0
-    out["covered_share_label"] = [percent_label(s) for s in share]
+    out["covered_demand_share"] = whole_percent(share) / 100.0
+    out["covered_demand_share_label"] = [percent_label(s) for s in share]
     if "gap" in curve.columns:
         gap = curve["gap"].to_numpy(dtype=np.float64)
         out["gap"] = whole_percent(gap) / 100.0

@@ -247,7 +247,7 @@ def impact_led_section(
 
     # ------------------------------------------------------------------ value curve
     if curve is not None and len(curve) and curve.attrs.get("value_name"):
-        y = curve["covered_weight"].astype(float).tolist()
+        y = curve["covered_demand_weight"].astype(float).tolist()
         out.append(
             line_chart(
                 [(str(curve.attrs["value_name"]), curve["n_sites"].astype(float).tolist(), y)],
