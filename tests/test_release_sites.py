@@ -95,7 +95,7 @@ def test_value_curve_is_released(deaths_release) -> None:  # type: ignore[no-unt
     assert plan.coverage_curve is not None and rel.coverage_curve is not None
     assert rel.coverage_curve.attrs["value_name"] == "expected deaths averted"
     assert list(rel.coverage_curve["n_sites"]) == list(plan.coverage_curve["n_sites"])
-    assert rel.coverage_curve["covered_weight_label"].str.fullmatch(r"\d+\.\d|not shown \(.*\)").all()
+    assert rel.coverage_curve["covered_demand_weight_label"].str.fullmatch(r"\d+\.\d|not shown \(.*\)").all()
 
 
 def test_released_reasons_speak_the_models_terms(deaths_release) -> None:  # type: ignore[no-untyped-def]
