@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import sparse
 
 from .._errors import InfeasibleError, InputError, SolverError
 from ._common import F64, I64, Mask, Rows, bincount, merge_rows, to_coo
