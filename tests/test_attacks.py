@@ -235,7 +235,7 @@ def _lone_catchments(plan, table: pd.DataFrame, *, leg_m: float = 30.0):  # type
     rule_t = plan.parameters.get("suppression_threshold", T)
     lone = []
     for i, row in table.reset_index(drop=True).iterrows():
-        v = row["covered_count"]  # a published label, or an exact number in an internal table
+        v = row["covered_incidents"]  # a published label, or an exact number in an internal table
         lo, hi = parse_label(v, rule_t, 10) if isinstance(v, str) else (float(v), float(v))
         walk = row.get("mean_walk_min")
         if lo == hi == 1 and pd.notna(walk) and str(walk) not in ("", "not shown"):
