@@ -128,6 +128,19 @@ def test_us_timestamps_one_format_per_column() -> None:
     assert list(d.values) == [pd.Timestamp("2021-04-03"), pd.Timestamp("2021-04-13")]
     d = parse_dates(pd.Series(["2021-01-02", "yesterday"]))
     assert d.bad.tolist() == [False, True]
+    # the column decides which number is the month: a first number above 12 makes it day/month
+    d = parse_dates(pd.Series(["13/04/2021 17:05", "03/04/2021 09:00"]))
+    assert d.format == "%d/%m/%Y %H:%M" and list(d.values) == [
+        pd.Timestamp("2021-04-13 17:05"), pd.Timestamp("2021-04-03 09:00")
+    ]
+    d = parse_dates(pd.Series(["11/15/21 5:42 PM", "1/2/21 12:05 AM", "1/2/21 12:05 PM"]))
+    assert d.format == "%m/%d/%y %I:%M %p"
+    assert list(d.values) == [
+        pd.Timestamp("2021-11-15 17:42"), pd.Timestamp("2021-01-02 00:05"), pd.Timestamp("2021-01-02 12:05")
+    ]
+    # a column that needs both orders is not one format: the rows no reading fits are flagged
+    d = parse_dates(pd.Series(["13/04/2021", "04/13/2021", "04/12/2021"]))
+    assert d.bad.tolist() == [True, False, False] and d.format == "%m/%d/%Y"
 
 
 def test_ambiguous_us_dates_warn(caplog: pytest.LogCaptureFixture) -> None:

@@ -19,6 +19,7 @@ import shapely
 
 from .._errors import InputError, NoCrsError
 from ._spec import MISSING_TOKENS, LayerSpec, RowNames, column_list, find_column
+from ._text import extract
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,6 +37,7 @@ _WKT = re.compile(
 )
 _GEOJSON = re.compile(r'^\s*\{.*"type"\s*:', re.DOTALL)
 _RVEC = re.compile(r"^\s*c\(\s*([^,()]*)\s*,\s*([^,()]*)\s*(,[^()]*)?\)\s*$")
+_RVEC_NAMED = r"^\s*c\(\s*(?P<x>[^,()]*)\s*,\s*(?P<y>[^,()]*)\s*(?:,[^()]*)?\)\s*$"
 _SRID = re.compile(r"^\s*SRID=(\d+)\s*;\s*", re.IGNORECASE)
 
 
@@ -79,11 +81,27 @@ def geometry_column(frame: pd.DataFrame) -> tuple[str, str] | None:
 
 
 def _numbers(values: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Numbers (decimal commas accepted), which rows are missing, which are not numbers."""
-    missing = _is_missing(values)
-    text = values.fillna("").astype(str).str.strip().str.replace(",", ".", regex=False)
-    num = pd.to_numeric(text.where(~missing, None), errors="coerce")
-    bad = ~missing & ~np.isfinite(num.fillna(np.nan).to_numpy(dtype=np.float64))
+    """Numbers (decimal commas accepted), which rows are missing, which are not numbers.
+
+    Plain numbers are read at C speed; only the cells that are not (empty, ``NA``,
+    ``60,17``, ``sixty``) are looked at as text.
+    """
+    num = pd.to_numeric(values, errors="coerce").astype("float64")
+    odd = np.flatnonzero(~np.isfinite(num.to_numpy(dtype=np.float64, na_value=np.nan)))
+    missing = np.zeros(len(values), dtype=bool)
+    bad = np.zeros(len(values), dtype=bool)
+    if odd.size:
+        text = values.iloc[odd].fillna("").astype(str).str.strip()
+        gone = np.array(text.str.lower().isin(MISSING_TOKENS), dtype=bool)
+        fixed = np.array(
+            pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce"), dtype=np.float64
+        )
+        fixed[gone] = np.nan
+        missing[odd[gone]] = True
+        bad[odd[~gone & ~np.isfinite(fixed)]] = True
+        arr = num.to_numpy(dtype=np.float64, na_value=np.nan).copy()
+        arr[odd] = fixed
+        num = pd.Series(arr, index=values.index)
     return num, missing, bad
 
 
@@ -177,16 +195,13 @@ def _from_geometry_column(
     todo = ~missing
     crs: Any = spec.crs
     if kind == "r":
-        parts = values.str.extract(_RVEC)
-        x = pd.to_numeric(parts[0].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
-        y = pd.to_numeric(parts[1].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
-        matched = parts[0].notna().to_numpy()
-        empty_vec = (
-            matched
-            & (
-                parts[0].str.strip().str.lower().isin(MISSING_TOKENS)
-                | parts[1].str.strip().str.lower().isin(MISSING_TOKENS)
-            ).to_numpy()
+        parts = extract(values, _RVEC_NAMED)
+        px, py = parts["x"].astype("str").str.strip(), parts["y"].astype("str").str.strip()
+        x = np.array(pd.to_numeric(px, errors="coerce"), dtype=np.float64)
+        y = np.array(pd.to_numeric(py, errors="coerce"), dtype=np.float64)
+        matched = parts["x"].notna().to_numpy()
+        empty_vec = matched & np.array(
+            px.str.lower().isin(MISSING_TOKENS) | py.str.lower().isin(MISSING_TOKENS), dtype=bool
         )
         missing |= empty_vec
         bad = todo & ~empty_vec & ~(matched & np.isfinite(x) & np.isfinite(y))

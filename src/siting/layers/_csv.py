@@ -73,57 +73,31 @@ def _join_r_vectors(row: list[str], n_fields: int) -> list[str] | None:
 def read_csv_table(path: Path, role: str) -> CsvTable:
     """Read a CSV file as text columns, joining R's unquoted ``c(x, y)`` values.
 
+    A file whose rows all fit the header (the usual case) is read by pandas' C parser;
+    a file with longer rows (R's export), embedded line breaks or blank lines is read row
+    by row, so that every row keeps the line it starts on.
+
     Raises
     ------
     InputError
         The file is empty, not text, has duplicate or blank header names, or has rows
         with more fields than the header that are not R vectors (the lines are named).
     """
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
-        fh = path.open(newline="", encoding="utf-8-sig", errors="replace")
+        data = path.read_bytes()
     except OSError as exc:
         msg = f"{path}: cannot open the {role} layer ({exc.strerror}); check the file"
         raise InputError(msg) from None
-    with fh:
-        first = fh.readline()
-        if not first.strip():
-            msg = f"{path}: the {role} layer is empty; it needs a header row and at least one row"
-            raise InputError(msg)
-        delimiter = _sniff_delimiter(first)
-        fh.seek(0)
-        reader = csv.reader(fh, delimiter=delimiter)
-        try:
-            header = next(reader)
-            n = len(header)
-            rows: list[list[str]] = []
-            lines: list[int] = []
-            too_long: list[int] = []
-            widths: list[int] = []
-            r_rows = 0
-            start = reader.line_num + 1
-            for row in reader:
-                if len(row) == n:
-                    rows.append(row)
-                    lines.append(start)
-                elif not row or (len(row) < n and not any(c.strip() for c in row)):
-                    pass  # a blank line
-                elif len(row) < n:
-                    rows.append(row + [""] * (n - len(row)))
-                    lines.append(start)
-                else:
-                    fixed = _join_r_vectors(row, n)
-                    if fixed is None:
-                        too_long.append(start)
-                        widths.append(len(row))
-                    else:
-                        rows.append(fixed)
-                        lines.append(start)
-                        r_rows += 1
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            msg = f"{path}: not a readable CSV file (line {reader.line_num}: {exc}); save it as comma-separated UTF-8"
-            raise InputError(msg) from None
+    first = data[: data.find(b"\n") if b"\n" in data else len(data)].decode("utf-8-sig", errors="replace")
+    if not first.strip():
+        msg = f"{path}: the {role} layer is empty; it needs a header row and at least one row"
+        raise InputError(msg)
+    delimiter = _sniff_delimiter(first)
+    table = _read_fast(path, data, delimiter)
+    if table is None:
+        table = _read_rows(path, data, delimiter)
+    header, rows_frame, lines, r_rows, too_long, widths = table
+    n = len(header)
     header = [h.strip() for h in header]
     problems = []
     blank = [i + 1 for i, h in enumerate(header) if not h]
@@ -144,9 +118,126 @@ def read_csv_table(path: Path, role: str) -> CsvTable:
     if problems:
         msg = f"{path}: " + "; ".join(problems)
         raise InputError(msg)
-    frame = (
-        pd.DataFrame(rows, columns=header, dtype=object)
-        if rows
-        else pd.DataFrame(columns=header, dtype=object)
-    )
-    return CsvTable(frame=frame, lines=np.asarray(lines, dtype=np.int64), r_rows=r_rows, delimiter=delimiter)
+    rows_frame.columns = header
+    return CsvTable(frame=rows_frame, lines=lines, r_rows=r_rows, delimiter=delimiter)
+
+
+_Table = tuple[list[str], pd.DataFrame, npt.NDArray[np.int64], int, list[int], list[int]]
+
+
+def _read_fast(path: Path, data: bytes, delimiter: str) -> _Table | None:
+    """Arrow's CSV reader (C++, every column as text), when every row has exactly the header's
+    fields and row i is line i + 2; otherwise ``None`` (the file is read row by row)."""
+    import io
+
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    header = next(csv.reader(io.StringIO(body[: body.find(b"\n") + 1 or len(body)].decode("utf-8", "replace")),
+                             delimiter=delimiter), [])  # fmt: skip
+    if not header or len(set(header)) != len(header):
+        return None  # duplicate or missing names: the row-by-row reader reports them
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header))], skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"c{i}": pa.string() for i in range(len(header))},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError):
+        return None  # a row of another length, a line break in quotes, or not UTF-8
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if n_lines != table.num_rows + 1 or b"\r" in data.replace(b"\r\n", b""):
+        return None  # blank lines or old Mac line ends: read row by row to keep line numbers
+    frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None)
+    frame.columns = range(len(header))
+    lines = np.arange(2, len(frame) + 2, dtype=np.int64)
+    return header, frame, lines, 0, [], []
+
+
+def _read_rows(path: Path, data: bytes, delimiter: str) -> _Table:
+    """Every record with the csv module: R vectors joined, over-long rows collected by line.
+
+    Records are turned into columns at once (``zip``); the rows of an R export, all one
+    field too long at the same place, are joined column-wise by Arrow. Only odd rows
+    (short, blank, or long in another way) are looked at one by one.
+    """
+    import io
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    text = data.decode("utf-8-sig", errors="replace")
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        msg = f"{path}: not a readable CSV file ({exc}); save it as comma-separated UTF-8"
+        raise InputError(msg) from None
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if len(records) == n_lines and "\r" not in text.replace("\r\n", ""):
+        starts = np.arange(1, len(records) + 1, dtype=np.int64)  # one line per record
+    else:  # line breaks inside quotes: ask the reader where each record starts
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        found, start = [], 1
+        for _ in reader:
+            found.append(start)
+            start = reader.line_num + 1
+        starts = np.asarray(found, dtype=np.int64)
+    header, body, starts = records[0], records[1:], starts[1:]
+    n = len(header)
+    lens = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
+    # an R export: rows one field too long, split at the same column (found on the first)
+    at = -1
+    for i in np.flatnonzero(lens == n + 1)[:1]:
+        row = body[i]
+        at = next((j for j in range(n) if _R_OPEN.match(row[j]) and _R_CLOSE.match(row[j + 1])), -1)
+    r_idx = np.zeros(0, dtype=np.int64)
+    if at >= 0:
+        cand = np.flatnonzero(lens == n + 1)
+        cols = list(zip(*(body[i] for i in cand), strict=True))
+        left, right = pa.array(cols[at], pa.string()), pa.array(cols[at + 1], pa.string())
+        fits = pc.and_(
+            pc.match_substring_regex(left, _R_OPEN.pattern), pc.match_substring_regex(right, _R_CLOSE.pattern)
+        ).to_numpy(zero_copy_only=False)
+        r_idx = cand[fits]
+        joined = pc.binary_join_element_wise(left, right, ",").to_numpy(zero_copy_only=False)[fits]
+        r_cols = [np.asarray(c, dtype=object)[fits] for c in cols]
+        r_cols = [*r_cols[:at], joined, *r_cols[at + 2 :]]
+    out_cols = [np.empty(len(body), dtype=object) for _ in range(n)]
+    keep = np.zeros(len(body), dtype=bool)
+    ok = np.flatnonzero(lens == n)
+    if ok.size:
+        for j, col in enumerate(zip(*(body[i] for i in ok), strict=True)):
+            out_cols[j][ok] = col
+        keep[ok] = True
+    if r_idx.size:
+        for j in range(n):
+            out_cols[j][r_idx] = r_cols[j]
+        keep[r_idx] = True
+    too_long: list[int] = []
+    widths: list[int] = []
+    r_rows = int(r_idx.size)
+    for i in np.flatnonzero(~keep):  # the odd rows, one by one
+        row = body[i]
+        if not row or not any(c.strip() for c in row):
+            continue  # a blank line
+        if len(row) < n:
+            row = row + [""] * (n - len(row))
+        elif len(row) > n:
+            fixed = _join_r_vectors(row, n)
+            if fixed is None:
+                too_long.append(int(starts[i]))
+                widths.append(len(row))
+                continue
+            row, r_rows = fixed, r_rows + 1
+        for j in range(n):
+            out_cols[j][i] = row[j]
+        keep[i] = True
+    frame = pd.DataFrame({j: pd.array(out_cols[j][keep], dtype="str") for j in range(n)})
+    return header, frame, starts[keep], r_rows, too_long, widths

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ._spec import MISSING_TOKENS
+from ._text import extract
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +68,77 @@ def _try(text: pd.Series, fmt: str) -> pd.Series | None:
     return None if full.isna().any() else full
 
 
+#: No back-reference (pyarrow's RE2 runs it, in C++): the two separators are compared after.
+_NUMERIC = (
+    r"^(?P<a>\d{1,2})(?P<s1>[/.-])(?P<b>\d{1,2})(?P<s2>[/.-])(?P<y>\d{4}|\d{2})"
+    r"(?:[ T]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<se>\d{2})(?:\.\d+)?)?\s*(?P<p>[AaPp]\.?[Mm]\.?)?)?$"
+)
+
+
+def _numeric_dates(present: pd.Series) -> tuple[pd.Series, str] | None:
+    """``11/15/2021 05:42:49 PM``, ``15.11.2021 17:42`` and the like, read in one vectorised pass.
+
+    Which of the first two numbers is the month is decided by the whole column: a first
+    number above 12 anywhere makes it day/month, a second above 12 month/day; dots are
+    day.month. A column that reads both ways is read as US month/day, with a warning; one
+    that needs both orders is read one way and the rows that do not fit come back NaT.
+    Returns ``None`` when some value is not of this form.
+    """
+    parts = extract(present, _NUMERIC)
+    if parts["a"].isna().any() or parts["s1"].nunique() != 1 or (parts["s1"] != parts["s2"]).any():
+        return None
+    parts = parts.drop(columns="s2")
+    parts.columns = range(parts.shape[1])
+    sep = str(parts[1].iloc[0])
+    a = parts[0].astype("int64").to_numpy()
+    b = parts[2].astype("int64").to_numpy()
+    year = parts[3].astype("int64").to_numpy()
+    two_digit = np.array(parts[3].str.len() == 2, dtype=bool)
+    year = np.where(two_digit, np.where(year < 70, 2000 + year, 1900 + year), year)
+    first_big, second_big = bool((a > 12).any()), bool((b > 12).any())
+    # both orders in one column: read it one way (US, or day.month with dots) and let the
+    # rows that do not fit be reported, rather than guess row by row
+    day_first = (first_big and not second_big) or (sep == "." and not (second_big and not first_big))
+    month, day = (b, a) if day_first else (a, b)
+    hour = parts[4].fillna("0").astype("int64").to_numpy()
+    minute = parts[5].fillna("0").astype("int64").to_numpy()
+    second = parts[6].fillna("0").astype("int64").to_numpy()
+    ampm = parts[7].fillna("").str.upper().str.replace(".", "", regex=False)
+    has_ampm = np.array(ampm != "", dtype=bool)
+    pm = np.array(ampm == "PM", dtype=bool)
+    bad_hour = has_ampm & ((hour < 1) | (hour > 12))
+    hour = np.where(has_ampm, hour % 12 + 12 * pm, hour)
+    parsed = pd.to_datetime(
+        pd.DataFrame(
+            {"year": year, "month": month, "day": day, "hour": hour, "minute": minute, "second": second}
+        ),
+        errors="coerce",
+    )
+    parsed[bad_hour] = pd.NaT
+    parsed.index = present.index
+    y = "%y" if two_digit.all() else "%Y"
+    date_fmt = sep.join(["%d", "%m", y] if day_first else ["%m", "%d", y])
+    first = parts.iloc[0]
+    time_fmt = ""
+    if isinstance(first[4], str) and first[4]:
+        time_fmt = ("%I" if has_ampm[0] else "%H") + ":%M" + (":%S" if isinstance(first[6], str) else "")
+        time_fmt = " " + time_fmt + (" %p" if has_ampm[0] else "")
+    if not day_first and not second_big and not first_big and len(present) > 1:
+        other = sep.join(["%d", "%m", y]) + time_fmt
+        log.warning(
+            "dates such as %r read as month/day/year (US); if they are day/month/year, give "
+            "--date-format %r (or `date_format` in the scenario file)",
+            str(present.iloc[0]),
+            other,
+        )
+    return parsed, date_fmt + time_fmt
+
+
 def parse_dates(raw: pd.Series, date_format: str | None = None) -> Dates:
     """Read a date column; missing values (``""``, ``NA``...) become NaT, unreadable ones are flagged."""
     if pd.api.types.is_datetime64_any_dtype(raw):
         return Dates(raw.reset_index(drop=True), np.zeros(len(raw), dtype=bool), "datetime")
-    text = raw.astype("string").fillna("").str.strip()
+    text = raw.astype("str").fillna("").str.strip()
     missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
     present = text[~missing]
     if present.empty:
@@ -83,25 +150,24 @@ def parse_dates(raw: pd.Series, date_format: str | None = None) -> Dates:
     else:
         parsed = None
         used = "mixed"
-        for fmt in ("ISO 8601", *_US, *_DAY_FIRST, *_OTHER):
-            parsed = _try(present, fmt)
-            if parsed is not None:
-                used = fmt
-                break
+        parsed = _try(present, "ISO 8601")
+        if parsed is not None:
+            used = "ISO 8601"
+        else:
+            found = _numeric_dates(present)
+            if found is not None:
+                parsed, used = found
+        if parsed is None:
+            for fmt in (*_US, *_DAY_FIRST, *_OTHER):
+                parsed = _try(present, fmt)
+                if parsed is not None:
+                    used = fmt
+                    break
         if parsed is None:  # no single format reads them all: report the rows none can read
             try:
                 parsed = pd.to_datetime(present, errors="coerce", format="mixed")
             except (ValueError, TypeError):  # several UTC offsets in one column
                 parsed = pd.to_datetime(present, errors="coerce", format="mixed", utc=True)
-        elif used in _US:
-            day_first = used.replace("%m", "%D").replace("%d", "%m").replace("%D", "%d")
-            if _try(present, day_first) is not None:
-                log.warning(
-                    "dates such as %r read as month/day/year (US); if they are day/month/year, give "
-                    "--date-format %r (or `date_format` in the scenario file)",
-                    str(present.iloc[0]),
-                    day_first,
-                )
     out = pd.Series(pd.NaT, index=text.index, dtype=parsed.dtype)
     out.loc[present.index] = parsed
     bad = np.zeros(len(raw), dtype=bool)

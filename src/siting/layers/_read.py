@@ -129,7 +129,7 @@ def _parse_bool(series: pd.Series) -> tuple[npt.NDArray[np.bool_], npt.NDArray[n
 
 
 def _text(series: pd.Series) -> npt.NDArray[np.object_]:
-    return series.astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    return series.astype("str").fillna("").str.strip().to_numpy(dtype=object)
 
 
 def _geometry_problems(geoms: npt.NDArray[np.object_], crs: Any, rows: RowNames, role: str) -> list[str]:
@@ -255,7 +255,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     )
     if r_rows:
         intake.notes.append(
-            f"{r_rows:,} rows had one field more than the header: R's unquoted c(x, y) point, read as one value"
+            f"{r_rows:,} rows had more fields than the header because of R's unquoted c(x, y) point, read as one value"
         )
     problems: list[str] = []
 
