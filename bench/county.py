@@ -133,7 +133,9 @@ def breakdown(lines: list[tuple[float, str]], wall: float) -> list[tuple[str, fl
         if ": done in " in m:
             steps.append((m.split(": done in ")[0], t - prev))
         elif m.startswith("wrote "):
-            steps.append((f"writing {Path(m[len('wrote ') :]).name}", t - prev))
+            what = "writing" if steps and steps[-1][0] != "start-up (imports, options, checks)" else "until"
+            label = f"{'since the last step, to writing' if what == 'writing' else what} {Path(m[len('wrote ') :]).name}"
+            steps.append((label, t - prev))
         prev = t
     steps.append(("summary and exit", wall - prev))
     return steps
@@ -200,7 +202,7 @@ def main() -> None:
         code, wall, _, _, lines, _ = timed_run(score_cmd, env)  # fills the network cache
         built = [m for _, m in lines if "building the street network: done" in m]
         print(
-            f"first run (builds the network cache from county.gpkg): {wall:.1f} s; {built[0] if built else ''}"
+            f"first run (fills the network cache if empty): {wall:.1f} s; {built[0] if built else ''}"
         )
         if code:
             print("\n".join(m for _, m in lines[-8:]))
@@ -251,7 +253,16 @@ def main() -> None:
         for name, dt in breakdown(lines, wall):
             print(f"  {name:<55} {dt:6.2f} s")
         print(f"  {'whole command (wall)':<55} {wall:6.2f} s   CPU {cpu:.2f} s, peak RSS {rss / 1024:.0f} MB")
-        print("  | " + "\n  | ".join(out.strip().splitlines()[-14:]))
+        import json
+
+        try:
+            summary = json.loads(out)
+        except ValueError:
+            print("  | " + "\n  | ".join(out.strip().splitlines()[-14:]))
+            return
+        sel = summary.get("selection", summary)
+        keys = ("model", "status", "method", "objective", "bound", "gap", "solve_seconds", "chosen")
+        print("  selection: " + ", ".join(f"{k} {sel[k]}" for k in keys if k in sel))
 
 
 if __name__ == "__main__":

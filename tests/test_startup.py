@@ -66,3 +66,10 @@ def test_hotspot_methods_parse_and_bad_names_are_one_line_errors() -> None:
     )
     assert result.exit_code == 2
     assert "kde" in result.output and "Traceback" not in result.output
+
+
+def test_score_command_starts_without_numba_or_scikit_learn() -> None:
+    # the first progress line comes before numba (loaded by the reach step) and scikit-learn
+    # (only for --hotspots dbscan/hdbscan) are imported
+    loaded = _modules_after("import siting.cli.score")
+    assert "numba" not in loaded and "sklearn" not in loaded

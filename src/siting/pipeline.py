@@ -31,7 +31,6 @@ from .layers import to_network_crs
 from .network import StreetNetwork, load_network
 from .network_sources import check_network_source
 from .plan import Plan
-from .reach import walking_reach
 from .score import ExtraLayer, check_weights, score_candidates
 
 if TYPE_CHECKING:
@@ -156,6 +155,18 @@ def _dask_client(address: str | None) -> Iterator[Any]:
         yield client
 
 
+def _reach_matrices(
+    net: StreetNetwork, src: PointLayer, targets: list[tuple[PointLayer, float]], workers: int | None
+) -> list[sparse.csr_matrix]:
+    """Walking metres from the candidates to each layer within its cutoff, by one search."""
+    from .reach import walking_reach_layers  # numba loads here, after the input checks
+
+    rs = walking_reach_layers(
+        net, src.snapped, [t.snapped for t, _ in targets], cutoffs_m=[c for _, c in targets], workers=workers
+    )
+    return [_expand_rows(r.to_csr(), src.snapped.index, len(src.gdf)) for r in rs]
+
+
 def _reach_matrix(
     net: StreetNetwork, src: PointLayer, dst: PointLayer, cutoff_m: float, workers: int | None, client: Any = None
 ) -> sparse.csr_matrix:
@@ -168,6 +179,8 @@ def _reach_matrix(
             client, net, src.snapped, dst.snapped, cutoff_m=cutoff_m, tile_m=max(10_000.0, 10 * cutoff_m)
         )
     else:
+        from .reach import walking_reach  # numba loads here, after the input checks
+
         r = walking_reach(net, src.snapped, dst.snapped, cutoff_m=cutoff_m, workers=workers)
     return _expand_rows(r.to_csr(), src.snapped.index, len(src.gdf))
 
@@ -291,14 +304,23 @@ def prepare(
         progress, f"computing walking reach within {wide_m / sc.speed_m_per_min:g} min ({wide_m:.0f} m)"
     ):
         with _dask_client(sc.dask) as client:
-            demand_wide = _reach_matrix(net, candidates, demand, wide_m, sc.workers, client)
+            if client is None:  # one search per candidate for every layer
+                others = ([services] if services else []) + extras
+                mats = _reach_matrices(
+                    net, candidates, [(demand, wide_m)] + [(e, sc.cutoff_m) for e in others], sc.workers
+                )
+                demand_wide = mats[0]
+                service_m = mats[1] if services else None
+                extra_m = mats[2:] if services else mats[1:]
+            else:
+                demand_wide = _reach_matrix(net, candidates, demand, wide_m, sc.workers, client)
+                service_m = (
+                    _reach_matrix(net, candidates, services, sc.cutoff_m, sc.workers, client)
+                    if services
+                    else None
+                )
+                extra_m = [_reach_matrix(net, candidates, e, sc.cutoff_m, sc.workers, client) for e in extras]
             demand_m = within(demand_wide, sc.cutoff_m) if wide_m > sc.cutoff_m else demand_wide
-            service_m = (
-                _reach_matrix(net, candidates, services, sc.cutoff_m, sc.workers, client)
-                if services
-                else None
-            )
-            extra_m = [_reach_matrix(net, candidates, e, sc.cutoff_m, sc.workers, client) for e in extras]
 
     manifest: dict[str, Any] = {
         "scenario": sc.name,

