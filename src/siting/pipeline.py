@@ -164,7 +164,11 @@ def _reach_matrices(
     rs = walking_reach_layers(
         net, src.snapped, [t.snapped for t, _ in targets], cutoffs_m=[c for _, c in targets], workers=workers
     )
-    return [_expand_rows(r.to_csr(), src.snapped.index, len(src.gdf)) for r in rs]
+    out = []
+    rs.reverse()
+    while rs:  # each layer's 64-bit pair arrays are freed once its matrix is made
+        out.append(_expand_rows(rs.pop().to_csr(), src.snapped.index, len(src.gdf)))
+    return out
 
 
 def _reach_matrix(

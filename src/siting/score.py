@@ -210,7 +210,12 @@ def score_candidates(
     covered_w = _row_sums(demand_metres, demand_weight)
     table["covered_demand_weight"] = covered_w
     # walking accessibility: each covered incident's weight, discounted linearly to 0 at T
-    access = _row_sums(demand_metres, demand_weight, np.clip(1.0 - demand_metres.data / cutoff_m, 0.0, 1.0))
+    # (in place: at county size each temporary over the pairs is ~100 MB)
+    discount = np.divide(demand_metres.data, cutoff_m)
+    np.subtract(1.0, discount, out=discount)
+    np.clip(discount, 0.0, 1.0, out=discount)
+    access = _row_sums(demand_metres, demand_weight, discount)
+    del discount
     table["access_demand_weight"] = access
     walk_sum = np.asarray(demand_metres.sum(axis=1)).ravel() / speed_m_per_min
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -360,7 +365,7 @@ def _row_sums(
         return out
     vals = np.asarray(weight, dtype=np.float64)[mat.indices]
     if factor is not None:
-        vals = vals * factor
+        vals *= factor
     starts = mat.indptr[:-1]
     full = np.diff(mat.indptr) > 0
     out[full] = np.add.reduceat(vals, starts[full])
