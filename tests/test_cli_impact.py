@@ -227,8 +227,23 @@ def test_sites_impact_columns(deaths_run: tuple[dict, Path]) -> None:
 def test_shareable_tables_are_released(tmp_path: Path) -> None:
     """--shareable writes the released per-site table: labels, no exact deaths."""
     out = tmp_path / "s.gpkg"
-    r = _run(net_args("--model", "deaths", "-p", "2", "--curve", "0", "--demand-per-day", "200",
-                      "-o", str(out), "--shareable", "--summary-json", str(tmp_path / "s.json")))
+    r = _run(
+        net_args(
+            "--model",
+            "deaths",
+            "-p",
+            "2",
+            "--curve",
+            "0",
+            "--demand-per-day",
+            "200",
+            "-o",
+            str(out),
+            "--shareable",
+            "--summary-json",
+            str(tmp_path / "s.json"),
+        )
+    )
     assert r.exit_code == 0, r.output
     sites = pd.read_csv(tmp_path / "s_sites_impact.csv")
     assert {"attendance_label", "deaths_low_label", "hours_text"} <= set(sites.columns)
@@ -236,3 +251,42 @@ def test_shareable_tables_are_released(tmp_path: Path) -> None:
     s = json.loads((tmp_path / "s.json").read_text())
     assert s["classification"] == "shareable" and len(s["sites_impact"]) == 2
     assert "estimates" not in s  # the exact range stays internal
+
+
+def test_summary_json_on_stdout_is_valid_in_a_real_process(tmp_path: Path) -> None:
+    """Through a subprocess (C-level output included): stdout holds only the JSON."""
+    import subprocess
+    import sys
+
+    od, dem = _od(tmp_path)
+    cmd = [
+        sys.executable,
+        "-c",
+        "from siting.cli import main; raise SystemExit(main())",
+        "-q",
+        "select",
+        "--matrix",
+        str(od),
+        "-d",
+        str(dem),
+        "--model",
+        "deaths",
+        "-p",
+        "1",
+        "--estimate",
+        "central",
+        "--curve",
+        "2",
+        "--summary-json",
+        "-",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    s = json.loads(out.stdout)
+    assert s["chosen"] == ["b"] and s["estimates"]["central"] == pytest.approx(0.81)
+    assert s["total_incidents"] == 3  # the deaths model counts the fatal incidents
+    bad = subprocess.run(
+        [*cmd[:-2], "--decay", "nope"], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) <= 3 and "--decay" in bad.stderr

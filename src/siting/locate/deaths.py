@@ -92,6 +92,10 @@ class MaximizeDeathsAverted(ValueModel):
                 "not visits; use --model attendance with --capacity"
             )
             raise InputError(msg)
+        if weights is not None and "counts" not in kw:
+            f = np.asarray(weights, dtype=np.float64).ravel()
+            if np.all(np.isfinite(f)) and np.all(f == np.round(f)) and np.all(f >= 0):
+                kw["counts"] = f  # the incidents this model counts are the fatal ones
         self.bands = validate_bands(DEFAULT_BANDS if bands is None else bands)
         self.estimate: Estimate = estimate
         super().__init__(costs, weights=weights, candidate_ids=candidate_ids, p=p, **kw)
