@@ -41,3 +41,25 @@ def test_layers_equal_separate_searches(demo: StreetNetwork, workers: int, monke
         np.testing.assert_array_equal(r.metres, ref.metres)
     empty = walking_reach_layers(demo, demo.snap([]), layers[:2], cutoffs_m=cuts[:2])
     assert [e.shape for e in empty] == [(0, 500), (0, 30)]
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1 << 20])
+def test_score_row_sums_in_blocks_match_dense(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scipy import sparse
+
+    from siting import score
+
+    monkeypatch.setattr(score, "_ROW_BLOCK", block)
+    rng = np.random.default_rng(4)
+    dense = np.where(rng.random((9, 12)) < 0.4, rng.uniform(0, 900, (9, 12)), np.nan)
+    dense[2] = np.nan  # an empty row
+    dense[5, 3] = 0.0  # an explicit zero distance counts
+    rows, cols = np.nonzero(~np.isnan(dense))
+    m = sparse.csr_matrix((dense[rows, cols], (rows, cols)), shape=dense.shape)
+    w = rng.uniform(0, 3, 12)
+    present = ~np.isnan(dense)
+    np.testing.assert_allclose(score._row_sums(m, w), (present * w).sum(axis=1))
+    f = np.clip(1 - np.nan_to_num(dense) / 800.0, 0, 1)
+    expect = (present * w * f).sum(axis=1)
+    np.testing.assert_allclose(score._row_sums(m, w, lambda d: np.clip(1 - d / 800.0, 0, 1)), expect)
+    np.testing.assert_allclose(score._row_sums(m, w, np.clip(1 - m.data / 800.0, 0, 1)), expect)

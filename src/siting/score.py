@@ -52,7 +52,7 @@ from scipy import sparse
 from ._errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping, Sequence
+    from collections.abc import Callable, Collection, Mapping, Sequence
 
     import numpy.typing as npt
 
@@ -210,12 +210,7 @@ def score_candidates(
     covered_w = _row_sums(demand_metres, demand_weight)
     table["covered_demand_weight"] = covered_w
     # walking accessibility: each covered incident's weight, discounted linearly to 0 at T
-    # (in place: at county size each temporary over the pairs is ~100 MB)
-    discount = np.divide(demand_metres.data, cutoff_m)
-    np.subtract(1.0, discount, out=discount)
-    np.clip(discount, 0.0, 1.0, out=discount)
-    access = _row_sums(demand_metres, demand_weight, discount)
-    del discount
+    access = _row_sums(demand_metres, demand_weight, lambda d: np.clip(1.0 - d / cutoff_m, 0.0, 1.0))
     table["access_demand_weight"] = access
     walk_sum = np.asarray(demand_metres.sum(axis=1)).ravel() / speed_m_per_min
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -347,12 +342,16 @@ def composite(
 
 
 def _row_sums(
-    mat: sparse.csr_matrix, weight: npt.NDArray[np.float64], factor: npt.NDArray[np.float64] | None = None
+    mat: sparse.csr_matrix,
+    weight: npt.NDArray[np.float64],
+    factor: npt.NDArray[np.float64] | Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Per row, the summed ``weight`` of the columns present, each times ``factor`` (per entry).
+    """Per row, the summed ``weight`` of the columns present, each times ``factor`` (per
+    entry: an array, or a function of the entries' values).
 
-    Explicit zeros count: a zero distance is real. No copy of the matrix: at county size
-    it has millions of entries.
+    Explicit zeros count: a zero distance is real. No copy of the matrix, and blocks of
+    rows at a time: at county size it has millions of entries, and each temporary over
+    all of them would be ~100 MB.
 
     >>> m = sparse.csr_matrix(([0.0, 5.0, 7.0], [0, 2, 1], [0, 2, 2, 3]), shape=(3, 3))
     >>> _row_sums(m, np.array([1.0, 10.0, 100.0])).tolist()
@@ -363,13 +362,29 @@ def _row_sums(
     out = np.zeros(mat.shape[0])
     if mat.indices.size == 0:
         return out
-    vals = np.asarray(weight, dtype=np.float64)[mat.indices]
-    if factor is not None:
-        vals *= factor
-    starts = mat.indptr[:-1]
-    full = np.diff(mat.indptr) > 0
-    out[full] = np.add.reduceat(vals, starts[full])
+    w = np.asarray(weight, dtype=np.float64)
+    ptr = mat.indptr
+    r0 = 0
+    while r0 < mat.shape[0]:
+        # rows r0..r1 hold about _ROW_BLOCK entries (at least one row)
+        r1 = max(r0 + 1, int(np.searchsorted(ptr, ptr[r0] + _ROW_BLOCK, side="right")) - 1)
+        r1 = min(r1, mat.shape[0])
+        a, b = int(ptr[r0]), int(ptr[r1])
+        if b > a:
+            vals = w[mat.indices[a:b]]
+            if callable(factor):
+                vals *= factor(mat.data[a:b])
+            elif factor is not None:
+                vals *= factor[a:b]
+            starts = ptr[r0:r1] - a
+            full = np.diff(ptr[r0 : r1 + 1]) > 0
+            out[r0:r1][full] = np.add.reduceat(vals, starts[full])
+        r0 = r1
     return out
+
+
+#: Entries summed per block in :func:`_row_sums` (8 MB of temporaries a block).
+_ROW_BLOCK = 1 << 20
 
 
 def _eligible_max(values: npt.NDArray[np.float64], eligible: npt.NDArray[np.bool_]) -> float:
