@@ -7,7 +7,6 @@ with score columns, seeded incidents); test_privacy, test_report and test_browse
 from __future__ import annotations
 
 import html
-import json
 import re
 from typing import TYPE_CHECKING
 
@@ -19,7 +18,6 @@ import shapely
 
 from siting import maps, privacy
 from siting._errors import MissingDependencyError
-from siting.maps.basemap import network_geojson
 from siting.network import StreetNetwork
 from siting.plan import Plan
 
@@ -176,26 +174,31 @@ def html_text(plan: Plan) -> str:
     return maps.render_html(maps.plan_map(plan))
 
 
+def _popups(m: object, layer: str) -> dict[str, str]:
+    return {f["id"]: f["popup"] for f in maps.map_content(m)[layer]}
+
+
 def test_every_layer_is_a_feature_group_in_the_layer_control(plan: Plan) -> None:
     m = maps.plan_map(plan)
-    expected = {
-        "Street network",
-        "Regions",
-        "Exclusion zones",
-        "Incidents (count per 250 m hexagon)",
-        "Heat surface (kernel 250 m, from hexagon counts)",
-        "Hotspots (DBSCAN eps=60 m, min_samples=10)",
-        "Walking isochrones",
+    expected = [
+        "Chosen sites",
+        "Walking areas of the chosen sites",
+        "Candidates (colour = rank)",
         "Homeless services",
         "pharmacies",
-        "Candidates (colour = score)",
-        "Chosen sites",
-    }
-    assert set(m.siting_layers) == expected
+        "Incidents per 250 m hexagon",
+        "Heat surface (from the hexagon counts, 250 m kernel)",
+        "Exclusion zones",
+        "Regions",
+        "Basemap: streets",
+    ]
+    hot = [n for n in m.siting_layers if n.startswith("Hotspots")]
+    assert hot, m.siting_layers
+    assert [n for n in m.siting_layers if not n.startswith("Hotspots")] == expected  # recommendation first
     text = maps.render_html(m)
-    assert "L.control.layers" in text
+    assert "L.control.layers" in text and "Siting.init(" in text
     for name in expected:
-        assert json.dumps(name) in text
+        assert html.escape(name) in text
 
 
 def test_offline_map_is_self_contained(html_text: str) -> None:
@@ -207,10 +210,18 @@ def test_offline_map_is_self_contained(html_text: str) -> None:
     assert "L.control.scale" in html_text
 
 
+def test_page_has_a_language_and_allows_zooming(html_text: str) -> None:
+    assert re.search(r'<html lang="en">', html_text)
+    viewports = re.findall(r'<meta name="viewport"[^>]*>', html_text)
+    assert viewports == ['<meta name="viewport" content="width=device-width, initial-scale=1"/>']
+    assert "user-scalable=no" not in html_text and "maximum-scale=1" not in html_text
+
+
 def test_cdn_variant_links_assets_and_is_small(plan: Plan, html_text: str) -> None:
     text = maps.render_html(maps.plan_map(plan, cdn=True))
     assert re.search(r"<script src=\"https://[^\"]+/leaflet@1\.9\.4/dist/leaflet\.js\"", text)
     assert len(text) < len(html_text) - 150_000
+    assert "Siting.init(" in text  # our own runtime is always inlined
 
 
 def test_missing_assets_say_what_to_do(plan: Plan, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -228,53 +239,139 @@ def test_user_strings_are_escaped(html_text: str) -> None:
     assert escaped in html_text
 
 
-def test_candidate_popup_has_breakdown(plan: Plan) -> None:
+def test_template_syntax_in_user_data_is_never_evaluated() -> None:
+    """Pages pass through Jinja (branca): a name like '{{ 7*7 }}' must stay text, not run."""
+    plan = make_plan(name="Plan {{ 7*7 }} {% if 1 %}x{% endif %}")
+    plan.candidates.loc[0, "candidate_id"] = "{{ 6*7 }}"
+    plan.sites.loc[plan.sites.index[0], "candidate_id"] = "{{ 6*7 }}"
+    plan.services.loc[0, "name"] = "{# comment #}"
+    text = maps.render_html(maps.plan_map(plan))
+    assert "49" not in re.findall(r"Plan (\S+)", text)
+    assert "&#123;&#123; 7*7 }}" in text  # in the <title>, HTML-escaped
+    content = maps.map_content(maps.plan_map(plan))
+    ids = {f["id"] for f in content["Candidates (colour = rank)"]}
+    assert "{{ 6*7 }}" in ids and "42" not in ids
+
+
+def test_candidate_popup_is_human(plan: Plan) -> None:
     m = maps.plan_map(plan)
-    feats = {f["properties"]["candidate_id"]: f["properties"] for f in m.siting_candidates["features"]}
-    p = feats["A-1"]["_p"]
+    pops = _popups(m, "Candidates (colour = rank)")
+    p = pops["A-1"]
     for label in (
+        "Status",
         "Rank",
         "Score",
-        "Incidents covered",
-        "Demand weight covered",
-        "Mean walk of covered incidents (min)",
-        "Services within cutoff",
-        "Nearest service (min)",
-        "pharmacies (layer)",
+        "Within a 10-minute walk",
+        "Incidents",
+        "Demand weight",
+        "Average walk to it",
+        "Homeless services",
+        "Nearest service",
+        "pharmacies",
+        "Score = weighted sum of parts (points)",
         "Region",
     ):
-        assert f">{label}<" in p, label
-    assert 'class="siting-score">0.912<' in p
-    assert 'class="siting-rank">1<' in p
-    ex = feats["E-5"]["_p"]
+        assert f">{label}<" in p, (label, p)
+    assert "Chosen site 1" in p
+    assert "1 of 5" in p  # rank among the ranked candidates
+    assert "ranks candidates within this run only" in p
+    # no internal fields and no bare fractions
+    for bad in ("site_id", "covered_demand_weight", "part_", "layer_", "source", "0.912"):
+        assert bad not in p, bad
+    assert not re.search(r">0\.\d{3,}<", p), p
+    ex = pops["E-5"]
     assert "Excluded" in ex and "within 200 m of a school &lt;script&gt;" in ex
-    assert feats["E-5"]["_s"]["fillColor"] == "#9e9e9e"
-    # best score gets the top of the ramp, the worst non-excluded the bottom
-    assert feats["A-1"]["_s"]["fillColor"] == "#fde725"
-    assert feats[XSS]["_s"]["fillColor"] == "#440154"
+    styles = {f["id"]: f["style"] for f in maps.map_content(m)["Candidates (colour = rank)"]}
+    assert styles["E-5"]["fillColor"] == "#9e9e9e"
+    # colour by rank (the exact order): rank 1 at the top of the ramp, rank 4 of 5 near the bottom
+    assert styles["A-1"]["fillColor"] == "#fde725"
+    assert styles[XSS]["fillColor"] == maps.ramp(0.25)
 
 
-def test_title_panel_states_scenario_cutoff_and_rule(html_text: str) -> None:
-    assert "Test plan" in html_text
-    assert "2026-11-23" in html_text
-    assert "Walking cutoff: 10 min" in html_text
-    assert "fewer than 11" in html_text
+def test_every_incident_number_on_the_map_comes_from_the_release(plan: Plan) -> None:
+    """Popups show the released labels (rounded to 10, never below 20), not exact counts."""
+    rel = privacy.release_plan(plan)
+    m = maps.plan_map(plan, released=rel)
+    pops = _popups(m, "Candidates (colour = rank)")
+    r = rel.candidates.set_index("candidate_id")
+    for cid, p in pops.items():
+        assert f">{r.loc[cid, 'covered_incidents_label']}<" in p
+        assert str(plan.candidates.set_index("candidate_id").loc[cid, "covered_incidents"]) not in re.findall(
+            r"<th>Incidents</th><td>([^<]*)<", p
+        )
+    cells = maps.map_content(m)["Incidents per 250 m hexagon"]
+    labels = {re.sub(r"<[^>]+>", "", f["tooltip"]).removeprefix("Incidents: ") for f in cells}
+    assert labels <= set(rel.cells["count_label"])
+    for lab in labels:
+        assert lab == "fewer than 11" or int(lab.replace(",", "")) % 10 == 0
+
+
+def test_sites_popup_defines_reaches_alone_and_nearest(plan: Plan) -> None:
+    pops = _popups(maps.plan_map(plan), "Chosen sites")
+    p = pops["A-1"]
+    assert "Chosen site 1" in p
+    for label in ("Reaches", "Reaches alone", "Nearest site for"):
+        assert f">{label}<" in p
+    assert "no other chosen site" in p and "add up across the chosen sites" in p
+
+
+def test_exclusion_margin_is_in_the_popup() -> None:
+    """'204 m from Ressun lukio; rule 200 m', from the candidates' margin columns."""
+    plan = make_plan()
+    plan.candidates["nearest_exclusion"] = ["Ressun lukio", None, None, None, "School <b>"]
+    plan.candidates["nearest_exclusion_m"] = [204.0, np.nan, np.nan, np.nan, 40.0]
+    plan.candidates["exclusion_rule_m"] = [200.0, np.nan, np.nan, np.nan, 200.0]
+    pops = _popups(maps.plan_map(plan), "Candidates (colour = rank)")
+    assert "204 m from Ressun lukio; rule 200 m (only 4 m to spare)" in pops["A-1"]
+    assert "40 m from School &lt;b&gt;; rule 200 m (inside the zone)" in pops["E-5"]
+
+
+def test_summary_panel_leads_with_the_recommendation(html_text: str) -> None:
+    assert "Recommended: A-1 and B-2" in html_text
+    assert "Together they reach" in html_text
+    assert "Test plan" in html_text and "2026-11-23" in html_text
+    assert "fewer than 11" in html_text  # the privacy statement
+
+
+def test_legend_covers_every_layer(plan: Plan) -> None:
+    text = maps.render_html(maps.plan_map(plan))
+    for entry in (
+        "Candidates",
+        "Recommendation",
+        "Walking time from the chosen sites",
+        "Incidents per hexagon",
+        "Heat surface",
+        "Hotspots",
+        "Exclusion zones",
+        "Regions",
+        "Homeless services",
+        "pharmacies",
+        "Basemap",
+        "Demand weight",  # terms defined
+    ):
+        assert entry in text, entry
+
+
+def test_marker_outlines_contrast_with_every_fill() -> None:
+    """WCAG non-text contrast: every marker's outline is at least 3:1 against every fill."""
+    from siting.maps import styles
+
+    fills = styles.area_fills()
+    for marker, outline in styles.marker_outlines().items():
+        for fill_name, fill in fills.items():
+            assert styles.contrast(outline, fill) >= 3.0, (marker, fill_name)
+    # services and candidates differ in shape: services are square HTML markers, candidates dots
+    assert styles.SERVICE["className"] == "siting-svc"
+    # hotspots are never the hexagons' orange
+    assert styles.HOTSPOT["color"] not in [c for _, c in styles.HEX_CLASSES]
 
 
 def test_caps_apply_with_a_message(plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(maps.MAX_FEATURES, "candidates", 2)
     m = maps.plan_map(plan)
-    assert len(m.siting_candidates["features"]) == 2
-    assert {f["properties"]["candidate_id"] for f in m.siting_candidates["features"]} == {"A-1", "B-2"}
+    assert {f["id"] for f in maps.map_content(m)["Candidates (colour = rank)"]} == {"A-1", "B-2"}
     assert any("showing 2 of 5" in n for n in m.siting_notes)
     assert "showing 2 of 5" in maps.render_html(m)
-
-
-def test_network_is_simplified_under_a_vertex_cap(plan: Plan) -> None:
-    text, _ = network_geojson(plan.network, max_vertices=30, decimals=5)
-    coords = json.loads(text)["coordinates"]
-    assert sum(len(c) for c in coords) <= 30
-    assert all(len(c) >= 2 for c in coords)
 
 
 def test_internal_map_is_marked(plan: Plan) -> None:
@@ -285,12 +382,15 @@ def test_internal_map_is_marked(plan: Plan) -> None:
 
 
 def test_save_map_is_atomic_and_deterministic_in_content(plan: Plan, tmp_path: Path) -> None:
-    out = maps.save_map(maps.plan_map(plan), tmp_path / "sub" / "m.html")
+    rel = privacy.release_plan(plan)
+    out = maps.save_map(maps.plan_map(plan, released=rel), tmp_path / "sub" / "m.html")
     assert out.exists() and out.stat().st_size < maps.MAX_HTML_BYTES
     assert [p.name for p in out.parent.iterdir()] == ["m.html"]
     # branca ids are random; everything else is the same
     strip = lambda s: re.sub(r"_[0-9a-f]{32}", "_ID", s)  # noqa: E731
-    assert strip(out.read_text(encoding="utf-8")) == strip(maps.render_html(maps.plan_map(plan)))
+    assert strip(out.read_text(encoding="utf-8")) == strip(
+        maps.render_html(maps.plan_map(plan, released=rel))
+    )
 
 
 def test_map_without_optional_layers(plan: Plan) -> None:
@@ -298,7 +398,8 @@ def test_map_without_optional_layers(plan: Plan) -> None:
         name="bare", network=plan.network, candidates=plan.candidates.iloc[:0], demand=plan.demand.iloc[:0]
     )
     m = maps.plan_map(bare)
-    assert m.siting_layers == ["Street network"]
+    assert "Basemap: streets" in m.siting_layers
+    assert not {"Chosen sites", "Candidates (colour = rank)", "Homeless services"} & set(m.siting_layers)
 
 
 def test_heat_overlay_is_a_png_over_the_counts(plan: Plan) -> None:
@@ -327,7 +428,7 @@ def test_compare_map_has_two_linked_maps(plan: Plan) -> None:
     fig = maps.compare_map(plan, other)
     text = maps.render_html(fig)
     assert len(fig.siting_maps) == 2
-    assert "Walking cutoff: 10 min" in text and "Walking cutoff: 15 min" in text
+    assert "walking cutoff 10 min" in text and "walking cutoff 15 min" in text
     assert text.count("/* leaflet 1.9.4 */") == 2  # css + js, once per page
     assert "setView(src.getCenter()" in text
 
@@ -340,50 +441,21 @@ def test_sites_table_joins_rank_and_score_from_candidates(plan: Plan) -> None:
         name="lean", network=plan.network, candidates=plan.candidates, demand=plan.demand, sites=lean
     )
     t = maps.sites_table(other)
-    assert list(t.columns[:6]) == ["candidate_id", "rank", "score", "region", "reason", "covers_demand_weight"]
+    cols = ["candidate_id", "rank", "score", "region", "reason", "covers_demand_weight"]
+    assert list(t.columns[:6]) == cols
     assert t["rank"].tolist() == [1, 2] and t["score"].round(3).tolist() == [0.912, 0.673]
-    m = maps.plan_map(other)
-    text = maps.render_html(m)
-    assert "covers 150 demand weight no other chosen site covers" in text
 
 
-@pytest.mark.slow
-def test_county_sized_plan_stays_under_the_size_limit(tmp_path: Path) -> None:
-    """179,400 street segments, 100,000 incidents, 6,000 candidates: caps apply, file fits."""
-    n, sp = 300, 60.0
-    i, j = np.meshgrid(np.arange(n), np.arange(n - 1), indexing="ij")
-    i, j = i.ravel(), j.ravel()
-    a = np.stack([X0 + i * sp, Y0 + j * sp], axis=1)
-    b = np.stack([X0 + i * sp, Y0 + (j + 1) * sp], axis=1)
-    c = np.stack([X0 + j * sp, Y0 + i * sp], axis=1)
-    d = np.stack([X0 + (j + 1) * sp, Y0 + i * sp], axis=1)
-    lines = shapely.linestrings(np.concatenate([np.stack([a, b], 1), np.stack([c, d], 1)]))
-    net = StreetNetwork.from_lines(gpd.GeoDataFrame(geometry=lines, crs=CRS))
-    rng = np.random.default_rng(0)
-    side = n * sp
-    demand = gpd.GeoDataFrame(
-        {"weight": np.ones(100_000)},
-        geometry=shapely.points(rng.uniform([X0, Y0], [X0 + side, Y0 + side], (100_000, 2))),
-        crs=CRS,
-    )
-    k = 6000
-    score = rng.random(k)
-    cands = gpd.GeoDataFrame(
-        {
-            "candidate_id": [f"C{v}" for v in range(k)],
-            "covered_demand_weight": score * 100,
-            "score": score,
-            "rank": pd.Series(score).rank(ascending=False, method="first").astype(int),
-            "excluded": False,
-            "excluded_reason": "",
-        },
-        geometry=shapely.points(rng.uniform([X0, Y0], [X0 + side, Y0 + side], (k, 2))),
-        crs=CRS,
-    )
-    plan = Plan(name="county", network=net, candidates=cands, demand=demand)
-    m = maps.plan_map(plan)
-    out = maps.save_map(m, tmp_path / "county.html")
-    assert out.stat().st_size < maps.MAX_HTML_BYTES
-    assert any("Street network: showing the 125,000 longest of 179,400" in v for v in m.siting_notes)
-    assert any("Candidates: showing 5,000 of 6,000" in v for v in m.siting_notes)
-    assert len(m.siting_candidates["features"]) == maps.MAX_FEATURES["candidates"]
+def test_basemap_streets_are_encoded_compactly(plan: Plan) -> None:
+    from siting.maps.basemap import basemap_payload
+    from siting.maps.encode import decode_all
+
+    payload = basemap_payload(None, plan.network)
+    assert payload is not None and payload["source"] == "network" and payload["credit"] == ""
+    streets = [layer for layer in payload["layers"] if layer.get("cls")]
+    coords = [pt for layer in streets for line in decode_all(layer["g"]) for pt in line]
+    lat = [c[0] for c in coords]
+    assert 60.1 < min(lat) < max(lat) < 60.3  # the grid near Helsinki, in lat/lon
+    # a few bytes a vertex (GeoJSON text took about 20)
+    n_vertices = len(coords)
+    assert sum(len(s) for layer in streets for s in layer["g"]) < 6 * n_vertices

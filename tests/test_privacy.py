@@ -61,12 +61,12 @@ def plan():  # type: ignore[no-untyped-def]
 
 
 def test_default_map_holds_no_incident_coordinate(plan) -> None:  # type: ignore[no-untyped-def]
-    text = maps.render_html(maps.plan_map(plan))
+    text = maps.readable_text(maps.plan_map(plan))
     assert leaked_coordinates(text, plan.demand) == []
 
 
 def test_the_leak_check_catches_points_when_opted_in(plan) -> None:  # type: ignore[no-untyped-def]
-    text = maps.render_html(maps.plan_map(plan, include_incident_points=True))
+    text = maps.readable_text(maps.plan_map(plan, include_incident_points=True))
     assert len(leaked_coordinates(text, plan.demand)) >= len(plan.demand)
 
 
@@ -184,7 +184,7 @@ def test_demo_outputs_hold_no_incident_coordinate() -> None:
     scenario, _ = read_scenario_file(demo_data_folder() / "scenario.toml")
     demo = score_plan(prepare(scenario))
     for text in (
-        maps.render_html(maps.plan_map(demo)),
+        maps.readable_text(maps.plan_map(demo)),
         report.report_html(demo),
         privacy.hex_counts(demo.demand).to_crs(4326).to_json(),
     ):

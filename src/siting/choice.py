@@ -75,6 +75,8 @@ FINDING_COLUMNS = [
     "best_share",
     "chosen_incident_share",
     "best_incident_share",
+    "chosen_count",
+    "total_count",
     "site",
     "site_rank",
     "rule",
@@ -115,6 +117,7 @@ def explain_choice(
     weights: np.ndarray,
     regions: list[str | None] | None,
     resolve: Callable[[SelectionSpec], Result],
+    within_at: Callable[[float], sparse.csr_matrix] | None = None,
 ) -> None:
     """Fill ``plan.not_chosen`` and ``plan.findings`` (see the module docstring).
 
@@ -126,6 +129,9 @@ def explain_choice(
         Demand weight per demand point (a point is one incident).
     resolve
         Solves another spec on the same inputs (used without the quotas).
+    within_at
+        The same reach at another cutoff (minutes), for the incidents the chosen set reaches
+        at each sensitivity cutoff.
     """
     ids = [str(i) for i in candidate_ids]
     row_of = {c: k for k, c in enumerate(ids)}
@@ -251,16 +257,27 @@ def explain_choice(
             continue
         best_share = float(rec["covered_demand_share"])
         chosen_share = float(rec.get("chosen_here_covered_demand_share", np.nan))
+        minutes = float(rec["cutoff_min"])
+        at = within_at(minutes) if within_at is not None else None
+        n_here = np.nan
+        if at is not None:
+            hit = np.zeros(at.shape[1], dtype=bool)
+            for r in chosen_rows:
+                hit[at.indices[at.indptr[r] : at.indptr[r + 1]]] = True
+            n_here = float(hit.sum())
         findings.append(
             {
                 "finding": "cutoff",
                 "flagged": bool(best_share - chosen_share >= FLAG_GAP),
-                "minutes": float(rec["cutoff_min"]),
+                "minutes": minutes,
                 "n_sites": p,
                 "chosen": ";".join(chosen),
                 "best": str(rec.get("sites", "")),
                 "chosen_share": chosen_share,
                 "best_share": best_share,
+                "chosen_count": n_here,
+                "total_count": total_n,
+                "chosen_incident_share": n_here / total_n if total_n else np.nan,
             }
         )
     if free is not None:

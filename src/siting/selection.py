@@ -416,5 +416,6 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
             minutes_within(sc.cutoff_m), s, weights=weights, candidate_ids=ids, cutoff=sc.cutoff_min,
             regions=regions, excluded=excluded, curve=False,
         )[0],
+        within_at=lambda mnt: minutes_within(mnt * speed) if mnt * speed <= prep.wide_m + 1e-9 else None,
     )  # fmt: skip
     return result

@@ -25,21 +25,17 @@ from __future__ import annotations
 
 from ._leaflet import MAX_FEATURES
 from .assets import asset_html, assets_dir
-from .basemap import MAX_MINIMAP_VERTICES, MAX_NETWORK_VERTICES
-from .colours import ramp
 from .compare import compare_map
-from .draw import plan_map, sites_table
+from .draw import plan_map
 from .heat import heat_overlay
-from .popups import SCORE_COLUMNS
 from .save import MAX_HTML_BYTES, render_html, save_map
+from .styles import ramp
+from .summary import sites_table
 from .text import esc, fmt, js_json
 
 __all__ = [
     "MAX_FEATURES",
     "MAX_HTML_BYTES",
-    "MAX_MINIMAP_VERTICES",
-    "MAX_NETWORK_VERTICES",
-    "SCORE_COLUMNS",
     "asset_html",
     "assets_dir",
     "compare_map",
@@ -47,9 +43,43 @@ __all__ = [
     "fmt",
     "heat_overlay",
     "js_json",
+    "map_content",
     "plan_map",
     "ramp",
+    "readable_text",
     "render_html",
     "save_map",
     "sites_table",
 ]
+
+
+def map_content(m: object) -> dict[str, list[dict[str, object]]]:
+    """Every data layer of a map made by :func:`plan_map` as its reader gets it: per layer
+    name, each feature's decoded coordinates (lat, lon), popup HTML, tooltip and id."""
+    from .layers import layer_content
+
+    specs = getattr(m, "siting_specs", {})
+    return {
+        name: [f for s in layer_specs if "k" in s for f in layer_content(s)]
+        for name, layer_specs in specs.items()
+    }
+
+
+def readable_text(m: object) -> str:
+    """The page as text plus every position a reader can decode from it, as ``lon,lat``.
+
+    Geometry is written as encoded polylines, which a text search cannot see; privacy checks
+    search this instead (the coordinates at the precision they were written).
+    """
+    lines = [render_html(m)]
+    for feats in map_content(m).values():
+        for f in feats:
+            coords = f["coords"]
+            stack = [coords]
+            while stack:
+                c = stack.pop()
+                if c and isinstance(c[0], (int, float)):
+                    lines.append(f"{c[1]!r},{c[0]!r}")
+                else:
+                    stack.extend(c)
+    return "\n".join(lines)

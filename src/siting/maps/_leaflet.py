@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
-import shapely
 
 from .._errors import InputError, MissingDependencyError
 from .text import js_json
@@ -34,30 +32,11 @@ MAX_FEATURES: dict[str, int] = {
 
 
 # -------------------------------------------------------------- geometry out
-def round_coords(geoms: npt.NDArray[np.object_], decimals: int) -> npt.NDArray[np.object_]:
-    return shapely.transform(geoms, lambda c: np.round(c, decimals))
-
-
 def to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         msg = "a layer given to the map has no CRS; set one before drawing it"
         raise InputError(msg)
     return gdf.to_crs(4326)
-
-
-def features(
-    geoms: npt.NDArray[np.object_],
-    props: list[dict[str, Any]],
-    *,
-    decimals: int = 6,
-) -> dict[str, Any]:
-    geoms = round_coords(np.asarray(geoms, dtype=object), decimals)
-    feats = []
-    for g, p in zip(geoms, props, strict=True):
-        if g is None or shapely.is_empty(g):
-            continue
-        feats.append({"type": "Feature", "geometry": g.__geo_interface__, "properties": p})
-    return {"type": "FeatureCollection", "features": feats}
 
 
 # -------------------------------------------------------------- folium parts
@@ -80,25 +59,6 @@ def macro(template: str, **attrs: Any) -> Any:
     for k, v in attrs.items():
         setattr(el, k, v)
     return el
-
-
-GEOJSON_TEMPLATE = """
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = L.geoJSON({{ this.data }}, {
-    interactive: {{ this.interactive }},
-    style: function (f) { return f.properties._s || {}; },
-    pointToLayer: function (f, ll) { return L.circleMarker(ll, f.properties._s || {}); },
-    onEachFeature: function (f, layer) {
-        if (f.properties._p) { layer.bindPopup(f.properties._p, {maxWidth: 380}); }
-        if (f.properties._t) { layer.bindTooltip(f.properties._t); }
-    }
-}).addTo({{ this._parent.get_name() }});
-{% endmacro %}
-"""
-
-
-def geojson_layer(collection: dict[str, Any], *, interactive: bool = True) -> Any:
-    return macro(GEOJSON_TEMPLATE, data=js_json(collection), interactive="true" if interactive else "false")
 
 
 @dataclass
@@ -147,35 +107,9 @@ def records(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     return pd.DataFrame(gdf[cols]).to_dict("records")
 
 
-CONTROL_TEMPLATE = """
-{% macro script(this, kwargs) %}
-(function () {
-    var ctl = L.control({position: {{ this.position }}});
-    ctl.onAdd = function () {
-        var div = L.DomUtil.create('div', {{ this.css_class }});
-        div.innerHTML = {{ this.content }};
-        div.style.background = 'rgba(255,255,255,0.92)';
-        div.style.padding = '6px 8px';
-        div.style.font = '12px/1.35 sans-serif';
-        div.style.borderRadius = '4px';
-        div.style.boxShadow = '0 1px 4px rgba(0,0,0,0.3)';
-        L.DomEvent.disableClickPropagation(div);
-        L.DomEvent.disableScrollPropagation(div);
-        return div;
-    };
-    ctl.addTo({{ this._parent.get_name() }});
-})();
-{% endmacro %}
-"""
-
-
-def control(content_html: str, *, position: str, css_class: str) -> Any:
-    return macro(
-        CONTROL_TEMPLATE,
-        content=js_json(content_html),
-        position=js_json(position),
-        css_class=js_json(css_class),
-    )
+def panel(content_html: str, position: str, css_class: str) -> str:
+    """Script that adds a panel (escaped HTML) as a Leaflet control of ``map``."""
+    return f"Siting.panel(map, {js_json(content_html)}, {js_json(position)}, {js_json(css_class)});"
 
 
 # --------------------------------------------------------------------- map

@@ -21,6 +21,16 @@ _ASSET_FILES: tuple[tuple[str, str, str], ...] = (
     ("leaflet-minimap", "dist/Control.MiniMap.min.js", "js"),
 )
 _CDN = "https://cdn.jsdelivr.net/npm/{pkg}@{ver}/{file}"
+#: siting's own script and styles (always inlined: they are part of the package).
+_OWN = Path(__file__).parent / "static"
+
+
+def own_assets() -> str:
+    """The map runtime (``siting-map.js``) and its styles, inlined."""
+    css = (_OWN / "siting-map.css").read_text(encoding="utf-8")
+    js = (_OWN / "siting-map.js").read_text(encoding="utf-8")
+    js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
+    return f"<style>/* siting */\n{css}</style>\n<script>/* siting */\n{js}</script>"
 
 
 # ------------------------------------------------------------------- assets
@@ -63,7 +73,7 @@ def asset_html(*, cdn: bool = False) -> str:
                 if kind == "css"
                 else f'<script src="{url}"></script>'
             )
-        return "\n".join(parts)
+        return "\n".join([*parts, own_assets()])
     root = assets_dir()
     missing = [f"{pkg}/{file}" for pkg, file, _ in _ASSET_FILES if not (root / pkg / file).exists()]
     if missing:
@@ -83,4 +93,4 @@ def asset_html(*, cdn: bool = False) -> str:
         else:
             text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
             parts.append(f"<script>/* {pkg} {versions.get(pkg, '')} */\n{text}</script>")
-    return "\n".join(parts)
+    return "\n".join([*parts, own_assets()])

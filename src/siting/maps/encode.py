@@ -25,6 +25,7 @@ The published example of the format:
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -97,7 +98,7 @@ def _split(coords: npt.NDArray[np.float64], counts: npt.NDArray[np.int64], preci
     cum = np.zeros(per_vertex.size + 1, dtype=np.int64)
     np.cumsum(per_vertex, out=cum[1:])
     s = text.decode("ascii")
-    return [s[cum[a] : cum[b]] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    return [s[cum[a] : cum[b]] for a, b in itertools.pairwise(starts)]
 
 
 def encode_lines(geoms: Any, *, precision: int = 5) -> tuple[list[str], list[list[int]] | None]:

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from .colours import hex_to_rgb
+from .styles import HEAT_STOPS, hex_to_rgb
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -74,7 +74,7 @@ def heat_overlay(
     row = (np.asarray(uy) - miny) / cell - 0.5
     vals = ndimage.map_coordinates(grid, [row, col], order=1, mode="constant", cval=0.0).reshape(h, w)
     t = np.clip(vals / grid.max(), 0.0, 1.0)
-    stops = np.array([hex_to_rgb(s) for s in ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")], float)
+    stops = np.array([hex_to_rgb(s) for s in HEAT_STOPS], float)
     pos = t * (len(stops) - 1)
     i = np.minimum(pos.astype(int), len(stops) - 2)
     f = (pos - i)[..., None]

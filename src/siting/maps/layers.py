@@ -1,138 +1,186 @@
-"""Layers as GeoJSON collections with style (``_s``), popup (``_p``) and tooltip (``_t``)."""
+"""Layers as compact specs the page's script turns into Leaflet shapes (``Siting.layer``).
+
+A spec holds the layer's geometry as encoded polylines (:mod:`.encode`), its distinct
+styles and each feature's style index, popups as rows of already escaped HTML whose
+labels are shared across the layer, tooltips, ids and the pane it is drawn in. That keeps
+a county's 5,000 candidates or 20,000 hexagons to a few bytes each, where GeoJSON with a
+popup string per feature took most of a 15 MB page.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import numpy as np
 import shapely
 
-from .. import privacy
-from ._leaflet import Notes, capped, features, json_num, records, to_wgs84
-from .colours import EXCLUDED_COLOUR, hex_colour, ramp
-from .popups import candidate_popup, generic_popup, popup_table
-from .text import esc, fmt
+from ._leaflet import macro, to_wgs84
+from .encode import encode_lines, encode_polygons
+from .text import js_json
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from .popups import Popup
 
-def candidates_layer(cands: gpd.GeoDataFrame, notes: Notes) -> tuple[dict[str, Any], tuple[float, float]]:
-    cands = capped(cands, "candidates", notes, label="Candidates", order="rank", kept="best ranked")
-    region_col = "region" in cands.columns
-    score = pd.to_numeric(cands["score"], errors="coerce") if "score" in cands.columns else None
-    excluded = cands["excluded"].fillna(False).astype(bool) if "excluded" in cands.columns else None
-    lo, hi = 0.0, 1.0
-    if score is not None and score.notna().any():
-        ok = score if excluded is None else score[~excluded]
-        if ok.notna().any():
-            lo, hi = float(ok.min()), float(ok.max())
-    props = []
-    for i, row in enumerate(records(cands)):
-        is_ex = bool(excluded.iloc[i]) if excluded is not None else False
-        s = float(score.iloc[i]) if score is not None and pd.notna(score.iloc[i]) else float("nan")
-        colour = EXCLUDED_COLOUR if is_ex else ramp((s - lo) / (hi - lo) if hi > lo else 1.0)
-        style = {
-            "radius": 6,
-            "color": "#222222",
-            "weight": 1,
-            "fillColor": colour,
-            "fillOpacity": 0.55 if is_ex else 0.95,
-        }
-        if is_ex:
-            style["dashArray"] = "2,2"
-        tip = esc(row.get("candidate_id", ""))
-        if "rank" in row and pd.notna(row["rank"]):
-            tip += f" (rank {fmt(row['rank'])})"
-        props.append(
-            {
-                "_s": style,
-                "_p": candidate_popup(row, region_col),
-                "_t": tip,
-                "candidate_id": str(row.get("candidate_id", "")),
-                "rank": json_num(row.get("rank")),
-            }
-        )
-    geoms = to_wgs84(cands).geometry.values
-    return features(geoms, props), (lo, hi)
+_LAYER_TEMPLATE = """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = Siting.layer({{ this.spec }}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+"""
 
 
-def points_layer(
+class Popups:
+    """Popups of one layer, with row labels stored once."""
+
+    def __init__(self) -> None:
+        self.labels: list[str] = []
+        self._index: dict[str, int] = {}
+        self.data: list[Any] = []
+
+    def add(self, popup: Popup) -> None:
+        title, rows, note = popup
+        out: list[list[Any]] = []
+        for row in rows:
+            if len(row) == 1:
+                out.append([row[0]])
+                continue
+            label, value = row
+            k = self._index.get(label)
+            if k is None:
+                k = self._index[label] = len(self.labels)
+                self.labels.append(label)
+            out.append([k, value])
+        self.data.append([title, out, note] if note else [title, out])
+
+    def spec(self) -> dict[str, Any]:
+        return {"L": self.labels, "d": self.data}
+
+
+def spec(
     gdf: gpd.GeoDataFrame,
     *,
-    colour: str,
-    radius: float,
-    title_col: str,
-    label: str,
-    skip: set[str] | None = None,
+    kind: str,
+    styles: list[dict[str, Any]],
+    style_index: list[int] | None = None,
+    popups: Popups | None = None,
+    tips: list[str] | None = None,
+    ids: list[str] | None = None,
+    pane: str,
+    interactive: bool = True,
+    tab: bool = False,
+    labelled: bool = False,
+    precision: int = 6,
+    simplify_deg: float = 0.0,
 ) -> dict[str, Any]:
-    skip = {"geometry", *(skip or set())}
-    props = []
-    for row in records(gdf):
-        name = esc(row[title_col]) if title_col in row and pd.notna(row[title_col]) else label
-        props.append(
-            {
-                "_s": {
-                    "radius": radius,
-                    "color": "#ffffff",
-                    "weight": 1,
-                    "fillColor": colour,
-                    "fillOpacity": 0.9,
-                },
-                "_p": generic_popup(row, name, skip),
-                "_t": name,
-            }
-        )
-    return features(to_wgs84(gdf).geometry.values, props)
+    """A layer spec for ``Siting.layer``: ``kind`` is ``pt`` (dots), ``sq`` (square HTML
+    markers), ``ln`` or ``pg``.
+
+    Features with empty geometry are left out (with their popup, tooltip and id).
+    """
+    geoms = np.asarray(to_wgs84(gdf).geometry.values, dtype=object)
+    if simplify_deg:
+        geoms = shapely.simplify(geoms, simplify_deg)
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    idx = np.flatnonzero(keep)
+    geoms = geoms[idx]
+    out: dict[str, Any] = {"k": kind, "f": precision, "pane": pane, "st": styles}
+    if kind == "pg":
+        out["g"], out["r"] = encode_polygons(geoms, precision=precision)
+    else:
+        if kind in ("pt", "sq"):
+            geoms = shapely.point_on_surface(geoms)
+        out["g"], _ = encode_lines(geoms, precision=precision)
+    if style_index is not None and len(styles) > 1:
+        out["si"] = [int(style_index[i]) for i in idx]
+    if popups is not None:
+        p = popups.spec()
+        p["d"] = [p["d"][i] for i in idx]
+        out["pop"] = p
+    if tips is not None:
+        out["t"] = [tips[i] for i in idx]
+    if ids is not None:
+        out["ids"] = [ids[i] for i in idx]
+    if not interactive:
+        out["ia"] = False
+    if tab:
+        out["tab"] = True
+    if labelled:
+        out["lab"] = True
+    return out
 
 
-def polygon_layer(
-    gdf: gpd.GeoDataFrame,
-    *,
-    style: dict[str, Any],
-    title: str,
-    skip: set[str] | None = None,
-    decimals: int = 6,
-    tooltip_col: str | None = None,
-) -> dict[str, Any]:
-    skip = {"geometry", *(skip or set())}
-    props = []
-    for row in records(gdf):
-        prop = {"_s": style, "_p": generic_popup(row, title, skip)}
-        if tooltip_col is not None and pd.notna(row.get(tooltip_col)):
-            prop["_t"] = esc(row[tooltip_col])
-        props.append(prop)
-    g = to_wgs84(gdf).geometry.values
-    g = shapely.simplify(g, 1e-6 * 2)  # about 0.2 m: fewer vertices, same picture
-    return features(g, props, decimals=decimals)
+def add_layer(parent: Any, layer_spec: dict[str, Any]) -> Any:
+    """Add a spec to a FeatureGroup (as a script on the page)."""
+    el = macro(_LAYER_TEMPLATE, spec=js_json(layer_spec))
+    el.siting_spec = layer_spec
+    el.add_to(parent)
+    return el
 
 
-def hex_layer(hexes: gpd.GeoDataFrame, notes: Notes, threshold: int) -> dict[str, Any]:
-    hexes = capped(
-        hexes,
-        "incidents",
-        notes,
-        label="Incidents (hexagons)",
-        order="heat",
-        ascending=False,
-        kept="busiest cells",
+def styles_of(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
+    """Distinct styles and each item's index into them."""
+    seen: dict[str, int] = {}
+    styles: list[dict[str, Any]] = []
+    index: list[int] = []
+    for st in items:
+        key = json.dumps(st, sort_keys=True)
+        k = seen.get(key)
+        if k is None:
+            k = seen[key] = len(styles)
+            styles.append(st)
+        index.append(k)
+    return styles, index
+
+
+def popup_html(pop: dict[str, Any], i: int) -> str:
+    """The HTML the page builds for feature ``i``'s popup (the Python twin of ``Siting.popupHtml``)."""
+    d = pop["d"][i]
+    if isinstance(d, str):
+        return d
+    rows = "".join(
+        f'<tr><td colspan="2" class="siting-sub">{r[0]}</td></tr>'
+        if len(r) == 1
+        else f"<tr><th>{pop['L'][r[0]]}</th><td>{r[1]}</td></tr>"
+        for r in d[1]
     )
-    props = []
-    for label, heat, sup in zip(hexes["label"], hexes["heat"], hexes["suppressed"], strict=True):
-        props.append(
-            {
-                "_s": {
-                    "color": "#7f2704",
-                    "weight": 0.5,
-                    "fillColor": hex_colour(float(heat), bool(sup)),
-                    "fillOpacity": 0.45,
-                },
-                "_t": f"Incidents: {esc(label)}",
-                "_p": popup_table(
-                    "Incidents in this hexagon",
-                    [("Count", esc(label))],
-                    note=esc(privacy.privacy_rule(threshold)),
-                ),
-            }
-        )
-    return features(to_wgs84(hexes).geometry.values, props)
+    note = f'<div class="siting-popup-note">{d[2]}</div>' if len(d) > 2 and d[2] else ""
+    title = f'<div class="siting-popup-title">{d[0]}</div>'
+    return f'<div class="siting-popup">{title}<table>{rows}</table>{note}</div>'
+
+
+def layer_content(layer_spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every feature of a layer spec as drawn: decoded coordinates, popup HTML, tooltip, id.
+
+    What a reader of the page can get out of it (tests and privacy checks use this rather
+    than searching the page's text, which holds encoded coordinates).
+    """
+    from .encode import decode
+
+    f = int(layer_spec.get("f", 5))
+    state = [0, 0]
+    feats: list[dict[str, Any]] = []
+    if layer_spec["k"] == "pg":
+        k = 0
+        for parts in layer_spec["r"]:
+            rings = []
+            for n_rings in parts:
+                for _ in range(n_rings):
+                    rings.append(decode(layer_spec["g"][k], precision=f, state=state))
+                    k += 1
+            feats.append({"coords": rings})
+    else:
+        for text in layer_spec["g"]:
+            pts = decode(text, precision=f, state=state)
+            feats.append({"coords": pts[0] if layer_spec["k"] in ("pt", "sq") else pts})
+    for i, feat in enumerate(feats):
+        if "pop" in layer_spec:
+            feat["popup"] = popup_html(layer_spec["pop"], i)
+        if "t" in layer_spec:
+            feat["tooltip"] = layer_spec["t"][i]
+        if "ids" in layer_spec:
+            feat["id"] = layer_spec["ids"][i]
+        si = layer_spec.get("si")
+        feat["style"] = layer_spec["st"][si[i] if si else 0]
+    return feats

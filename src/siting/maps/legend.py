@@ -1,84 +1,65 @@
-"""The title panel (scenario, date, cutoff, privacy rule, notes) and the legend."""
+"""The legend: one entry per layer drawn, with swatches drawn from the same styles."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
-from .. import privacy
-from .colours import EXCLUDED_COLOUR, HEX_CLASSES, HEX_SUPPRESSED, ISO_COLOURS, VIRIDIS
-from .text import esc, fmt
-
-if TYPE_CHECKING:
-    from ..plan import Plan
-    from ._leaflet import Notes
+from .styles import style_css
+from .text import esc
 
 
-# -------------------------------------------------------------- title/legend
-def title_html(plan: Plan, *, internal: bool, threshold: int, notes: Notes, cutoff: Any) -> str:
-    when = plan.manifest.get("created") or plan.manifest.get("time") or plan.parameters.get("date")
-    when = esc(when) if when else datetime.now(UTC).strftime("%Y-%m-%d")
-    rule = (
-        "INTERNAL: this map shows incident locations (health records). Do not share."
-        if internal
-        else privacy.privacy_rule(threshold)
-    )
-    lines = [
-        f'<div style="font-size:15px;font-weight:700">{esc(plan.name)}</div>',
-        f"<div>Date: {when} &middot; Walking cutoff: {fmt(cutoff)} min</div>",
-        *(
-            [
-                f"<div>Incidents from {esc(plan.parameters['incidents_from'])} to "
-                f"{esc(plan.parameters['incidents_to'])}</div>"
-            ]
-            if plan.parameters.get("incidents_from") and plan.parameters.get("incidents_to")
-            else []
-        ),
-        f'<div style="max-width:320px;{"color:#b00020;font-weight:700" if internal else ""}">'
-        f"{esc(rule)}</div>",
-    ]
-    for n in notes.items:
-        lines.append(f'<div style="max-width:320px;color:#8a4b00">{esc(n)}</div>')
-    return "".join(lines)
+def swatch(style: dict[str, Any], shape: str = "square") -> str:
+    """An inline swatch for a legend or the layer list (``shape``: square, dot, line)."""
+    cls = "sw dot" if shape == "dot" else "sw"
+    if shape == "line":
+        border = "dashed" if style.get("dashArray") else "solid"
+        w = max(2.0, min(3.0, float(style.get("weight", 2))))
+        css = f"height:0;border:0;border-top:{w:g}px {border} {style.get('color', '#000')};"
+        return f'<span class="sw" style="{css}" aria-hidden="true"></span>'
+    return f'<span class="{cls}" style="{style_css(style, shape=shape)}" aria-hidden="true"></span>'
 
 
-def legend_html(
-    score_range: tuple[float, float] | None, has_hex: bool, threshold: int, iso_minutes: list[int]
-) -> str:
-    parts = []
-    if score_range is not None:
-        lo, hi = score_range
-        grad = ",".join(VIRIDIS)
-        parts.append(
-            '<div style="font-weight:600">Candidate score</div>'
-            f'<div style="height:10px;width:160px;background:linear-gradient(to right,{grad})"></div>'
-            f'<div style="display:flex;justify-content:space-between;width:160px">'
-            f"<span>{fmt(lo)}</span><span>{fmt(hi)}</span></div>"
-            f'<div><span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
-            f'background:{EXCLUDED_COLOUR}"></span> excluded</div>'
+def gradient(stops: tuple[str, ...], *, opacity: float = 1.0) -> str:
+    css = f"background:linear-gradient(to right,{','.join(stops)});opacity:{opacity:g}"
+    return f'<span class="ramp" style="{css}" aria-hidden="true"></span>'
+
+
+@dataclass
+class Legend:
+    """Legend groups in drawing order: ``(title, [(swatch_html, label_html), ...])``."""
+
+    groups: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+
+    def add(self, title: str, items: list[tuple[str, str]]) -> None:
+        self.groups.append((title, items))
+
+    def html(self, *, definitions: list[tuple[str, str]] | None = None) -> str:
+        parts = []
+        for title, items in self.groups:
+            parts.append(f'<div class="siting-legend-group">{esc(title)}</div>')
+            parts.extend(f"<div>{sw} {label}</div>" for sw, label in items)
+        if definitions:
+            parts.append('<div class="siting-legend-group">Terms</div>')
+            parts.extend(
+                f'<div style="white-space:normal"><b>{esc(k)}</b>: {esc(v)}</div>' for k, v in definitions
+            )
+        body = "".join(parts)
+        return (
+            '<details class="siting-fold" data-desktop-open><summary>Legend</summary>'
+            f'<div class="siting-body">{body}</div></details>'
         )
-    if has_hex:
-        parts.append('<div style="font-weight:600;margin-top:4px">Incidents per hexagon</div>')
-        labels = [
-            privacy.suppression_label(threshold),
-            f"{threshold + 1}\u201325",
-            "26\u201350",
-            "51\u2013100",
-            "101\u2013250",
-            "more than 250",
-        ]
-        classes = [HEX_SUPPRESSED, *[c for _, c in HEX_CLASSES]]
-        for lab, c in zip(labels, classes, strict=False):
-            parts.append(
-                f'<div><span style="display:inline-block;width:12px;height:10px;background:{c};'
-                f'opacity:.8"></span> {esc(lab)}</div>'
-            )
-    if iso_minutes:
-        parts.append('<div style="font-weight:600;margin-top:4px">Walking time from chosen sites</div>')
-        for mnt in iso_minutes:
-            c = ISO_COLOURS.get(mnt, "#6baed6")
-            parts.append(
-                f'<div><span style="display:inline-block;width:12px;height:10px;background:{c};'
-                f'opacity:.5"></span> {mnt} min</div>'
-            )
-    return "".join(parts)
+
+
+#: Words the map and report use, defined once.
+DEFINITIONS: list[tuple[str, str]] = [
+    ("Incidents", "overdose incidents, each counted once."),
+    (
+        "Demand weight",
+        "incidents weighted as the run was told (the demo counts a fatal overdose 5 times); "
+        "the choice of sites maximises demand weight reached.",
+    ),
+    ("Reaches", "within the walking cutoff of the site, on the street network."),
+    ("Reaches alone", "reached by this chosen site and by no other chosen site."),
+    ("Nearest site for", "demand for which this is the closest chosen site; these add up to the total."),
+]

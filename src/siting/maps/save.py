@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +19,16 @@ MAX_HTML_BYTES = 25 * 1024 * 1024
 
 
 # --------------------------------------------------------------------- save
+#: The viewport of every page: pinch zoom allowed (folium's default forbids it).
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
+
+
 def render_html(m: Any) -> str:
-    """The full HTML of a map or figure."""
-    return str(m.get_root().render())
+    """The full HTML of a map or figure, with ``lang`` and a viewport that allows zooming."""
+    text = str(m.get_root().render())
+    text = re.sub(r"<meta\s+name=\"viewport\"[^>]*>", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"<html>", '<html lang="en">', text, count=1)
+    return text.replace("<head>", "<head>\n    " + VIEWPORT, 1)
 
 
 def save_map(m: Any, path: str | os.PathLike[str]) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -20,8 +21,8 @@ def esc(value: Any) -> str:
 
     >>> esc('<img src=x onerror=alert(1)>')
     '&lt;img src=x onerror=alert(1)&gt;'
-    >>> esc(None), esc(float('nan'))
-    ('', '')
+    >>> esc(None), esc(float('nan')), esc("{{ 7*7 }}")
+    ('', '', '&#123;&#123; 7*7 }}')
     """
     if value is None:
         return ""
@@ -30,7 +31,8 @@ def esc(value: Any) -> str:
             return ""
     except (TypeError, ValueError):
         pass
-    return html.escape(str(value), quote=True)
+    # "{" too: pages pass through Jinja (branca), where "{{ ... }}" from data would run
+    return html.escape(str(value), quote=True).replace("{", "&#123;")
 
 
 def js_json(obj: Any) -> str:
@@ -38,8 +40,13 @@ def js_json(obj: Any) -> str:
 
     >>> js_json({"a": "</script><b>"})
     '{"a":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    >>> js_json(["{{ 7*7 }}", "{%", "{#"])  # Jinja (branca renders scripts through it) never sees them
+    '["\\\\u007b{ 7*7 }}","\\\\u007b%","\\\\u007b#"]'
     """
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # the page's scripts pass through Jinja (branca): no "{{", "{%" or "{#" may survive, which
+    # in compact JSON can only come from inside a string (a structural "{" is followed by '"' or "}")
+    text = re.sub(r"\{(?=[{%#])", r"\\u007b", text)
     return (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
