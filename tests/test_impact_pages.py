@@ -122,8 +122,10 @@ def _open_site_popup(p: Any, map_name: str, sid: str) -> str:
             if (done) return;
             if (layer.eachLayer) { layer.eachLayer(visit); }
             const pop = layer.getPopup && layer.getPopup();
-            if (pop && layer.getLatLng && String(pop.getContent()).includes('siting-site-profile')
-                && String(pop.getContent()).includes(sid)) {
+            let c = pop && pop.getContent();
+            if (typeof c === 'function') { c = c(layer); }  // the map builds popups when opened
+            if (pop && layer.getLatLng && String(c).includes('siting-site-profile')
+                && String(c).includes(sid)) {
                 layer.openPopup(layer.getLatLng()); done = true;
             }
         };
