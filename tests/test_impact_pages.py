@@ -80,39 +80,28 @@ def test_map_popup_has_the_site_profile(run) -> None:  # type: ignore[no-untyped
     assert "Erlang C" in html and "Deaths averted" in html
 
 
-def test_popup_in_a_browser(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_popup_in_a_browser(run, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The chosen site's popup opens with its profile, on a desktop and a phone screen."""
-    from test_browser import CHROMIUM, Page, _need_browser
+    from test_browser import Page
 
     from siting import maps
-
-    _need_browser()
-    from playwright.sync_api import sync_playwright
 
     plan, rel = run
     m = maps.plan_map(plan)
     path = maps.save_map(m, tmp_path / "sites.html")
     sid = str(rel.site_impact["candidate_id"].iloc[0])
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    for size in ({"width": 1280, "height": 860}, {"width": 390, "height": 844}):
+        p = Page(browser, path)
         try:
-            for size in ({"width": 1280, "height": 860}, {"width": 390, "height": 844}):
-                p = Page(b, path)
-                try:
-                    p.page.set_viewport_size(size)
-                    p.page.wait_for_selector(".leaflet-control-layers", timeout=10000)
-                    text = _open_site_popup(p, m.get_name(), sid)
-                    assert "Opening hours" in text and "Expected attendance" in text, text
-                    assert re.search(r"\d\d:00-\d\d:00 reaches \d+%", text), text
-                    assert p.page.locator(".leaflet-popup-content .siting-site-profile svg").count() == 1
-                    assert p.errors == [] and p.blocked == []
-                finally:
-                    p.close()
+            p.page.set_viewport_size(size)
+            p.page.wait_for_selector(".leaflet-control-layers", timeout=10000)
+            text = _open_site_popup(p, m.get_name(), sid)
+            assert "Opening hours" in text and "Expected attendance" in text, text
+            assert re.search(r"\d\d:00-\d\d:00 reaches \d+%", text), text
+            assert p.page.locator(".leaflet-popup-content .siting-site-profile svg").count() == 1
+            assert p.errors == [] and p.blocked == []
         finally:
-            b.close()
+            p.close()
 
 
 def _open_site_popup(p: Any, map_name: str, sid: str) -> str:
