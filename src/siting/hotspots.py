@@ -413,11 +413,24 @@ def gi_star_hotspots(
 
 
 # ----------------------------------------------------------------- time profile
-def time_profile(demand: pd.DataFrame, *, date_column: str = "date") -> dict[str, pd.Series]:
+def time_profile(
+    demand: pd.DataFrame, *, date_column: str = "date", timezone: str | None = None
+) -> dict[str, pd.Series]:
     """Incidents by hour of day (0..23) and day of week (Mon..Sun).
 
+    Hours are those of the zone the dates carry (layers read them into one zone, see
+    :mod:`siting.zones`); ``timezone`` converts zoned dates to another zone first.
     Rows whose date is missing or unparseable are left out (and counted in the log).
     Dates without a time of day put every incident at hour 0; ``has_time`` tells.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"date": pd.to_datetime(["2024-07-06T03:30:00Z"], utc=True)})
+    >>> int(time_profile(d)["hour"].idxmax()), time_profile(d)["weekday"].idxmax()
+    (3, 'Sat')
+    >>> p = time_profile(d, timezone="America/Toronto")  # a Friday night in Toronto
+    >>> int(p["hour"].idxmax()), p["weekday"].idxmax()
+    (23, 'Fri')
 
     Returns
     -------
@@ -428,7 +441,20 @@ def time_profile(demand: pd.DataFrame, *, date_column: str = "date") -> dict[str
     if date_column not in demand.columns:
         msg = f"no `{date_column}` column in the incidents; a time profile needs dates"
         raise InputError(msg)
-    d = pd.to_datetime(demand[date_column], errors="coerce", format="mixed")
+    col = demand[date_column]
+    if pd.api.types.is_datetime64_any_dtype(col):
+        d = pd.Series(col)
+    else:
+        try:
+            d = pd.to_datetime(col, errors="coerce", format="mixed")
+        except (ValueError, TypeError):  # times in several zones in one column
+            msg = (
+                f"the `{date_column}` column holds times in several UTC offsets; read the layer with a "
+                "time zone (--timezone, e.g. America/Toronto) so hours of day are in one zone"
+            )
+            raise InputError(msg) from None
+    if timezone is not None and getattr(d.dt, "tz", None) is not None:
+        d = d.dt.tz_convert(timezone)
     missing = int(d.isna().sum())
     if missing:
         log.info("time profile: %d incident(s) without a usable date left out", missing)

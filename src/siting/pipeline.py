@@ -27,7 +27,7 @@ from scipy import sparse
 from . import settings
 from ._errors import InputError
 from .inputs import DEFAULT_SERVICES_LABEL, PointLayer, filters, read_inputs, snap_layer
-from .layers import to_network_crs
+from .layers import regions_of, to_network_crs
 from .network import StreetNetwork, load_network
 from .network_sources import check_network_source
 from .plan import Plan
@@ -295,13 +295,7 @@ def prepare(
     cand_region = None
     if inputs.regions is not None:
         regions = to_network_crs(inputs.regions, net.crs)
-        cand_region = np.array([""] * n_c, dtype=object)
-        tree = shapely.STRtree(regions.geometry.values)
-        ci, ri = tree.query(candidates.gdf.geometry.values, predicate="intersects")
-        order = np.lexsort((ri, ci))
-        for c, r in zip(ci[order], ri[order], strict=True):
-            if not cand_region[c]:
-                cand_region[c] = str(regions["name"].iat[r])
+        cand_region = regions_of(candidates.gdf, regions)
 
     wide_m = wide_cutoff_m(sc) if wide else sc.cutoff_m
     with _step(
@@ -458,6 +452,7 @@ def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
     out.attrs["candidate_attributes"] = list(own)  # what `sites` carries over (address, name, ...)
     params = parameters(sc)
     params["weights"] = table.attrs.get("weights", {})
+    params["timezone"] = prep.demand.gdf.attrs.get("timezone") or None  # the zone of hours of day
     dates = prep.demand.gdf["date"] if "date" in prep.demand.gdf.columns else None
     if dates is not None and dates.notna().any():
         params["incidents_from"] = str(pd.Timestamp(dates.min()).date())

@@ -6,6 +6,7 @@ A :class:`Scenario` is built from CLI flags or from the mapping a scenario file 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from . import settings
 from ._errors import InputError
 from .layers import LayerSpec
+from .zones import check_timezone
 
 #: Named exclusion rules a planner can pick: buffer distance in metres, measured from the
 #: feature's boundary (a parcel polygon, or a point where only points are known).
@@ -146,6 +148,21 @@ class Scenario:
     dask: str | None = None
     selection: dict[str, Any] = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path.cwd)
+    #: Time zone for hours of day (IANA name, e.g. America/Toronto); None: the data's own.
+    timezone: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.timezone is not None:
+            check_timezone(self.timezone)
+            for spec in (self.demand, self.candidates, self.services, *self.layers):
+                if spec is not None and spec.timezone is None:
+                    spec.timezone = self.timezone
+        if not (isinstance(self.max_snap_m, int | float) and math.isfinite(self.max_snap_m) and self.max_snap_m > 0):
+            msg = (
+                f"`max_snap_m` (--max-snap) must be a distance above 0 m, got {self.max_snap_m!r}: it is how far "
+                f"a point may lie from the nearest street (default {settings.max_snap_m:g} m)"
+            )
+            raise InputError(msg)
 
     @property
     def cutoff_min(self) -> float:
@@ -190,6 +207,7 @@ class Scenario:
             "include_incident_points",
             "workers",
             "hotspots",
+            "timezone",
             "dask",
         }
         for key in sorted(set(data) - known):
@@ -337,6 +355,19 @@ class Scenario:
             )
         except (InputError, TypeError, ValueError) as exc:
             problems.append(str(exc).replace("`--allow-weaker-privacy`", "`allow_weaker_privacy = true`"))
+        max_snap: Any = data.get("max_snap_m", settings.max_snap_m)
+        try:
+            max_snap = float(max_snap)
+            if not (math.isfinite(max_snap) and max_snap > 0):
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(f"`max_snap_m` must be a distance above 0 m, got {max_snap!r}")
+        timezone = data.get("timezone")
+        if timezone is not None:
+            try:
+                check_timezone(str(timezone))
+            except InputError as exc:
+                problems.append(str(exc))
         if problems or demand is None or candidates is None or not net:
             msg = f"{source}: " + "; ".join(problems)
             raise InputError(msg)
@@ -349,7 +380,8 @@ class Scenario:
             name=str(data.get("name", "siting scenario")),
             cutoff_m=cutoff_m,
             speed_m_per_min=speed,
-            max_snap_m=float(data.get("max_snap_m", settings.max_snap_m)),
+            max_snap_m=max_snap,
+            timezone=str(timezone) if timezone is not None else None,
             weights={str(k): float(v) for k, v in weights.items()},
             exclusions=exclusions,
             regions=path_of(regions) if regions else None,

@@ -183,7 +183,7 @@ def input_options(f: F) -> F:
         click.option(
             "--max-snap",
             "max_snap_m",
-            type=click.FloatRange(min=0),
+            type=click.FloatRange(min=0, min_open=True),
             default=settings.max_snap_m,
             show_default=True,
             help="Points farther than this (m) from any street are left out and reported.",
@@ -263,6 +263,12 @@ def input_options(f: F) -> F:
             metavar="FORMAT",
             help="Incidents' date format, e.g. '%m/%d/%Y %I:%M:%S %p' [default: ISO, US month/day/year "
             "and day.month.year forms are recognised].",
+        ),
+        click.option(
+            "--timezone",
+            metavar="ZONE",
+            help="Time zone for hours of day, e.g. America/Toronto [default: the data's own zone when the "
+            "times carry one UTC offset; required when they carry several (daylight saving)].",
         ),
         click.option(
             "--status-column",
@@ -419,6 +425,7 @@ def scenario_from_options(kw: dict[str, Any]) -> Scenario:
         hotspots=_hotspot_methods(kw.pop("hotspot_methods")),
         dask=kw.pop("dask_address"),
         base_dir=Path.cwd(),
+        timezone=kw.pop("timezone") or None,
     )
 
 

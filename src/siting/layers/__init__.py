@@ -8,7 +8,8 @@ read, filtered and left out, and why, is kept as an :class:`Intake` in ``gdf.att
 
 Modules: ``_spec`` (LayerSpec, column names, how rows are named), ``_csv`` (CSV files as
 exported, R's unquoted ``c(x, y)``), ``_coords`` (lat/lon, WKT, GeoJSON, R and x/y
-columns), ``_dates``, ``_where`` (OGR SQL filters), ``_intake`` (the accounting,
+columns), ``_dates``, ``_table`` (plain tables, flags such as fatal, which region a point is in: one
+way for every reader), ``_where`` (OGR SQL filters), ``_intake`` (the accounting,
 duplicate calls), ``_read`` (:func:`read_layer`), ``_polygons`` (:func:`read_polygons`).
 """
 
@@ -21,6 +22,7 @@ from ._intake import REASONS, Intake, Step
 from ._polygons import read_polygons
 from ._read import describe_rows, detect_format, read_layer, where_flag, who_of
 from ._spec import CONVENTIONS, READ_FORMATS, ROLES, LayerSpec, column_list
+from ._table import parse_flags, pick_column, read_ids, read_table, regions_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -37,8 +39,13 @@ __all__ = [
     "column_list",
     "describe_rows",
     "detect_format",
+    "parse_flags",
+    "pick_column",
+    "read_ids",
     "read_layer",
     "read_polygons",
+    "read_table",
+    "regions_of",
     "to_network_crs",
     "where_flag",
     "who_of",

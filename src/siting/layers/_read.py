@@ -22,6 +22,8 @@ from .. import settings
 from .._errors import InputError, InputFileNotFoundError, NoCrsError, UnknownFormatError
 from ._coords import find_coordinates
 from ._csv import read_csv_table
+from ..zones import dates_in_one_zone
+from ._table import parse_flags
 from ._dates import has_time_of_day, parse_bound, parse_dates
 from ._intake import Intake, Step, find_duplicates, metre_xy, summarise_status
 from ._spec import MAX_LISTED, READ_FORMATS, LayerSpec, RowNames, column_list, find_column, listed
@@ -101,31 +103,7 @@ def _read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, npt.NDA
     return gdf, fids
 
 
-def _parse_bool(series: pd.Series) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    truthy = {"1", "true", "t", "yes", "y", "fatal", "death", "died", "dead", "deceased", "doa"}
-    falsy = {
-        "0",
-        "false",
-        "f",
-        "no",
-        "n",
-        "non-fatal",
-        "nonfatal",
-        "non fatal",
-        "alive",
-        "survived",
-        "",
-        "nan",
-        "none",
-        "<na>",
-        "na",
-        "null",
-    }
-    text = series.astype("string").fillna("").str.strip().str.lower()
-    text = text.str.replace(r"\.0$", "", regex=True)
-    is_true = text.isin(truthy).to_numpy()
-    is_false = text.isin(falsy).to_numpy()
-    return is_true, ~(is_true | is_false)
+_parse_bool = parse_flags  # the one flag reader (layers/_table.py)
 
 
 def _text(series: pd.Series) -> npt.NDArray[np.object_]:
@@ -286,6 +264,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     if d_col is None and spec.date_column is None:
         d_col = _date_like_column(frame, cols, keep)
     dates = None
+    zone = ""  # the zone hours of day are read in (siting.zones)
     if (spec.since or spec.until) and d_col is None:
         problems.append(
             f"`since`/`until` need a date column and none was found (columns are {column_list(cols)}); "
@@ -297,7 +276,8 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         except (ValueError, TypeError) as exc:
             msg = f"{path}: `date_format` {spec.date_format!r} cannot read column {d_col!r} ({exc})"
             raise InputError(msg) from None
-        dates = parsed.values
+        where_d = f"{path}, column {d_col!r}"
+        dates, zone = dates_in_one_zone(frame[d_col], parsed.values, spec.timezone, where=where_d)
         intake.date_column, intake.date_format = d_col, parsed.format
         bad = parsed.bad & keep
         if bad.any():
@@ -500,6 +480,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         id_column=id_col,
         row_labels=kept_rows.labels(),
         intake=intake,
+        timezone=zone,
     )
     return gdf
 

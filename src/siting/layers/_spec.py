@@ -153,6 +153,7 @@ class LayerSpec:
     since: str | None = None
     until: str | None = None
     date_format: str | None = None
+    timezone: str | None = None  # hours of day in this zone (see siting.zones)
     duplicate_minutes: float | None = None
     label: str | None = None
     options: dict[str, Any] = field(default_factory=dict)

@@ -159,6 +159,8 @@ def time_profile_section(plan: Plan, threshold: int) -> str:
             )
         )
     out.append("</div>")
+    if bool(prof["has_time"].iloc[0]) and plan.parameters.get("timezone"):  # figures: the zone of the hours
+        out.append(f'<p class="note">Hours of day and days of week in {esc(plan.parameters["timezone"])}.</p>')
     if note_needed:
         out.append(
             f'<p class="note">Hatched bars: {esc(privacy.suppression_label(threshold))} incidents '
