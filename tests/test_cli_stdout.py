@@ -71,3 +71,14 @@ def test_network_select_geojson_on_stdout(tmp_path: Path) -> None:
     props = fc["features"][0]["properties"]
     assert {"covered_incidents", "covered_demand_weight", "access_demand_weight", "score"} <= set(props)
     assert "covered" in r.stderr  # the summary, on standard error
+
+
+def test_time_limit_is_shared_out_and_reported(tmp_path: Path) -> None:
+    od, dem = _matrix(tmp_path)
+    r = siting("select", "--matrix", str(od), "-d", str(dem), "-p", "1", "--time-limit", "20", "--curve", "2",
+               "--summary-json", "-", cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    t = json.loads(r.stdout)["time"]
+    assert t["limit_s"] == 20 and set(t["steps"]) == {"choice", "curve"}
+    assert 0 <= t["used_s"] <= 20 and sum(t["steps"].values()) <= t["used_s"] + 1e-3
+    assert "of the 20 s time limit (choice" in r.stderr

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from siting._errors import InputError, InputFileNotFoundError
-from siting._matrix import read_od_matrix
+from siting.odmatrix import read_od_matrix
 
 if TYPE_CHECKING:
     from pathlib import Path

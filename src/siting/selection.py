@@ -19,10 +19,13 @@ from scipy import sparse
 
 from . import settings
 from ._errors import InputError
+from .budget import TimeBudget
 from .impact_select import VALUE_MODELS, ImpactSpec
 from .locate import MODELS as REGISTRY
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
+
     from .locate import Capacity, Result
     from .pipeline import Prepared
     from .plan import Plan
@@ -153,11 +156,14 @@ def solve_selection(
     excluded: list[str] | None = None,
     curve: bool = True,
     progress: Any = None,
+    budget: TimeBudget | None = None,
 ) -> tuple[Result, pd.DataFrame]:
     """Solve ``spec`` on a candidates x demand cost matrix; the result and coverage curve.
 
     ``costs`` are minutes for a walking reach, or the unit of an OD matrix; ``cutoff`` is in
     the same unit (``None``: every pair counts, for a p-median of a full matrix; no curve).
+    ``budget`` shares ``spec.time_limit`` between the choice and the curve (steps
+    ``choice`` and ``curve``); without one, a budget of just these two steps is used.
     """
     from .locate import ValueModel, coverage_curve, value_curve
 
@@ -185,22 +191,51 @@ def solve_selection(
     }
     if "penalty" in cls.options:
         options["penalty"] = _default_penalty(costs, spec, cutoff)
-    model = cls(costs, **{k: options[k] for k in cls.options}, **common)
-    result = model.solve(spec.time_limit, method=spec.method)
-    log.info("selection: %s", result.summary())
-    k_max = min(max(5, spec.p, len(result.chosen)), 20) if spec.curve_max is None else spec.curve_max
+    k_max = min(max(5, spec.p), 20) if spec.curve_max is None else spec.curve_max
     if not curve or (cutoff is None and spec.curve_max is None):
         k_max = 0  # coverage needs a cutoff
-    if k_max and issubclass(cls, ValueModel):  # the value (attendance, deaths) for 1..K sites
-        own = {k: options[k] for k in cls.options if k != "p"}
-        table = value_curve(
-            cls, costs, k_max=k_max, time_limit=spec.time_limit, method=spec.method, **own, **common
-        )
-    elif k_max:
-        table = coverage_curve(costs, k_max=k_max, time_limit=spec.time_limit, method=spec.method, **common)
-    else:
-        table = pd.DataFrame()
+    if budget is None:
+        steps = ("choice", "curve") if k_max else ("choice",)
+        budget = TimeBudget.for_selection(spec.time_limit, steps=steps)
+    with budget.step("choice") as step:  # building the model is part of the choice's time
+        model = cls(costs, **{k: options[k] for k in cls.options}, **common)
+        result = model.solve(step.allot(), method=spec.method)
+    log.info("selection: %s", result.summary())
+    if spec.curve_max is None and k_max:
+        k_max = min(max(k_max, len(result.chosen)), 20)
+    if not k_max:
+        return result, pd.DataFrame()
+    if progress:
+        progress(f"coverage curve for 1..{k_max} sites")
+    with budget.step("curve") as step:
+        if issubclass(cls, ValueModel):  # the value (attendance, deaths) for 1..K sites
+            own = {k: options[k] for k in cls.options if k != "p"}
+            table = value_curve(
+                cls, costs, k_max=k_max, time_limit=step.allot(), method=spec.method, **own, **common
+            )
+        else:
+            table = coverage_curve(costs, k_max=k_max, time_limit=step.allot(), method=spec.method, **common)
     return result, table
+
+
+def check_quota_regions(quotas: dict[str, tuple[str, int]], regions: list[str], *, source: str) -> None:
+    """Raise when a quota names a region that ``regions`` (the names in ``source``) does not have.
+
+    >>> check_quota_regions({"Seatle": (">=", 1)}, ["Seattle", "Rest of county"], source="cities.geojson")
+    Traceback (most recent call last):
+    ...
+    siting._errors.InputError: quota on 'Seatle': cities.geojson has no region of that name; its regions are \
+'Rest of county', 'Seattle'
+    """
+    names = sorted({str(r) for r in regions if r})
+    unknown = [q for q in quotas if q not in names]
+    if unknown:
+        shown = ", ".join(map(repr, names[:20])) + (" ..." if len(names) > 20 else "")
+        msg = (
+            f"quota on {', '.join(map(repr, unknown))}: {source} has no region of "
+            f"{'that name' if len(unknown) == 1 else 'those names'}; its regions are {shown or 'none'}"
+        )
+        raise InputError(msg)
 
 
 def _default_penalty(costs: Any, spec: SelectionSpec, cutoff: float | None) -> float | None:
@@ -217,6 +252,33 @@ def _default_penalty(costs: Any, spec: SelectionSpec, cutoff: float | None) -> f
     return 2.0 * top
 
 
+def _sensitivity_row(
+    cut_min: float,
+    row: dict[str, Any],
+    within: sparse.csr_matrix,
+    chosen: list[str],
+    ids: list[str],
+    weights: npt.NDArray[np.float64],
+) -> dict[str, Any]:
+    """One cutoff's record: the set re-chosen there (``row``) and what the run's own set covers."""
+    total, n_inc = float(weights.sum()), len(weights)
+    rows = [ids.index(c) for c in chosen]
+    reached = np.unique(within[rows].indices) if rows else np.zeros(0, np.int64)
+    out = {
+        "cutoff_min": cut_min,
+        "n_sites": np.nan,
+        "covered_incidents": np.nan,
+        "covered_demand_weight": np.nan,
+        "sites": "",
+        **row,
+    }
+    out["covered_incident_share"] = out["covered_incidents"] / n_inc if n_inc else 0.0
+    out["covered_demand_share"] = out["covered_demand_weight"] / total if total else 0.0
+    out["chosen_here_covered_incident_share"] = len(reached) / n_inc if n_inc else 0.0
+    out["chosen_here_covered_demand_share"] = float(weights[reached].sum()) / total if total else 0.0
+    return out
+
+
 def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: Any = None) -> Result:
     """Solve ``spec`` on the prepared reach; fill ``plan`` with sites, isochrones, curve, impact.
 
@@ -229,6 +291,9 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
     from .reach import isochrones
 
     sc = prep.scenario
+    if spec.quotas:
+        names = [] if prep.regions is None else list(prep.regions["name"].astype(str))
+        check_quota_regions(spec.quotas, names, source=str(sc.regions or "the scenario (no regions given)"))
     speed = sc.speed_m_per_min
     ids = prep.candidate_ids
     regions = None
@@ -242,7 +307,18 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
         m.data = m.data / speed
         return m
 
-    def solve(cutoff_m: float, *, curve: bool) -> tuple[Result, pd.DataFrame]:
+    # --time-limit bounds all of it: the choice, the curve, the sensitivity and explain re-solves
+    steps = ["choice"]
+    if spec.curve_max != 0:
+        steps.append("curve")
+    if spec.sensitivity_min and spec.model not in VALUE_MODELS:
+        steps.append("sensitivity")
+    steps.append("explain")
+    budget = TimeBudget.for_selection(spec.time_limit, steps=tuple(steps))
+
+    def solve(
+        cutoff_m: float, *, curve: bool, within_budget: TimeBudget | None = None
+    ) -> tuple[Result, pd.DataFrame]:
         return solve_selection(
             minutes_within(cutoff_m),
             spec,
@@ -253,7 +329,11 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
             excluded=excluded,
             curve=curve,
             progress=progress if curve else None,
+            budget=within_budget or budget,
         )
+
+    def one_solve(seconds: float | None) -> TimeBudget:
+        return TimeBudget(seconds, {"choice": 1.0})
 
     if spec.model in VALUE_MODELS:  # their own reach and weights (deaths: fatal incidents, metres)
         from .impact_select import model_inputs
@@ -268,69 +348,33 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
             regions=regions,
             excluded=excluded,
             progress=progress,
+            budget=budget,
         )
     else:
         result, curve = solve(sc.cutoff_m, curve=True)
 
     # sensitivity: the same choice re-made at each cutoff, and how much the chosen set covers there
-    sens = []
-    total = float(weights.sum())
-    n_inc = len(weights)
-    chosen_rows = [ids.index(c) for c in result.chosen]
-    for cut_min in spec.sensitivity_min:
-        cut_m = cut_min * speed
-        if cut_m > prep.wide_m + 1e-9:
-            continue
-        m = minutes_within(cut_m)
-        reached = np.unique(m[chosen_rows].indices) if chosen_rows else np.zeros(0, np.int64)
-        chosen_here = {
-            "chosen_here_covered_incident_share": len(reached) / n_inc if n_inc else 0.0,
-            "chosen_here_covered_demand_share": float(weights[reached].sum()) / total if total else 0.0,
-        }
-        if spec.model in VALUE_MODELS:  # chosen on a curve or bands, not a cutoff: nothing to re-solve
-            row = {
-                "n_sites": np.nan,
-                "covered_incidents": np.nan,
-                "covered_demand_weight": np.nan,
-                "sites": "",
-                "status": "not re-solved: the model does not use the walking cutoff",
-            }
-            sens.append(
-                {
-                    "cutoff_min": cut_min,
-                    **row,
-                    "covered_incident_share": np.nan,
-                    "covered_demand_share": np.nan,
-                    **chosen_here,
-                }
-            )
-            continue
-        try:
-            r, _ = solve(cut_m, curve=False)
-            row = {
-                "n_sites": len(r.chosen),
-                "covered_incidents": r.covered_incidents,
-                "covered_demand_weight": r.covered_weight,
-                "sites": ";".join(r.chosen),
-                "status": r.status,
-            }
-        except (InputError, ValueError) as exc:  # e.g. a target no longer reachable
-            row = {
-                "n_sites": np.nan,
-                "covered_incidents": np.nan,
-                "covered_demand_weight": np.nan,
-                "sites": "",
-                "status": f"infeasible: {exc}",
-            }
-        sens.append(
-            {
-                "cutoff_min": cut_min,
-                **row,
-                "covered_incident_share": row["covered_incidents"] / n_inc if n_inc else 0.0,
-                "covered_demand_share": row["covered_demand_weight"] / total if total else 0.0,
-                **chosen_here,
-            }
-        )
+    cutoffs = [c for c in spec.sensitivity_min if c * speed <= prep.wide_m + 1e-9]
+    with budget.step("sensitivity") as step:
+        sens = []
+        for i, cut_min in enumerate(cutoffs):
+            sub = minutes_within(cut_min * speed)
+            if spec.model in VALUE_MODELS:  # chosen on a curve or bands, not a cutoff: nothing to re-solve
+                row: dict[str, Any] = {"status": "not re-solved: the model does not use the walking cutoff"}
+            else:
+                try:
+                    seconds = step.allot(len(cutoffs) - i)
+                    r, _ = solve(cut_min * speed, curve=False, within_budget=one_solve(seconds))
+                    row = {
+                        "n_sites": len(r.chosen),
+                        "covered_incidents": r.covered_incidents,
+                        "covered_demand_weight": r.covered_weight,
+                        "sites": ";".join(r.chosen),
+                        "status": r.status,
+                    }
+                except (InputError, ValueError) as exc:  # e.g. a target no longer reachable
+                    row = {"status": f"infeasible: {exc}"}
+            sens.append(_sensitivity_row(cut_min, row, sub, result.chosen, ids, weights))
     sensitivity = pd.DataFrame(sens)
 
     dist_m = nearest_chosen_distance(prep.demand_metres_wide, ids, result.chosen)
@@ -404,18 +448,20 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
 
     from .choice import explain_choice  # why these sites (map and report): planner-map's module
 
-    explain_choice(
-        plan,
-        result,
-        spec,
-        candidate_ids=ids,
-        within=minutes_within(sc.cutoff_m),
-        weights=weights,
-        regions=regions,
-        resolve=lambda s: solve_selection(
-            minutes_within(sc.cutoff_m), s, weights=weights, candidate_ids=ids, cutoff=sc.cutoff_min,
-            regions=regions, excluded=excluded, curve=False,
-        )[0],
-        within_at=lambda mnt: minutes_within(mnt * speed) if mnt * speed <= prep.wide_m + 1e-9 else None,
-    )  # fmt: skip
+    with budget.step("explain") as step:
+        explain_choice(
+            plan,
+            result,
+            spec,
+            candidate_ids=ids,
+            within=minutes_within(sc.cutoff_m),
+            weights=weights,
+            regions=regions,
+            resolve=lambda s: solve_selection(
+                minutes_within(sc.cutoff_m), s, weights=weights, candidate_ids=ids, cutoff=sc.cutoff_min,
+                regions=regions, excluded=excluded, curve=False, budget=one_solve(step.allot()),
+            )[0],
+            within_at=lambda mnt: minutes_within(mnt * speed) if mnt * speed <= prep.wide_m + 1e-9 else None,
+        )  # fmt: skip
+    plan.parameters["time"] = budget.report()
     return result

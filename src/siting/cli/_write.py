@@ -14,11 +14,12 @@ from __future__ import annotations
 import inspect
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..outputs import check_writable, output_format, write_layers
+from ..outputs import check_writable, output_format, sidecar_path, write_layers
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -30,6 +31,22 @@ INTERNAL_NOTE = (
     "internal working file: exact figures derived from health records (incident counts, demand "
     "weights, walking times). Do not share it; write shareable tables with --shareable."
 )
+
+
+#: The CSV tables ``select -o PATH`` writes next to PATH, as ``<stem>_<name>.csv``.
+SIDE_TABLES = ("coverage_curve", "impact", "sites_impact", "deaths_bands", "sites_hours")
+
+
+def side_table_path(path: str, name: str) -> Path:
+    """Where side table ``name`` of output ``path`` goes (``chosen.gpkg`` -> ``chosen_impact.csv``)."""
+    return Path(f"{Path(path).with_suffix('')}_{name}.csv")
+
+
+def check_file(path: str | Path, *, overwrite: bool, table: bool = False) -> None:
+    """Fail before any work if ``path`` (and, for a CSV table, its metadata sidecar) cannot be written."""
+    check_writable(path, overwrite=overwrite)
+    if table and str(path).lower().endswith(".csv"):
+        check_writable(sidecar_path(path), overwrite=overwrite)
 
 
 def internal_metadata() -> dict[str, Any]:
@@ -109,7 +126,7 @@ class Outputs:
         self.rule(scenario)
         if self.path and self.path != "-":
             output_format(self.path)
-            check_writable(self.path, overwrite=self.overwrite)
+            check_file(self.path, overwrite=self.overwrite, table=True)
         for flag, path in (("--map", self.map), ("--report", self.report)):
             if not path:
                 continue
@@ -117,6 +134,12 @@ class Outputs:
                 msg = f"{path}: give a path ending in .html"
                 raise click.BadParameter(msg, param_hint=flag)
             check_writable(path, overwrite=self.overwrite)
+
+    def check_side_tables(self) -> None:
+        """Fail before any work when a side table of ``select`` (curve, impact...) cannot be written."""
+        if self.path and self.path != "-":
+            for name in SIDE_TABLES:
+                check_file(side_table_path(self.path, name), overwrite=self.overwrite, table=True)
 
     # ------------------------------------------------------------------ values
     def is_internal(self, plan: Plan) -> bool:

@@ -41,6 +41,7 @@ from ._write import Outputs
 
 if TYPE_CHECKING:
     from ..locate import Result
+    from ..odmatrix import MatrixInputs
 
 
 
@@ -61,54 +62,24 @@ def _parse_quotas(texts: tuple[str, ...]) -> dict[str, tuple[str, int]]:
 
 
 def _fixed_ids(fixed: tuple[str, ...], fixed_layer: str | None, id_column: str | None) -> list[str]:
+    from ..layers import read_ids
+
     ids = [s.strip() for t in fixed for s in t.split(",") if s.strip()]
     if fixed_layer:
-        table = _read_table(fixed_layer)
-        col = _pick(table, id_column, ("id", "site_id", "candidate_id"), fixed_layer, "--id-column")
-        ids += [str(v).strip() for v in table[col]]
+        ids += read_ids(fixed_layer, id_column=id_column, flag="--id-column", role="fixed sites")
     return list(dict.fromkeys(ids))
 
 
-def _read_table(path: str) -> pd.DataFrame:
-    p = Path(path)
-    if not p.exists():
-        msg = f"{p}: file not found; check the path"
-        raise InputError(msg)
-    if p.suffix.lower() == ".csv":
-        return pd.read_csv(p, dtype=str, keep_default_na=False)
-    import geopandas as gpd
+def _check_quota_regions(quotas: dict[str, tuple[str, int]], regions: str, name_column: str | None) -> None:
+    """A quota on a region the --regions file does not have: say which regions it has (before any work)."""
+    from ..layers import read_polygons
+    from ..selection import check_quota_regions
 
-    gdf = gpd.read_file(p, engine="pyogrio")
-    df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    return df.astype(str)
-
-
-def _pick(table: pd.DataFrame, given: str | None, defaults: tuple[str, ...], path: str, flag: str) -> str:
-    if given:
-        if given not in table.columns:
-            msg = f"{path}: no column {given!r} (found {list(table.columns)}); check {flag}"
-            raise InputError(msg)
-        return given
-    for c in defaults:
-        if c in table.columns:
-            return c
-    msg = f"{path}: no id column (looked for {', '.join(defaults)}); name it with {flag}"
-    raise InputError(msg)
-
-
-def _numbers(values: pd.Series, path: str, column: str) -> np.ndarray:
-    out = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(out)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        msg = f"{path}, row {i + 2}, column `{column}`: {values.iloc[i]!r} is not a number"
-        raise InputError(msg)
-    return out
-
-
-def _fatal(values: pd.Series) -> np.ndarray:
-    s = values.astype(str).str.strip().str.lower()
-    return s.isin(["1", "true", "yes", "y", "t", "fatal"]).to_numpy()
+    try:
+        names = list(read_polygons(regions, name_column=name_column)["name"].astype(str))
+        check_quota_regions(quotas, names, source=regions)
+    except InputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--quota") from None
 
 
 @click.command("select")
@@ -200,11 +171,20 @@ def select(ctx: click.Context, **kw: Any) -> None:
     if outputs.path == "-" and summary_path == "-":
         msg = "-o - and --summary-json - both want stdout; send one to a file"
         raise click.BadParameter(msg, param_hint="--summary-json")
+    # every file this run writes is checked before any work
+    outputs.check_side_tables()
+    if summary_path and summary_path != "-":
+        from ._write import check_file
+
+        check_file(summary_path, overwrite=outputs.overwrite)
+    if quotas:
+        _check_quota_regions(quotas, kw["regions"], kw.get("regions_name_column"))
     progress = progress_printer(ctx)
 
     if matrix:
         from click.core import ParameterSource
 
+        _check_matrix_outputs(outputs)
         cutoff_given = ctx.get_parameter_source("cutoff") != ParameterSource.DEFAULT
         # the median of a full matrix needs no cutoff: every pair in the file counts
         inputs = _matrix_inputs(matrix, kw, use_cutoff=cutoff_given or model_name != "median")
@@ -217,8 +197,6 @@ def select(ctx: click.Context, **kw: Any) -> None:
         scenario = scenario_from_options(kw)
         outputs.apply_to(scenario)
         outputs.check(scenario)
-    if matrix:
-        _check_matrix_outputs(outputs)
 
     from ..selection import SelectionSpec, solve_selection
 
@@ -238,10 +216,15 @@ def select(ctx: click.Context, **kw: Any) -> None:
 
             v = matrix_model_inputs(inputs, spec, kw["speed_kmh"] * 1000 / 60)
             costs, weights, cutoff = v["costs"], v["weights"], v["cutoff"]
+        from ..budget import TimeBudget
+
+        budget = TimeBudget.for_selection(time_limit, steps=("choice", "curve"))
         result, curve = solve_selection(
             costs, spec, weights=weights, candidate_ids=inputs["candidate_ids"],
             cutoff=cutoff, regions=inputs["regions"], excluded=inputs["excluded"], progress=progress,
+            budget=budget,
         )
+        time_used = budget.report()
         impact = impact_table(
             nearest_chosen_distance(inputs["metres"], inputs["candidate_ids"], result.chosen),
             cutoff_m=inputs["cutoff_m"], weights=inputs["weights"], fatal=inputs["fatal"],
@@ -255,6 +238,7 @@ def select(ctx: click.Context, **kw: Any) -> None:
         prep = prepare(scenario, progress=progress, wide=True)
         plan = score_plan(prep)
         result = choose_sites(prep, plan, spec, progress=progress)
+        time_used = plan.parameters.get("time", {})
         curve = plan.coverage_curve if plan.coverage_curve is not None else pd.DataFrame()
         impact = plan.impact
         extra = {"sites_impact": plan.site_impact, "deaths_bands": plan.deaths_bands}
@@ -267,98 +251,40 @@ def select(ctx: click.Context, **kw: Any) -> None:
             _write_released_summary(summary_path, outputs.released(plan), result, outputs.overwrite)
         else:
             _write_summary(summary_path, result, curve, impact, outputs.overwrite,
-                           unit=inputs["unit"] if matrix else "minutes", extra=None if matrix else extra)
-    _print_summary(result, err=outputs.path == "-" or summary_path == "-")
+                           unit=inputs["unit"] if matrix else "minutes", extra=None if matrix else extra,
+                           time_used=time_used)
+    _print_summary(result, err=outputs.path == "-" or summary_path == "-", time_used=time_used)
 
 
 # --------------------------------------------------------------------------- inputs
 
 
-def _matrix_inputs(matrix: str, kw: dict[str, Any], *, use_cutoff: bool) -> dict[str, Any]:
-    """Costs stay in the matrix's own unit, so objectives compare with published values."""
-    from .._matrix import read_od_matrix
+def _matrix_inputs(matrix: str, kw: dict[str, Any], *, use_cutoff: bool) -> MatrixInputs:
+    """The OD matrix and its tables, read by the library (:func:`siting.odmatrix.read_matrix_inputs`)."""
+    from ..odmatrix import read_matrix_inputs
 
     speed = kw["speed_kmh"] * 1000 / 60
     try:
         cutoff_m = parse_cutoff(kw["cutoff"], speed_m_per_min=speed)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--cutoff") from None
-    cand_ids = None
-    cand_table = None
-    if kw.get("candidates"):
-        cand_table = _read_table(kw["candidates"])
-        col = _pick(cand_table, kw.get("id_column"), ("id", "site_id", "candidate_id"),
-                    kw["candidates"], "--id-column")
-        cand_ids = [str(v).strip() for v in cand_table[col]]
-    dem_ids = None
-    weights = None
-    fatal = None
-    if kw.get("demand"):
-        path = kw["demand"]
-        table = _read_table(path)
-        col = _pick(table, kw.get("demand_id_column"), ("id", "demand_id", "incident_id"), path,
-                    "--demand-id-column")
-        dem_ids = [str(v).strip() for v in table[col]]
-        wcol = kw.get("weight_column") or ("weight" if "weight" in table.columns else None)
-        if wcol:
-            if wcol not in table.columns:
-                msg = f"{path}: no column {wcol!r}; check --weight-column"
-                raise InputError(msg)
-            weights = _numbers(table[wcol], path, wcol)
-        fcol = kw.get("fatal_column") or ("fatal" if "fatal" in table.columns else None)
-        if fcol:
-            if fcol not in table.columns:
-                msg = f"{path}: no column {fcol!r}; check --fatal-column"
-                raise InputError(msg)
-            fatal = _fatal(table[fcol])
-    od = read_od_matrix(matrix, candidate_ids=cand_ids, demand_ids=dem_ids)
-    if od.unit == "metres":
-        metres = od.costs
-        cutoff = cutoff_m
-    else:
-        metres = od.costs.copy()
-        metres.data = metres.data * speed  # walking-equivalent metres for the effect zone
-        cutoff = cutoff_m / speed
-    regions = None
-    if kw.get("regions"):
-        regions = _matrix_regions(kw, od.candidate_ids)
-    return {
-        "costs": od.costs,
-        "unit": od.unit,
-        "metres": metres,
-        "weights": weights,
-        "fatal": fatal,
-        "candidate_ids": od.candidate_ids,
-        "regions": regions,
-        "excluded": [],
-        "cutoff": cutoff if use_cutoff else None,
-        "cutoff_m": cutoff_m if use_cutoff else math.inf,
-    }
-
-
-def _matrix_regions(kw: dict[str, Any], ids: list[str]) -> list[str | None]:
-    """Region of each candidate: its point (from --candidates) inside a --regions polygon."""
-    if not kw.get("candidates"):
-        msg = "--regions with --matrix needs --candidates (where each candidate lies)"
-        raise click.BadParameter(msg, param_hint="--regions")
-    import shapely
-
-    from ..layers import LayerSpec, read_layer, read_polygons
-
-    lat, lon = kw.get("lat_column"), kw.get("lon_column")
-    spec = LayerSpec(path=kw["candidates"], role="candidates", id_column=kw.get("id_column"),
-                     lat_column=f"?{lat}" if lat else None, lon_column=f"?{lon}" if lon else None,
-                     crs=kw.get("csv_crs"))
-    cand = read_layer(spec)
-    regions = read_polygons(kw["regions"], name_column=kw.get("regions_name_column"))
-    regions = regions.to_crs(cand.crs)
-    tree = shapely.STRtree(regions.geometry.values)
-    ci, ri = tree.query(cand.geometry.values, predicate="intersects")
-    first: dict[int, str] = {}
-    for c, r in sorted(zip(ci.tolist(), ri.tolist(), strict=True)):
-        first.setdefault(c, str(regions["name"].iat[r]))
-    by_id = {str(cand["id"].iat[c]): name for c, name in first.items()}
-    return [by_id.get(i) for i in ids]
+    return read_matrix_inputs(
+        matrix,
+        cutoff_m=cutoff_m,
+        speed_m_per_min=speed,
+        use_cutoff=use_cutoff,
+        demand=kw.get("demand"),
+        demand_id_column=kw.get("demand_id_column"),
+        weight_column=kw.get("weight_column"),
+        fatal_column=kw.get("fatal_column"),
+        candidates=kw.get("candidates"),
+        id_column=kw.get("id_column"),
+        lat_column=kw.get("lat_column"),
+        lon_column=kw.get("lon_column"),
+        csv_crs=kw.get("csv_crs"),
+        regions=kw.get("regions"),
+        regions_name_column=kw.get("regions_name_column"),
+    )
 
 
 # --------------------------------------------------------------------------- outputs
@@ -376,9 +302,9 @@ def _check_matrix_outputs(outputs: Outputs) -> None:
         if not outputs.path.lower().endswith(".csv"):
             msg = f"{outputs.path}: with --matrix the sites have no geometry; write a .csv"
             raise click.BadParameter(msg, param_hint="-o")
-        from ..outputs import check_writable
+        from ._write import check_file
 
-        check_writable(outputs.path, overwrite=outputs.overwrite)
+        check_file(outputs.path, overwrite=outputs.overwrite, table=True)
 
 
 def _write_matrix_outputs(outputs: Outputs, sites: pd.DataFrame, curve: pd.DataFrame,
@@ -399,13 +325,12 @@ def _write_matrix_outputs(outputs: Outputs, sites: pd.DataFrame, curve: pd.DataF
 def _write_tables(path: str, tables: dict[str, pd.DataFrame | None], overwrite: bool, progress: Any, *,
                   metadata: dict[str, Any]) -> None:
     from ..outputs import write_csv
+    from ._write import side_table_path
 
-    p = Path(path)
-    stem = p.with_suffix("")
     for name, table in tables.items():
         if table is None or len(table) == 0:
             continue
-        out = Path(f"{stem}_{name}.csv")
+        out = side_table_path(path, name)
         write_csv(table, out, overwrite=overwrite, metadata=metadata)
         if progress:
             progress(f"wrote {out}")
@@ -428,8 +353,10 @@ def _jsonable(v: Any) -> Any:
 
 def _write_summary(path: str, result: Result, curve: pd.DataFrame, impact: pd.DataFrame,
                    overwrite: bool, *, unit: str,
-                   extra: dict[str, pd.DataFrame | None] | None = None) -> None:
+                   extra: dict[str, pd.DataFrame | None] | None = None,
+                   time_used: dict[str, Any] | None = None) -> None:
     data = result.summary()
+    data["time"] = time_used or {}
     data["classification"] = "internal"
     data["cost_unit"] = unit
     data["sites"] = result.sites.to_dict("records")
@@ -475,7 +402,7 @@ def _write_released_summary(path: str, rel: Any, result: Result, overwrite: bool
         Path(tmp).write_text(text + "\n", encoding="utf-8")
 
 
-def _print_summary(result: Result, *, err: bool) -> None:
+def _print_summary(result: Result, *, err: bool, time_used: dict[str, Any] | None = None) -> None:
     lines = [
         f"{result.model}: objective {result.objective:.6g}, bound {result.bound:.6g}, "
         f"gap {result.gap:.2%}, {result.status} ({result.method}, {result.solve_seconds:.2f} s); "
@@ -489,6 +416,10 @@ def _print_summary(result: Result, *, err: bool) -> None:
                      f"central {estimates['central']:.3g}, high {estimates['high']:.3g}")
     for row in result.sites.itertuples(index=False):
         lines.append(f"  {row.candidate_id}: {row.reason}")
+    if time_used:
+        from ..budget import describe
+
+        lines.append(f"time: {describe(time_used)}")
     click.echo("\n".join(lines), err=err)
 
 

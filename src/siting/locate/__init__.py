@@ -2,7 +2,7 @@
 
 Every model is built from a cost matrix (candidates x demand walking minutes), so it does
 not care where the minutes came from: :mod:`siting.reach`, an OD matrix from another tool
-(:func:`siting._matrix.read_od_matrix`) or a dense array such as the OR-Library p-median
+(:func:`siting.odmatrix.read_od_matrix`) or a dense array such as the OR-Library p-median
 instances.
 
 The cost matrix

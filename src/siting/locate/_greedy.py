@@ -10,6 +10,7 @@ bound.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,12 +34,12 @@ def greedy_fill(
     gain_fn: Callable[[], F64],
     add_fn: Callable[[int], None],
     n_target: int | None,
-    stop_fn: Callable[[], bool] | None = None,
+    stop_fn: Callable[[Mask], bool] | None = None,
 ) -> Mask:
     """Greedy: fixed sites, then quota lower bounds, then best gain until done.
 
     ``gain_fn()`` gives each candidate's gain given the sites opened so far, ``add_fn(j)``
-    opens ``j``; the fill stops at ``n_target`` sites or when ``stop_fn()`` holds.
+    opens ``j``; the fill stops at ``n_target`` sites or when ``stop_fn(open_mask)`` holds.
     """
     mask = np.zeros(model.n_active, bool)
     count: dict[str, int] = {}
@@ -69,7 +70,7 @@ def greedy_fill(
     while True:
         if n_target is not None and mask.sum() >= n_target:
             break
-        if stop_fn is not None and stop_fn():
+        if stop_fn is not None and stop_fn(mask):
             break
         allowed = np.ones(model.n_active, bool)
         full = {r for r, k in hi.items() if count.get(r, 0) + 1 > k}
@@ -99,7 +100,19 @@ def swap_ok(model: Model, out: int, inn: int, mask: Mask) -> bool:
     return not ((ra in lo and cnt_a - 1 < lo[ra]) or (rb in hi and cnt_b + 1 > hi[rb]))
 
 
-def coverage_greedy(model: Model, *, n_target: int | None, target_weight: float | None, swap: bool) -> Mask:
+def past(deadline: float | None) -> bool:
+    """Has ``deadline`` (a ``time.perf_counter()`` value, or ``None``: never) passed?"""
+    return deadline is not None and time.perf_counter() > deadline
+
+
+def coverage_greedy(
+    model: Model,
+    *,
+    n_target: int | None,
+    target_weight: float | None,
+    swap: bool,
+    deadline: float | None = None,
+) -> Mask:
     """Greedy coverage (with capacity: proportional assignment of each new site's room).
 
     With ``target_weight`` (fewest sites) sites are added until that weight is covered,
@@ -138,11 +151,31 @@ def coverage_greedy(model: Model, *, n_target: int | None, target_weight: float 
 
     stop = None
     if target_weight is not None:
+        need = target_weight * (1 - 1e-12)
 
-        def stop() -> bool:
-            return state["served"] >= target_weight * (1 - 1e-12)
+        def stop(mask: Mask) -> bool:
+            if state["served"] >= need:
+                return True
+            # with capacity the proportional split can serve less than the open sites can: when
+            # it stalls, or every candidate is open, ask the exact served weight (a max flow)
+            if cap is not None and (mask.all() or float(gain()[~mask].max(initial=0.0)) <= 1e-12 * need):
+                state["served"] = max(state["served"], model.served_weight(mask))
+                return state["served"] >= need
+            return False
 
-    mask = greedy_fill(model, gain, add, n_target, stop)
+    try:
+        mask = greedy_fill(model, gain, add, n_target, stop)
+    except SolverError:
+        if target_weight is None:
+            raise
+        best = model.covered_weight(np.ones(n, bool))
+        if best >= need:  # reachable, but not by this greedy within the quotas: the MILP decides
+            raise
+        msg = (
+            f"the target ({target_weight:.6g} demand weight) cannot be reached: with every candidate "
+            f"open, {best:.6g} is covered" + (" within capacity" if cap is not None else "")
+        )
+        raise InfeasibleError(msg) from None
     if not swap:
         return mask
     if target_weight is not None:
@@ -152,6 +185,8 @@ def coverage_greedy(model: Model, *, n_target: int | None, target_weight: float 
     for _ in range(SWAP_ROUNDS):
         improved = False
         for j in np.flatnonzero(mask & ~model.fixed):
+            if past(deadline):  # the time limit covers the swaps too: keep what we have
+                return mask
             members = members_of(int(j))
             loss = float(rows.weight[members[cnt[members] == 1]].sum())
             cnt[members] -= 1
@@ -189,7 +224,9 @@ def drop_redundant(model: Model, mask: Mask, target: float) -> Mask:
     return mask
 
 
-def median_greedy(model: Model, swap: bool, *, big: float, reach_all: bool) -> Mask:
+def median_greedy(
+    model: Model, swap: bool, *, big: float, reach_all: bool, deadline: float | None = None
+) -> Mask:
     """Greedy p-median (largest drop in total weighted cost), then swaps.
 
     A row no open site reaches costs ``big`` (the penalty; or, when every row must be
@@ -225,6 +262,9 @@ def median_greedy(model: Model, swap: bool, *, big: float, reach_all: bool) -> M
         for _ in range(SWAP_ROUNDS):
             improved = False
             for j in np.flatnonzero(mask & ~model.fixed):
+                if past(deadline):  # the time limit covers the swaps too
+                    improved = False
+                    break
                 mask[j] = False
                 b_wo = recompute(mask)
                 cost_wo = float(np.dot(rows.weight, b_wo))

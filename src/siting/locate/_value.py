@@ -34,6 +34,8 @@ from scipy import sparse
 from .._errors import InfeasibleError, InputError, SolverError
 from ._common import F64, Mask, bincount, to_coo
 from ._highs import Lp, make_lp, run_highs
+from ..budget import Step
+from .base import swap_deadline
 from .capacity import capacity_rows
 from .median import PMedian
 from .result import Result
@@ -211,7 +213,7 @@ class ValueModel(PMedian):
         if self.cap is not None or method not in ("milp", "greedy"):
             return super().solve(time_limit, method=method, mip_rel_gap=mip_rel_gap, threads=threads)
         t0 = time.perf_counter()
-        start = self.greedy(swap=True)
+        start = self.greedy(swap=True, deadline=swap_deadline(t0, time_limit))
         if self.p is not None and int(start.sum()) != self.p:  # fixed sites and lower quotas overfill p
             raise self.infeasible()
         bound_value, mask, value = lagrangian_bound(self, start)
@@ -350,12 +352,13 @@ def value_curve(
     meet are left out.
     """
     recs = []
+    share = Step(time_limit)  # the limit bounds the whole curve
     for k in range(1, int(k_max) + 1):
         try:
             model = cls(costs, p=k, **kwargs)
         except InfeasibleError:
             continue
-        r = model.solve(time_limit, method=method)
+        r = model.solve(share.allot(int(k_max) - k + 1), method=method)
         recs.append(
             {
                 "n_sites": k,

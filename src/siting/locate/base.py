@@ -46,6 +46,15 @@ def _within(bound: float, obj: float, rel_gap: float) -> bool:
 _OPS = {">=": ">=", "==": "==", "=": "==", "<=": "<="}
 
 
+#: Share of a solve's time limit the greedy start's swaps may use (the MILP gets the rest).
+SWAP_SHARE = 0.25
+
+
+def swap_deadline(t0: float, time_limit: float | None, share: float = SWAP_SHARE) -> float | None:
+    """When a solve that started at ``t0`` must stop improving its greedy start by swaps."""
+    return None if time_limit is None else t0 + share * time_limit
+
+
 def parse_quota(text: str) -> tuple[str, Quota]:
     """Parse ``'NAME>=1'``, ``'NAME==1'`` (or ``=``) or ``'NAME<=2'`` into ``(name, (op, k))``.
 
@@ -214,8 +223,11 @@ class Model:
         """The exact objective of the open set ``mask`` (over active candidates)."""
         raise NotImplementedError
 
-    def greedy(self, swap: bool) -> Mask:
-        """A feasible open set found fast (with swap improvement when ``swap``)."""
+    def greedy(self, swap: bool, deadline: float | None = None) -> Mask:
+        """A feasible open set found fast (with swap improvement when ``swap``).
+
+        Swaps stop once ``time.perf_counter()`` passes ``deadline`` (``None``: no limit).
+        """
         raise NotImplementedError
 
     def quick_bound(self, objective: float, seconds: float) -> float | None:
@@ -390,7 +402,8 @@ class Model:
         """
         t0 = time.perf_counter()
         if method == "greedy":
-            mask = self.greedy(swap=True)
+            # the swaps may use most of the limit; the LP bound needs the rest
+            mask = self.greedy(swap=True, deadline=swap_deadline(t0, time_limit, share=0.8))
             obj = self.evaluate(mask)
             bound, status, _ = run_highs(self.build(lp_only=True), time_limit, mip_rel_gap, threads, None)
             if status == "infeasible":
@@ -404,7 +417,7 @@ class Model:
         large = self.rows.n >= LARGE_ROWS
         try:
             # at county size the swaps pay for themselves: a better start and a tighter gap
-            start: Mask | None = self.greedy(swap=large)
+            start: Mask | None = self.greedy(swap=large, deadline=swap_deadline(t0, time_limit))
         except InfeasibleError:
             raise
         except SolverError:

@@ -105,8 +105,8 @@ class MaximalCovering(Model):
     def evaluate(self, mask: Mask) -> float:
         return self.covered_weight(mask)
 
-    def greedy(self, swap: bool) -> Mask:
-        return coverage_greedy(self, n_target=self.p, target_weight=None, swap=swap)
+    def greedy(self, swap: bool, deadline: float | None = None) -> Mask:
+        return coverage_greedy(self, n_target=self.p, target_weight=None, swap=swap, deadline=deadline)
 
     def quick_bound(self, objective: float, seconds: float) -> float | None:
         """An upper bound by Lagrangian relaxation of the covering rows (subgradient), in

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from .._errors import InfeasibleError
+from ..budget import Step
 from .coverage import MaximalCovering
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ def coverage_curve(
 
     Keyword arguments are those of :class:`~siting.locate.MaximalCovering` (``p``
     excluded). Numbers of sites the constraints cannot meet (fewer than the fixed sites,
-    quotas) are left out.
+    quotas) are left out. ``time_limit`` bounds the whole curve: each solve gets an equal
+    part of what is left.
 
     Returns
     -------
@@ -48,13 +50,14 @@ def coverage_curve(
     joined by ``;``).
     """
     recs = []
+    share = Step(time_limit)
     for k in range(1, int(k_max) + 1):
         try:
             model = MaximalCovering(costs, p=k, **kwargs)
         except InfeasibleError as err:
             log.info("coverage curve: %d sites infeasible (%s)", k, err)
             continue
-        r = model.solve(time_limit, method=method)
+        r = model.solve(share.allot(int(k_max) - k + 1), method=method)
         recs.append(
             {
                 "n_sites": k,

@@ -95,8 +95,10 @@ class FewestSites(Model):
         hi_a = [np.asarray(hi), np.zeros(m), np.array([math.inf])]
         return make_lp(1, 0.0, cost, col_lo, col_hi, n, ri, ci, vals, lo_a, hi_a, lp_only)
 
-    def greedy(self, swap: bool) -> Mask:
-        return coverage_greedy(self, n_target=None, target_weight=self.target_weight, swap=swap)
+    def greedy(self, swap: bool, deadline: float | None = None) -> Mask:
+        return coverage_greedy(
+            self, n_target=None, target_weight=self.target_weight, swap=swap, deadline=deadline
+        )
 
     def result(
         self, mask: Mask, obj: float, bound: float, seconds: float, status: str, method: str

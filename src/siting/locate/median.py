@@ -28,7 +28,7 @@ import numpy.typing as npt
 from .._errors import InputError, SolverError
 from ._greedy import median_greedy
 from ._highs import Lp, make_lp, run_highs
-from .base import Model
+from .base import Model, swap_deadline
 from .capacity import capacity_rows
 
 if TYPE_CHECKING:
@@ -165,14 +165,14 @@ class PMedian(Model):
             return median_capacity_lp(self, lp_only=lp_only, fix=None)
         return radius_lp(self, lp_only)
 
-    def greedy(self, swap: bool) -> Mask:
+    def greedy(self, swap: bool, deadline: float | None = None) -> Mask:
         rows = self.rows
         if self.beyond == "penalty" and not self.complete:
             big = self.penalty
         else:  # every row must be reached: so costly that any reach is worth it
             dmax = float(rows.dist.max()) if len(rows.dist) else 0.0
             big = (dmax + 1.0) * max(1.0, float(rows.weight.sum())) * 4.0
-        return median_greedy(self, swap, big=big, reach_all=self.beyond == "exclude")
+        return median_greedy(self, swap, big=big, reach_all=self.beyond == "exclude", deadline=deadline)
 
     def solve(
         self,
@@ -204,7 +204,7 @@ class PMedian(Model):
             return out
 
         try:
-            best_mask: Mask | None = self.greedy(swap=True)
+            best_mask: Mask | None = self.greedy(swap=True, deadline=swap_deadline(t0, time_limit))
         except SolverError:
             best_mask = None
         cap: I64 | None = None
