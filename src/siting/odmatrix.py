@@ -12,6 +12,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from scipy import sparse
 from ._errors import InputError, InputFileNotFoundError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ def read_od_matrix(
 
 
 @dataclass
-class MatrixInputs:
+class MatrixInputs(Mapping[str, Any]):
     """What ``siting select --matrix`` chooses from: the costs and the tables that go with them.
 
     Attributes
@@ -209,11 +210,17 @@ class MatrixInputs:
     cutoff: float | None
     cutoff_m: float
 
-    def __getitem__(self, key: str) -> Any:  # mapping-style access, as the model inputs use it
+    # a read-only mapping too (``inputs["costs"]``), as the value models' inputs read it
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
         return getattr(self, key)
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dataclass_fields__)
+
+    def __len__(self) -> int:
+        return len(self.__dataclass_fields__)
 
 
 def _numbers(values: pd.Series, path: str, column: str) -> npt.NDArray[np.float64]:

@@ -32,9 +32,9 @@ import pandas as pd
 from scipy import sparse
 
 from .._errors import InfeasibleError, InputError, SolverError
+from ..budget import Step
 from ._common import F64, Mask, bincount, to_coo
 from ._highs import Lp, make_lp, run_highs
-from ..budget import Step
 from .base import swap_deadline
 from .capacity import capacity_rows
 from .median import PMedian
@@ -331,7 +331,15 @@ def value_capacity_lp(model: ValueModel, lp_only: bool, fix: Mask | None) -> Lp:
 
 
 #: Columns of :func:`value_curve` (the coverage curve's, with the value in ``covered_demand_weight``).
-VALUE_CURVE_COLUMNS = ["n_sites", "covered_demand_weight", "covered_demand_share", "bound", "gap", "status", "chosen"]
+VALUE_CURVE_COLUMNS = [
+    "n_sites",
+    "covered_demand_weight",
+    "covered_demand_share",
+    "bound",
+    "gap",
+    "status",
+    "chosen",
+]
 
 
 def value_curve(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -62,7 +62,7 @@ class MaximalCovering(Model):
 
     name = "coverage"
     sense = -1
-    options = ("p",)
+    options: ClassVar[tuple[str, ...]] = ("p",)
 
     def __init__(
         self,

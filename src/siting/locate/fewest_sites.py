@@ -7,7 +7,7 @@ Minimise the number of open sites subject to covered weight ``>= target x total 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -42,7 +42,7 @@ class FewestSites(Model):
 
     name = "min-sites"
     sense = 1
-    options = ("target",)
+    options: ClassVar[tuple[str, ...]] = ("target",)
 
     def __init__(
         self,

@@ -20,7 +20,7 @@ import math
 import time
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -97,7 +97,7 @@ class PMedian(Model):
     name = "median"
     sense = 1
     merge_by_distance = True
-    options = ("p", "beyond", "penalty")
+    options: ClassVar[tuple[str, ...]] = ("p", "beyond", "penalty")
 
     def __init__(
         self,
