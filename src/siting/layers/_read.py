@@ -20,11 +20,11 @@ import shapely
 
 from .. import settings
 from .._errors import InputError, InputFileNotFoundError, NoCrsError, UnknownFormatError
+from ..zones import dates_in_one_zone
 from ._coords import find_coordinates
 from ._csv import read_csv_table
-from ..zones import dates_in_one_zone
-from ._table import parse_flags
 from ._dates import has_time_of_day, parse_bound, parse_dates
+from ._flags import parse_flags
 from ._intake import Intake, Step, find_duplicates, metre_xy, summarise_status
 from ._spec import MAX_LISTED, READ_FORMATS, LayerSpec, RowNames, column_list, find_column, listed
 from ._where import table_mask, vector_mask
@@ -103,7 +103,7 @@ def _read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, npt.NDA
     return gdf, fids
 
 
-_parse_bool = parse_flags  # the one flag reader (layers/_table.py)
+_parse_bool = parse_flags  # the one flag reader (layers/_flags.py)
 
 
 def _text(series: pd.Series) -> npt.NDArray[np.object_]:

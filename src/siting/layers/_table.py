@@ -16,6 +16,9 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, InputFileNotFoundError
+from ._flags import FALSE_VALUES, TRUE_VALUES, parse_flags
+
+__all__ = ["FALSE_VALUES", "TRUE_VALUES", "parse_flags", "pick_column", "read_ids", "read_table", "regions_of"]
 
 if TYPE_CHECKING:
     import os
@@ -23,31 +26,6 @@ if TYPE_CHECKING:
 
     import geopandas as gpd
     import numpy.typing as npt
-
-#: Values read as true in a flag column (case and surrounding spaces ignored; ``1.0`` is ``1``).
-TRUE_VALUES = frozenset({"1", "true", "t", "yes", "y", "fatal", "death", "died", "dead", "deceased", "doa"})
-#: Values read as false; an empty cell is false.
-FALSE_VALUES = frozenset(
-    {"0", "false", "f", "no", "n", "non-fatal", "nonfatal", "non fatal", "alive", "survived", "", "nan",
-     "none", "<na>", "na", "null"}
-)  # fmt: skip
-
-
-def parse_flags(series: pd.Series) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """A yes/no column: ``(is_true, unreadable)`` per row.
-
-    Examples
-    --------
-    >>> flags, bad = parse_flags(pd.Series(["1.0", "death", "Died", "no", "", "maybe"]))
-    >>> flags.tolist(), bad.tolist()
-    ([True, True, True, False, False, False], [False, False, False, False, False, True])
-    """
-    text = series.astype("string").fillna("").str.strip().str.lower()
-    text = text.str.replace(r"\.0+$", "", regex=True)
-    is_true = text.isin(TRUE_VALUES).to_numpy()
-    is_false = text.isin(FALSE_VALUES).to_numpy()
-    return is_true, ~(is_true | is_false)
-
 
 def read_table(path: str | os.PathLike[str], *, role: str = "table") -> pd.DataFrame:
     """The attribute table of a CSV or vector file, every column as text (geometry left out).
