@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,10 +52,15 @@ except Exception as exc:
 """
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str, float]:
+    """Wall seconds, exit status, stderr and CPU seconds (user + system) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    return time.perf_counter() - t0, proc.returncode, proc.stderr.strip()
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, proc.returncode, proc.stderr.strip(), cpu
 
 
 def main() -> None:
@@ -83,29 +89,35 @@ def main() -> None:
         "bad-where": ([str(bad / "calls.csv")], ["--demand-where", "DISP <> 'CAN: CANCELLED'"]),
     }
     results = {}
+    floor = [timed([str(PY), "-c", "import pandas"], dict(os.environ)) for _ in range(args.runs)]
+    print(
+        f"  (for scale: python -c 'import pandas' takes {statistics.median(f[0] for f in floor):.2f} s wall, "
+        f"{statistics.median(f[3] for f in floor):.2f} s CPU here now)"
+    )
     try:
         for name, (demand, extra) in cases.items():
-            walls = []
+            walls, cpus = [], []
             for _ in range(args.runs):
                 cache = Path(tempfile.mkdtemp(prefix="siting-cache-"))
                 env = dict(os.environ, SITING_CACHE=str(cache))
                 cmd = [str(SITING), "score", "-n", str(work / "county.gpkg"), "-d", *demand,
                        "-c", str(work / "candidates.csv"), "--id-column", "site_id", *extra]  # fmt: skip
-                wall, code, err = timed(cmd, env)
+                wall, code, err, cpu = timed(cmd, env)
                 shutil.rmtree(cache, ignore_errors=True)
+                cpus.append(cpu)
                 if code != 2 or err.count("\n") != 0:
                     print(f"{name}: unexpected exit {code}: {err}")
                     sys.exit(1)
                 walls.append(wall)
             results[name] = statistics.median(walls)
             print(
-                f"  {name:<10} exit 2 after {results[name]:.2f} s (median of {args.runs}; "
-                f"min {min(walls):.2f}, max {max(walls):.2f}): {err[:110]}"
+                f"  {name:<10} exit 2 after {results[name]:.2f} s wall, {statistics.median(cpus):.2f} s CPU "
+                f"(median of {args.runs}; wall min {min(walls):.2f}, max {max(walls):.2f}): {err[:100]}"
             )
         print("\n## the alternative: build the network, then read the layer")
         walls = []
         for _ in range(max(1, min(args.runs, 3))):
-            wall, code, err = timed(
+            wall, code, err, _ = timed(
                 [str(PY), "-c", ALTERNATIVE, str(work / "county.gpkg"), str(bad / "nope.csv")],
                 dict(os.environ),
             )

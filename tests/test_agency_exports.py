@@ -84,6 +84,26 @@ def test_r_export_filters_duplicates_and_accounting(tmp_path: Path) -> None:
     assert len(kept) == ex.rows - len(ex.failed)
 
 
+def test_r_export_read_row_by_row_gives_the_same_layer(tmp_path: Path) -> None:
+    """A blank line and a quoted line break send the file down the row-by-row reader."""
+    ex = write_r_export(tmp_path / "ems.csv", n=60)
+    fast = read_layer(LayerSpec(ex.path))
+    lines = ex.path.read_text().splitlines()
+    lines.insert(10, "")
+    k = next(i for i in range(11, len(lines)) if '"TRANSPORTED"' in lines[i])
+    lines[k] = lines[k].replace('"TRANSPORTED"', '"TRANSPORTED\n(by BLS)"')
+    slow_path = tmp_path / "ems_odd.csv"
+    slow_path.write_text("\n".join(lines) + "\n")
+    slow = read_layer(LayerSpec(slow_path))
+    assert list(slow["id"]) == list(fast["id"])
+    assert slow.geometry.equals(fast.geometry) and (slow["date"] == fast["date"]).all()
+    changed = slow["DISPOSITION_TEXT"] != fast["DISPOSITION_TEXT"]
+    assert changed.sum() == 1 and slow["DISPOSITION_TEXT"][changed].str.contains("\n").all()
+    # rows keep the line they start on: after the blank line and the line break, one more each
+    assert fast.attrs["intake"].to_dict()["rows_read"] == slow.attrs["intake"].to_dict()["rows_read"]
+    assert slow.attrs["row_labels"][-1] == f"row {int(fast.attrs['row_labels'][-1].split()[1]) + 2}"
+
+
 def test_duplicate_keeps_a_fatal_outcome_from_the_repeat_call(tmp_path: Path) -> None:
     p = tmp_path / "calls.csv"
     p.write_text(
@@ -131,12 +151,15 @@ def test_us_timestamps_one_format_per_column() -> None:
     # the column decides which number is the month: a first number above 12 makes it day/month
     d = parse_dates(pd.Series(["13/04/2021 17:05", "03/04/2021 09:00"]))
     assert d.format == "%d/%m/%Y %H:%M" and list(d.values) == [
-        pd.Timestamp("2021-04-13 17:05"), pd.Timestamp("2021-04-03 09:00")
+        pd.Timestamp("2021-04-13 17:05"),
+        pd.Timestamp("2021-04-03 09:00"),
     ]
     d = parse_dates(pd.Series(["11/15/21 5:42 PM", "1/2/21 12:05 AM", "1/2/21 12:05 PM"]))
     assert d.format == "%m/%d/%y %I:%M %p"
     assert list(d.values) == [
-        pd.Timestamp("2021-11-15 17:42"), pd.Timestamp("2021-01-02 00:05"), pd.Timestamp("2021-01-02 12:05")
+        pd.Timestamp("2021-11-15 17:42"),
+        pd.Timestamp("2021-01-02 00:05"),
+        pd.Timestamp("2021-01-02 12:05"),
     ]
     # a column that needs both orders is not one format: the rows no reading fits are flagged
     d = parse_dates(pd.Series(["13/04/2021", "04/13/2021", "04/12/2021"]))

@@ -136,12 +136,18 @@ class Inputs:
     regions: gpd.GeoDataFrame | None
 
 
-def read_inputs(sc: Scenario) -> Inputs:
+def read_inputs(sc: Scenario, *, check_network: bool = True) -> Inputs:
     """Read and check every layer of a scenario: what can fail without the network fails here.
 
     Called before the (slow) network is built, so a missing, empty or broken layer, a bad
-    filter or a bad column stops the run in a moment.
+    filter or a bad column stops the run in a moment. With ``check_network`` the network
+    source is checked first (exists, known format, valid ``--network-where``). Imports
+    nothing of the routing code, so the CLI can call it before loading that.
     """
+    if check_network:
+        from .network_sources import check_network_source
+
+        check_network_source(sc.network, layer=sc.network_layer, where=sc.network_where)
     names = [str(s.name) for s in sc.layers]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._errors import InputError, InputFileNotFoundError, UnknownFormatError
-from .network import LINE_SUFFIXES, is_osm_file, project_to_utm
 
 if TYPE_CHECKING:
     import os
@@ -24,6 +23,8 @@ def check_network_source(
     """Cheap checks of a network source before any layer work: it exists, its format is
     known, and a ``where`` filter is valid (on line layers only). Raises what
     :func:`load_network` would."""
+    from .network import LINE_SUFFIXES, is_osm_file
+
     src = str(source)
     if where and (src.startswith("place:") or is_osm_file(src) or src.lower().endswith(".npz")):
         msg = (
@@ -87,6 +88,7 @@ def line_layer_summary(
     import pandas as pd
 
     from ._line_layer import read_line_layer
+    from .network import project_to_utm
 
     everything = read_line_layer(path, layer=layer)
     lines = read_line_layer(path, layer=layer, where=where, walkable_only=not all_road_classes)

@@ -26,10 +26,9 @@ from scipy import sparse
 
 from . import settings
 from ._errors import InputError
-from .inputs import DEFAULT_SERVICES_LABEL, PointLayer, filters, read_inputs, snap_layer
+from .inputs import DEFAULT_SERVICES_LABEL, Inputs, PointLayer, filters, read_inputs, snap_layer
 from .layers import regions_of, to_network_crs
 from .network import StreetNetwork, load_network
-from .network_sources import check_network_source
 from .plan import Plan
 from .score import ExtraLayer, check_weights, score_candidates
 
@@ -211,19 +210,20 @@ def prepare(
     progress: Progress | None = None,
     network: StreetNetwork | None = None,
     wide: bool = False,
+    inputs: Inputs | None = None,
 ) -> Prepared:
     """Network, layers, snapping, exclusions, regions and walking reach for a scenario.
 
     With ``wide=True`` the demand reach is computed out to :func:`wide_cutoff_m` (what site
     selection needs for the effect zone and the sensitivity cutoffs) and the score uses the
-    part within the cutoff.
+    part within the cutoff. ``inputs`` are the layers already read by
+    :func:`~siting.inputs.read_inputs` (read here when not given).
     """
     sc = scenario
     check_weights(sc.weights, {str(s.name): (s.role, s.weight) for s in sc.layers})  # before any work
-    if network is None:  # a missing network file or a bad filter fails before any layer is read
-        check_network_source(sc.network, layer=sc.network_layer, where=sc.network_where)
-    with _step(progress, "reading layers"):
-        inputs = read_inputs(sc)
+    if inputs is None:  # a missing network file or a bad filter fails before any layer is read
+        with _step(progress, "reading layers"):
+            inputs = read_inputs(sc, check_network=network is None)
     if network is None:
         with _step(progress, "building the street network"):
             network = load_network(

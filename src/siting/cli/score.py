@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 import click
 import numpy as np
 
-from ..pipeline import prepare, score_plan
 from . import progress_printer
 from ._options import input_options, output_options, scenario_from_options, verbosity_options
 from ._write import Outputs
@@ -53,14 +52,27 @@ def run_and_write(ctx: click.Context, scenario: Scenario, outputs: Outputs, *, t
     return plan
 
 
+def read_first(scenario: Scenario, *, progress: Any = None) -> Any:
+    """Every layer read and checked before the routing code is even imported: a bad layer
+    fails in the time it takes to read it (see :func:`siting.inputs.read_inputs`)."""
+    from ..inputs import read_inputs
+
+    if progress:
+        progress("reading layers...")
+    return read_inputs(scenario)
+
+
 def build_plan(scenario: Scenario, *, progress: Any = None) -> Plan:
     """Score a scenario (and choose sites when it has a ``select`` table)."""
+    inputs = read_first(scenario, progress=progress)
+    from ..pipeline import prepare, score_plan
+
     if not scenario.selection:
-        return score_plan(prepare(scenario, progress=progress), progress=progress)
+        return score_plan(prepare(scenario, progress=progress, inputs=inputs), progress=progress)
     from ..selection import SelectionSpec, choose_sites
 
     spec = SelectionSpec.from_mapping(scenario.selection, source=f"{scenario.name} [select]")
-    prep = prepare(scenario, progress=progress, wide=True)
+    prep = prepare(scenario, progress=progress, wide=True, inputs=inputs)
     plan = score_plan(prep, progress=progress)
     choose_sites(prep, plan, spec, progress=progress)
     return plan

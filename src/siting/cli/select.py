@@ -197,6 +197,9 @@ def select(ctx: click.Context, **kw: Any) -> None:
         scenario = scenario_from_options(kw)
         outputs.apply_to(scenario)
         outputs.check(scenario)
+        from .score import read_first
+
+        layers_read = read_first(scenario, progress=progress)  # bad layers fail before anything slow
 
     from ..selection import SelectionSpec, solve_selection
 
@@ -235,7 +238,7 @@ def select(ctx: click.Context, **kw: Any) -> None:
         from ..pipeline import prepare, score_plan
         from ..selection import choose_sites
 
-        prep = prepare(scenario, progress=progress, wide=True)
+        prep = prepare(scenario, progress=progress, wide=True, inputs=layers_read)
         plan = score_plan(prep)
         result = choose_sites(prep, plan, spec, progress=progress)
         time_used = plan.parameters.get("time", {})

@@ -23,6 +23,7 @@ from ._spec import listed
 
 if TYPE_CHECKING:
     from pathlib import Path
+from typing import Any
 
 #: An R vector value split by the CSV reader: its first and last pieces.
 _R_OPEN = re.compile(r"^\s*c\(\s*[^()]*$")
@@ -125,39 +126,72 @@ def read_csv_table(path: Path, role: str) -> CsvTable:
 _Table = tuple[list[str], pd.DataFrame, npt.NDArray[np.int64], int, list[int], list[int]]
 
 
-def _read_fast(path: Path, data: bytes, delimiter: str) -> _Table | None:
-    """Arrow's CSV reader (C++, every column as text), when every row has exactly the header's
-    fields and row i is line i + 2; otherwise ``None`` (the file is read row by row)."""
-    import io
-
+def _arrow_table(body: bytes, delimiter: str, width: int) -> Any:
+    """``body`` (header line included) as ``width`` text columns by Arrow's reader, or ``None``."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    header = next(csv.reader(io.StringIO(body[: body.find(b"\n") + 1 or len(body)].decode("utf-8", "replace")),
-                             delimiter=delimiter), [])  # fmt: skip
-    if not header or len(set(header)) != len(header):
-        return None  # duplicate or missing names: the row-by-row reader reports them
+    names = [f"c{i}" for i in range(width)]
     try:
-        table = pacsv.read_csv(
+        return pacsv.read_csv(
             pa.BufferReader(body),
-            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header))], skip_rows=1),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={f"c{i}": pa.string() for i in range(len(header))},
+                column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError):
         return None  # a row of another length, a line break in quotes, or not UTF-8
+
+
+def _read_fast(path: Path, data: bytes, delimiter: str) -> _Table | None:
+    """Arrow's CSV reader (C++, every column as text) when row i is line i + 2 and every row
+    has the header's fields, or every row one more because of an R ``c(x, y)`` in the same
+    column (joined back here); otherwise ``None`` (the file is read row by row)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    header = next(csv.reader(io.StringIO(body[: body.find(b"\n") + 1 or len(body)].decode("utf-8", "replace")),
+                             delimiter=delimiter), [])  # fmt: skip
+    n = len(header)
+    if not header or len(set(header)) != n:
+        return None  # duplicate or missing names: the row-by-row reader reports them
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if n_lines != table.num_rows + 1 or b"\r" in data.replace(b"\r\n", b""):
-        return None  # blank lines or old Mac line ends: read row by row to keep line numbers
+    if b"\r" in data.replace(b"\r\n", b""):
+        return None  # old Mac line ends
+    r_rows = 0
+    table = _arrow_table(body, delimiter, n)
+    if table is None:  # an R export: every row one field longer, split at one column?
+        table = _arrow_table(body, delimiter, n + 1)
+        if table is None or table.num_rows == 0:
+            return None
+        cols = table.columns
+        at = next(
+            (
+                j
+                for j in range(n)
+                if pc.all(pc.match_substring_regex(cols[j], _R_OPEN.pattern)).as_py()
+                and pc.all(pc.match_substring_regex(cols[j + 1], _R_CLOSE.pattern)).as_py()
+            ),
+            -1,
+        )
+        if at < 0:
+            return None
+        joined = pc.binary_join_element_wise(cols[at], cols[at + 1], ",")
+        table = pa.table([*cols[:at], joined, *cols[at + 2 :]], names=[f"c{i}" for i in range(n)])
+        r_rows = table.num_rows
+    if n_lines != table.num_rows + 1:
+        return None  # blank lines: read row by row to keep line numbers
     frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None)
-    frame.columns = range(len(header))
+    frame.columns = range(n)
     lines = np.arange(2, len(frame) + 2, dtype=np.int64)
-    return header, frame, lines, 0, [], []
+    return header, frame, lines, r_rows, [], []
 
 
 def _read_rows(path: Path, data: bytes, delimiter: str) -> _Table:

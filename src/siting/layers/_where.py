@@ -34,6 +34,18 @@ _STRING = re.compile(r"'(?:[^']|'')*'")
 _NAME = re.compile(r'"([^"]+)"|\b([A-Za-z_][A-Za-z0-9_]*)\b(\s*\()?')
 
 
+def _names(where: str) -> list[str]:
+    """Every column name an OGR SQL filter refers to (not keywords, functions or literals)."""
+    out: list[str] = []
+    for quoted, bare, call in _NAME.findall(_STRING.sub(" ", where)):
+        name = quoted or bare
+        if call or (not quoted and (name.lower() in _KEYWORDS or name[0].isdigit())):
+            continue
+        if name not in out:
+            out.append(name)
+    return out
+
+
 def unknown_names(where: str, columns: Any) -> list[str]:
     """Names in an OGR SQL filter that are not columns (nor keywords or functions).
 
@@ -41,15 +53,7 @@ def unknown_names(where: str, columns: Any) -> list[str]:
     ['DISP']
     """
     known = {str(c).lower() for c in columns}
-    out: list[str] = []
-    text = _STRING.sub(" ", where)
-    for quoted, bare, call in _NAME.findall(text):
-        name = quoted or bare
-        if call or (not quoted and (name.lower() in _KEYWORDS or name[0].isdigit())):
-            continue
-        if name.lower() not in known and name not in out:
-            out.append(name)
-    return out
+    return [n for n in _names(where) if n.lower() not in known]
 
 
 def _bad_filter(where: str, flag: str, path: Path, columns: Any, detail: str) -> InputError:
@@ -96,6 +100,12 @@ def table_mask(frame: pd.DataFrame, where: str, *, flag: str, path: Path) -> npt
     import pyogrio
 
     cols = [str(c) for c in frame.columns]
+    # only the columns the filter names go to GDAL (all of them if it names one that is not there,
+    # so that GDAL's own error comes with the list)
+    lower = {c.lower() for c in cols}
+    named = {n.lower() for n in _names(where)}
+    if named <= lower:
+        frame = frame[[c for c in frame.columns if str(c).lower() in named]]
     types = ["Integer64", *(_csv_type(frame[c]) for c in frame.columns)]
     out = pd.DataFrame({_ROW: np.arange(len(frame), dtype=np.int64)})
     for c, t in zip(frame.columns, types[1:], strict=True):
