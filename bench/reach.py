@@ -290,7 +290,9 @@ def dask_section(net: StreetNetwork, cand: Snapped, dem: Snapped, args: argparse
     )
     print(f"{'mode':>26} | {'wall s':>7} | identical to the local run")
     with (
-        LocalCluster(n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address=None) as cl,
+        LocalCluster(
+            n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
+        ) as cl,
         Client(cl) as client,
     ):
         runs = [

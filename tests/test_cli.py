@@ -314,7 +314,7 @@ def test_dask_cluster_gives_the_same_scores(tmp_path) -> None:  # type: ignore[n
     local, remote = tmp_path / "local.csv", tmp_path / "dask.csv"
     assert invoke(*demo_args("-o", str(local), "-q", "--workers", "2")).exit_code == 0
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
     ) as lc:
         r = invoke(*demo_args("-o", str(remote), "-q", "--dask", lc.scheduler_address))
     assert r.exit_code == 0, r.output
