@@ -329,7 +329,15 @@ def value_capacity_lp(model: ValueModel, lp_only: bool, fix: Mask | None) -> Lp:
 
 
 #: Columns of :func:`value_curve` (the coverage curve's, with the value in ``covered_demand_weight``).
-VALUE_CURVE_COLUMNS = ["n_sites", "covered_demand_weight", "covered_demand_share", "bound", "gap", "status", "chosen"]
+VALUE_CURVE_COLUMNS = [
+    "n_sites",
+    "covered_demand_weight",
+    "covered_demand_share",
+    "bound",
+    "gap",
+    "status",
+    "chosen",
+]
 
 
 def value_curve(
@@ -368,7 +376,9 @@ def value_curve(
             }
         )
     out = pd.DataFrame(recs, columns=VALUE_CURVE_COLUMNS)
-    out.attrs["value_name"] = cls.value_name
+    out.attrs["value_name"] = cls.value_name + (
+        " (demand weight)" if cls.value_unit == "demand weight" else ""
+    )
     return out
 
 
