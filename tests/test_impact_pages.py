@@ -146,16 +146,11 @@ def test_whatif_payload_sums_like_the_report(run) -> None:  # type: ignore[no-un
     assert len(json.dumps(payload)) < 500_000 and "function sitingSetValue" in VALUE_JS
 
 
-def test_whatif_sum_in_a_browser_matches_python(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_whatif_sum_in_a_browser_matches_python(run, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The page's JavaScript sum gives the Python sum (no network, Debian's chromium)."""
     import json
 
-    from test_browser import CHROMIUM, _need_browser
-
     from siting.maps.whatif_values import VALUE_JS, set_value, value_payload
-
-    _need_browser()
-    from playwright.sync_api import sync_playwright
 
     plan, rel = run
     payload = value_payload(plan, rel)
@@ -163,14 +158,12 @@ def test_whatif_sum_in_a_browser_matches_python(run, tmp_path: Path) -> None:  #
     page_html = f"<html><body><script>{VALUE_JS}\nwindow.V = {json.dumps(payload)};</script></body></html>"
     path = tmp_path / "whatif.html"
     path.write_text(page_html, encoding="utf-8")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = b.new_page()
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
-            page.goto(path.as_uri())
-            for est in ("low", "central", "high"):
-                got = page.evaluate(f"() => sitingSetValue(window.V, {json.dumps(ids)}, '{est}')")
-                assert got == pytest.approx(set_value(payload, ids, est), rel=1e-9)
-        finally:
-            b.close()
+    page = browser.new_page()
+    try:
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+        page.goto(path.as_uri())
+        for est in ("low", "central", "high"):
+            got = page.evaluate(f"() => sitingSetValue(window.V, {json.dumps(ids)}, '{est}')")
+            assert got == pytest.approx(set_value(payload, ids, est), rel=1e-9)
+    finally:
+        page.close()
