@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siting import decay, effects
@@ -46,6 +46,7 @@ def test_defaults_are_the_documented_calibration() -> None:
     assert not DecayCurve.parse("linear:cutoff=12").is_default()
 
 
+@settings(deadline=None)
 @given(
     kind=st.sampled_from(decay.KINDS),
     a=st.floats(0, 30, allow_nan=False),
@@ -140,6 +141,7 @@ def test_bands_from_config() -> None:
         effects.validate_bands([EffectBand(0, 500, 0, 0, 0, ""), EffectBand(600, 900, 0, 0, 0, "")])
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 8000), st.booleans()), min_size=1, max_size=40))
 def test_table_matches_a_direct_sum(rows: list[tuple[float, bool]]) -> None:
     d = np.array([r[0] for r in rows])

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siting import booths
@@ -49,6 +49,7 @@ def _brute_force(counts: list[int], share: float) -> tuple[int, int]:
     raise AssertionError
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(0, 30), min_size=24, max_size=24), st.floats(0.05, 1.0))
 def test_window_matches_brute_force(counts: list[int], share: float) -> None:
     start, length, reached = shortest_window(counts, share)
@@ -120,6 +121,7 @@ def _erlang_c_direct(n: int, a: float) -> float:
     return tail / (sum(terms) + tail)
 
 
+@settings(deadline=None)
 @given(st.integers(1, 60), st.floats(0.001, 0.999))
 def test_erlang_c_matches_the_direct_sum(n: int, rho: float) -> None:
     a = rho * n
@@ -143,6 +145,7 @@ def test_erlang_c_against_a_simulated_queue() -> None:
     assert (waits > 0).mean() == pytest.approx(booths.erlang_c(3, 2.0), rel=0.03)
 
 
+@settings(deadline=None)
 @given(st.floats(0.1, 200), st.floats(5, 60), st.floats(0.5, 30))
 def test_booths_for_wait_is_the_fewest(lam: float, service: float, target: float) -> None:
     n = booths.booths_for_wait(lam, service_min=service, target_wait_min=target)

@@ -124,3 +124,46 @@ def _open_site_popup(p: Any, map_name: str, sid: str) -> str:
     assert p.page.evaluate(js, [map_name, sid])
     p.page.wait_for_selector(".leaflet-popup-content .siting-site-profile", timeout=5000)
     return p.page.inner_text(".leaflet-popup-content")
+
+
+def test_whatif_payload_sums_like_the_report(run) -> None:  # type: ignore[no-untyped-def]
+    """The what-if's sum for the chosen set is the released figure the report shows."""
+    import json
+
+    from siting.maps.whatif_values import VALUE_JS, set_value, value_payload
+
+    plan, rel = run
+    payload = value_payload(plan, rel)
+    assert payload is not None and payload["kind"] == "deaths" and payload["omitted"] == []
+    chosen = [str(c) for c in plan.sites["candidate_id"]]
+    for e in ("low", "central", "high"):
+        total = rel.deaths_bands.set_index("band").loc["total", e]
+        assert set_value(payload, chosen, e) == pytest.approx(total, abs=0.051)
+    # adding a site never lowers the value; a single site is worth at most the set
+    other = next(str(c) for c in plan.candidates["candidate_id"] if str(c) not in chosen)
+    assert set_value(payload, [*chosen, other]) >= set_value(payload, chosen) - 1e-9
+    assert set_value(payload, chosen[:1]) <= set_value(payload, chosen) + 1e-9
+    assert len(json.dumps(payload)) < 500_000 and "function sitingSetValue" in VALUE_JS
+
+
+def test_whatif_sum_in_a_browser_matches_python(run, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The page's JavaScript sum gives the Python sum (no network, Debian's chromium)."""
+    import json
+
+    from siting.maps.whatif_values import VALUE_JS, set_value, value_payload
+
+    plan, rel = run
+    payload = value_payload(plan, rel)
+    ids = [str(c) for c in plan.candidates["candidate_id"]][:5]
+    page_html = f"<html><body><script>{VALUE_JS}\nwindow.V = {json.dumps(payload)};</script></body></html>"
+    path = tmp_path / "whatif.html"
+    path.write_text(page_html, encoding="utf-8")
+    page = browser.new_page()
+    try:
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+        page.goto(path.as_uri())
+        for est in ("low", "central", "high"):
+            got = page.evaluate(f"() => sitingSetValue(window.V, {json.dumps(ids)}, '{est}')")
+            assert got == pytest.approx(set_value(payload, ids, est), rel=1e-9)
+    finally:
+        page.close()

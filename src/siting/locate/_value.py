@@ -379,7 +379,9 @@ def value_curve(
             }
         )
     out = pd.DataFrame(recs, columns=VALUE_CURVE_COLUMNS)
-    out.attrs["value_name"] = cls.value_name
+    out.attrs["value_name"] = cls.value_name + (
+        " (demand weight)" if cls.value_unit == "demand weight" else ""
+    )
     return out
 
 

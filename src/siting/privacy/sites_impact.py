@@ -193,7 +193,9 @@ def release_value_curve(plan: Plan, rel: ReleasedPlan, *, workers: int = 1) -> p
     max_m = max_distance_m(bands) if deaths else st.curve.reach * speed
     metres = rel.reach_from(ids, max_m, workers=workers).tocsr()
     pos = {c: i for i, c in enumerate(ids)}
-    mass = rel.demand.unit_fatal if deaths else rel.demand.unit_weight
+    # attendance in incidents, as in the per-site table and the what-if (the objective's
+    # demand weight stays in the internal curve)
+    mass = rel.demand.unit_fatal if deaths else rel.demand.unit_count
     total = float(mass.sum())
     estimate = str(imp.get("estimate", "low"))
     values, behind = [], []
@@ -232,7 +234,7 @@ def release_value_curve(plan: Plan, rel: ReleasedPlan, *, workers: int = 1) -> p
     for col in ("status", "chosen"):
         if col in curve.columns:
             out[col] = curve[col].to_numpy()
-    out.attrs["value_name"] = "expected deaths averted" if deaths else "expected attendance"
+    out.attrs["value_name"] = "expected deaths averted" if deaths else "expected attendance (incidents)"
     return out
 
 
