@@ -45,6 +45,9 @@ PUBLIC_COLUMNS = (
     "region",
     "part_services",
     "part_service_access",
+    "nearest_exclusion_m",
+    "exclusion_rule_m",
+    "exclusion_margin_m",
 )
 #: Columns recomputed from released demand (with a ``_label`` column each).
 RELEASED_COLUMNS = (
@@ -235,7 +238,7 @@ def release_candidates(
     out["score"] = np.round(parts["score"], 2)
     out["excluded"] = excluded
     out["rank"] = rank
-    for c in ("excluded_reason", "region"):
-        if c in cands.columns:
+    for c in PUBLIC_COLUMNS:
+        if c in cands.columns and c not in out:
             out[c] = cands[c].to_numpy()
     return gpd.GeoDataFrame(out, geometry=cands.geometry.values, crs=cands.crs, index=cands.index)
