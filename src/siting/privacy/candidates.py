@@ -175,7 +175,12 @@ def release_candidates(
         comps["service_access"] = cands["nearest_service_min"].to_numpy(dtype=np.float64)
     for c in cands.columns:
         name = str(c)[len("layer_") :] if str(c).startswith("layer_") else None
-        if name is not None and name not in demand_layers and f"part_{c}" not in cands.columns:
+        if (
+            name is not None
+            and name not in demand_layers
+            and layer_roles.get(name) != "demand"
+            and f"part_{c}" not in cands.columns
+        ):
             comps[str(c)] = cands[c].to_numpy(dtype=np.float64)
     avoid = {f"layer_{n}" for n, role in layer_roles.items() if role == "avoid"}
     excluded = (
@@ -229,7 +234,7 @@ def release_candidates(
             v = comps[f"layer_{name}"]
             out[c] = rule.released(v)
             out[f"{c}_label"] = rule.labels(v)
-        elif layer_roles.get(name) in ("attract", "avoid", "services"):
+        elif layer_roles.get(name) != "demand":  # attract, avoid, services: the user's own public layers
             out[c] = cands[c].to_numpy()
     for key, part in parts.items():
         if key == "score":
