@@ -10,7 +10,9 @@ What is a count. A whole number from 1 to 10 shown as the value of a figure abou
 incidents: a table cell or popup row whose label names incidents, demand, fatal
 incidents, deaths, coverage, attendance, visits or a count; or a bare number in running
 text. These are not counts: numbers with a unit (minutes, %, m, km, km/h), decimals,
-dates, times and years, ranks ("rank 3", the Rank column), ids and names from the input
+dates, times and years, ranks ("rank 3", the Rank column, "3 of 43", list numbers "1."),
+score points ("7 of 15 points"), numbers of sites ("open 2 now, add 1 later", "site 1"),
+quota rules (">= 1"), multipliers ("5 times"), ids and names from the input
 files, booths, hours of the day, numbers of sites, chart axis ticks and bin labels, the
 rule's own wording ("0 to 10"), and the settings sections (assumptions, parameters,
 manifest). The same reader run on the INTERNAL pages finds counts, so it can fail.
@@ -36,12 +38,15 @@ INCIDENT_LABEL = re.compile(
 #: Numbers that are not counts, removed from running text before it is read.
 NOT_COUNTS = [
     r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?",  # dates and timestamps
+    r"\b\d+\s+of\s+\d+\s+points?\b",  # score points
     r"\b\d{1,2}:\d{2}\b",  # times of day
     r"\b(?:19|20)\d{2}\b",  # years
     r"\d+(?:[.,]\d+)+",  # decimals, thousands, versions
-    r"\b\d+\s*(?:%|(?:min(?:ute)?s?|m|km|km/h|h|x)\b)",  # numbers with a unit
+    r"\b\d+\s*-?\s*(?:%|(?:min(?:ute)?s?|m|km|km/h|h|x|times|points?)\b)",  # with a unit ("10-minute")
     r"\b\d+\s*[-\u2013]\s*\d+\s*(?:min(?:ute)?s?|%|m|km)",  # ranges with a unit
-    r"\brank\s+\d+",  # ranks
+    r"\brank\s+\d+|\bsites?\s+\d+\b|(?:^|\n)\s*\d+\.\s",  # ranks, the n-th chosen site, list numbers
+    r"\b(?:open|add|of)\s+\d+\s+(?:now|later|sites?)\b|\bopen \d+ now, add \d+ later",  # numbers of sites
+    r"[<>=]=?\s*\d+",  # quota rules (">= 1")
     r"\b\d+\s+booths?\b|\bbooths?\b[^.;]*?\d+",  # booths
     r"\b\d+\s+(?:sites?|candidates?|services?|street|nodes?|pieces|lines?)\b",  # not incidents
     r"[A-Za-z_]+[-_]?\d+|\d+[A-Za-z_]+",  # ids (C001, OSM-N475..., 3rd)
@@ -111,20 +116,21 @@ def counts_shown(strings: list[list[str]], *, names: set[str], statement: str) -
     for section, label, text in strings:
         if section in SKIP_SECTIONS or label in ("tick", "source"):  # settings, axes, citations
             continue
-        t = " ".join(str(text).split())
+        about_incidents = bool(INCIDENT_LABEL.search(label or ""))
+        t = "\n".join(" ".join(line.split()) for line in str(text).splitlines())
         for s in sorted((n for n in names | {statement} if n), key=len, reverse=True):
             t = t.replace(s, " ")
         bare = re.fullmatch(r"\s*(\d+)\s*", t)
-        if bare:
-            if 1 <= int(bare.group(1)) <= 10 and INCIDENT_LABEL.search(label or ""):
+        if bare:  # a number alone is a count only as the value of a figure about incidents
+            if about_incidents and 1 <= int(bare.group(1)) <= 10:
                 found.append(f"{section}/{label}: {text!r}")
             continue
         for pattern in NOT_COUNTS:
             t = re.sub(pattern, " ", t, flags=re.I)
-        for n in re.findall(r"\b\d+\b", t):
-            if 1 <= int(n) <= 10:
-                found.append(f"{section}/{label}: {text!r}")
-                break
+        if not about_incidents:  # "3 of 43" beside a rank or a score component
+            t = re.sub(r"\b\d+\s+of\s+\d+\b", " ", t)
+        if any(1 <= int(n) <= 10 for n in re.findall(r"\b\d+\b", t)):
+            found.append(f"{section}/{label}: {text!r}")
     return found
 
 
