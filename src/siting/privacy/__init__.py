@@ -43,6 +43,7 @@ from .grid import (
 from .partition import Released, release_counts, release_partition, release_profile
 from .release import INTERNAL, METHOD, SHAREABLE, ReleasedPlan, display, release_plan, rule_for
 from .rule import Rule, minutes_label, percent_label, whole_minutes, whole_percent
+from .view import shareable_plan
 
 __all__ = [
     "INTERNAL",
@@ -70,6 +71,7 @@ __all__ = [
     "release_plan",
     "release_profile",
     "rule_for",
+    "shareable_plan",
     "study_area",
     "suppression_label",
     "unique_cells",

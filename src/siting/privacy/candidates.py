@@ -45,6 +45,9 @@ PUBLIC_COLUMNS = (
     "region",
     "part_services",
     "part_service_access",
+    "nearest_exclusion_m",
+    "exclusion_rule_m",
+    "exclusion_margin_m",
 )
 #: Columns recomputed from released demand (with a ``_label`` column each).
 RELEASED_COLUMNS = (
@@ -172,7 +175,12 @@ def release_candidates(
         comps["service_access"] = cands["nearest_service_min"].to_numpy(dtype=np.float64)
     for c in cands.columns:
         name = str(c)[len("layer_") :] if str(c).startswith("layer_") else None
-        if name is not None and name not in demand_layers and f"part_{c}" not in cands.columns:
+        if (
+            name is not None
+            and name not in demand_layers
+            and layer_roles.get(name) != "demand"
+            and f"part_{c}" not in cands.columns
+        ):
             comps[str(c)] = cands[c].to_numpy(dtype=np.float64)
     avoid = {f"layer_{n}" for n, role in layer_roles.items() if role == "avoid"}
     excluded = (
@@ -226,7 +234,7 @@ def release_candidates(
             v = comps[f"layer_{name}"]
             out[c] = rule.released(v)
             out[f"{c}_label"] = rule.labels(v)
-        elif layer_roles.get(name) in ("attract", "avoid", "services"):
+        elif layer_roles.get(name) != "demand":  # attract, avoid, services: the user's own public layers
             out[c] = cands[c].to_numpy()
     for key, part in parts.items():
         if key == "score":
@@ -235,7 +243,7 @@ def release_candidates(
     out["score"] = np.round(parts["score"], 2)
     out["excluded"] = excluded
     out["rank"] = rank
-    for c in ("excluded_reason", "region"):
-        if c in cands.columns:
+    for c in PUBLIC_COLUMNS:
+        if c in cands.columns and c not in out:
             out[c] = cands[c].to_numpy()
     return gpd.GeoDataFrame(out, geometry=cands.geometry.values, crs=cands.crs, index=cands.index)

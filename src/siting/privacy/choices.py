@@ -187,6 +187,8 @@ def release_sensitivity(
 #: Impact measures this module knows how to redo from released units, and how to show them.
 COUNT_MEASURES = (
     "incidents",
+    "demand_weight",
+    "demand_weight_within_cutoff",
     "fatal_incidents",
     "incidents_within_cutoff",
     "fatal_within_cutoff",
@@ -223,6 +225,7 @@ def release_impact(
     cutoff_m: float,
     params: dict[str, Any],
     rule: Rule,
+    unit_weight: F64 | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """The impact table redone on released units; measures it does not know are left out.
 
@@ -251,6 +254,16 @@ def release_impact(
         uses_per_booth_per_day=uses,
         n_sites=len(chosen),
     ).set_index("measure")
+    if unit_weight is not None:  # the demand weight rows: weight masses, not counts
+        redo.loc["demand_weight", ["value", "unit", "source"]] = [
+            float(unit_weight.sum()),
+            "demand weight (the siting objective, not a count)",
+            "incident data",
+        ]
+        redo.loc["demand_weight_within_cutoff", ["value", "unit", "source"]] = [
+            float(unit_weight[dist <= cutoff_m + 1e-9].sum()), f"demand weight within {cutoff_m:g} m walk",
+            "incident data",
+        ]  # fmt: skip
     wanted = list(exact["measure"]) if "measure" in exact.columns else list(redo.index)
     known = set(COUNT_MEASURES) | set(SHARE_MEASURES) | set(OTHER_MEASURES)
     left_out = [m for m in wanted if m not in known or m not in redo.index]

@@ -6,8 +6,8 @@ be checked), the dates of the first and last incident, and the selection's exact
 objective. Shareable outputs show:
 
 * parameters on an allow-list (settings, never results); unknown numbers are left out;
-* the manifest with every number about an incident layer passed through the rule, its
-  left-out ids replaced by their count (with the rule) and its SHA-256 withheld;
+* the manifest with an incident layer's SHA-256 withheld, its row counts left out and what
+  was left out by each reason counted with the rule (:func:`release_intake`), no ids;
 * the period the incidents cover to the month.
 """
 
@@ -79,23 +79,59 @@ def release_parameters(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _release_leaf(value: Any, rule: Rule) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int | float):
-        return rule.label(value)
-    if isinstance(value, list | tuple):
-        return f"{rule.label(len(value))} item(s)"
-    if isinstance(value, dict):
-        return {k: _release_leaf(v, rule) for k, v in value.items()}
-    return value
+def _month(text: Any) -> str:
+    try:
+        return f"{pd.Timestamp(str(text)):%B %Y}"
+    except (TypeError, ValueError):
+        return ""
 
 
-def release_manifest(manifest: dict[str, Any], *, sensitive: set[str], rule: Rule) -> dict[str, Any]:
+def release_intake(
+    intake: dict[str, Any], *, used_label: str | None, left_out: int, rule: Rule
+) -> dict[str, Any]:
+    """What was read from an incident layer, as a shareable report may say it.
+
+    Each reason rows were left out (and the points far from every street) is a count with
+    the rule, and the incidents used are the released total. The rows read, the rows used
+    before snapping, the rows without a date and the status counts are left out: with the
+    total they would make a table whose hidden parts a reader could subtract out. Dates are
+    months; free-text notes (which may hold counts) are left out; no ids are listed.
+    """
+    out = {
+        k: intake[k]
+        for k in ("name", "role", "path", "format", "row_word", "geometry", "id_column", "date_column",
+                  "date_format", "status_column")
+        if k in intake
+    }  # fmt: skip
+    steps = []
+    for step in intake.get("steps", []) or []:
+        steps.append(
+            {
+                "text": step.get("text") or step.get("words", ""),
+                "excluded_only": bool(step.get("excluded_only", False)),
+                "removed": rule.label(step.get("removed", 0)),
+                "who": [],
+            }
+        )
+    steps.append({"text": "farther than the snapping limit from every street", "excluded_only": False,
+                  "removed": rule.label(left_out), "who": []})  # fmt: skip
+    out["steps"] = steps
+    if used_label is not None:
+        out["incidents_used"] = used_label
+    if intake.get("date_first") and intake.get("date_last"):
+        out["date_first"], out["date_last"] = _month(intake["date_first"]), _month(intake["date_last"])
+    out["released"] = True
+    return out
+
+
+def release_manifest(
+    manifest: dict[str, Any], *, sensitive: set[str], rule: Rule, used_label: str | None = None
+) -> dict[str, Any]:
     """The manifest with the incident layers' figures released and their hashes withheld.
 
     ``sensitive`` names the inputs that hold incidents (the demand layer and any
-    ``demand``-role layer), by their key in ``manifest['inputs']`` or their ``role``.
+    ``demand``-role layer), by their key in ``manifest['inputs']`` or their ``role``;
+    ``used_label`` is the released number of incidents used (the base table's total).
     """
     out = dict(manifest)
     inputs = manifest.get("inputs")
@@ -106,16 +142,17 @@ def release_manifest(manifest: dict[str, Any], *, sensitive: set[str], rule: Rul
             if not is_sensitive or not isinstance(info, dict):
                 rel[name] = info
                 continue
-            r = {}
-            for k, v in info.items():
-                if k == "sha256":
-                    r[k] = WITHHELD_SHA
-                elif k in ("path", "role"):
-                    r[k] = v
-                elif k == "left_out_far_from_streets":
-                    r[k] = rule.label(len(v) if isinstance(v, list | tuple) else 0)
-                else:
-                    r[k] = _release_leaf(v, rule)
+            left = info.get("left_out_far_from_streets")
+            n_left = len(left) if isinstance(left, list | tuple) else 0
+            r: dict[str, Any] = {"path": info.get("path"), "role": info.get("role"), "sha256": WITHHELD_SHA}
+            r["left_out_far_from_streets"] = rule.label(n_left)
+            if isinstance(info.get("intake"), dict):
+                r["intake"] = release_intake(
+                    info["intake"],
+                    used_label=used_label if name == "demand" else None,
+                    left_out=n_left,
+                    rule=rule,
+                )
             rel[name] = r
         out["inputs"] = rel
     return out

@@ -333,6 +333,7 @@ def release_plan(
             cutoff_m=float(p.get("cutoff_m", cutoff_min * speed)),
             params=p,
             rule=rule,
+            unit_weight=rd.unit_weight,
         )
         left_out += [f"impact: {m}" for m in dropped]
     out = ReleasedPlan(
@@ -354,7 +355,12 @@ def release_plan(
         demand_layers={n: d.cells_frame() for n, d in demand_layers.items()},
         left_out=left_out,
         parameters=release_parameters(p),
-        manifest=release_manifest(plan.manifest or {}, sensitive={"demand", *demand_layers}, rule=rule),
+        manifest=release_manifest(
+            plan.manifest or {},
+            sensitive={"demand", *demand_layers},
+            rule=rule,
+            used_label=str(rd.total.label[0]),
+        ),
         period=release_period(p),
         network=plan.network,
         max_snap_m=max_snap,

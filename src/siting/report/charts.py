@@ -70,13 +70,15 @@ def line_chart(
         lab = f"{v * 100:.0f}%" if percent else fmt(v)
         out.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#e3e3e3"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{lab}</text>'
+            f'<text class="tick" x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{lab}</text>'
         )
     ticks = sorted(set(xs_all))
     if len(ticks) > 12:
         ticks = ticks[:: int(np.ceil(len(ticks) / 12))]
     for x in ticks:
-        out.append(f'<text x="{sx(x):.1f}" y="{top + ph + 14}" text-anchor="middle">{fmt(x)}</text>')
+        out.append(
+            f'<text class="tick" x="{sx(x):.1f}" y="{top + ph + 14}" text-anchor="middle">{fmt(x)}</text>'
+        )
     out.append(
         f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#444"/>'
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#444"/>'
@@ -134,7 +136,7 @@ def bar_chart(
         y = top + ph - v / top_v * ph
         out.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#e3e3e3"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{fmt(v)}</text>'
+            f'<text class="tick" x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{fmt(v)}</text>'
         )
     step = max(1, int(np.ceil(len(labels) / 24)))
     for i, (lab, v, s) in enumerate(zip(labels, shown, sup, strict=True)):
@@ -147,7 +149,8 @@ def bar_chart(
         )
         if i % step == 0:
             out.append(
-                f'<text x="{x + bw / 2 - 1:.1f}" y="{top + ph + 13}" text-anchor="middle">{esc(lab)}</text>'
+                f'<text class="tick" x="{x + bw / 2 - 1:.1f}" y="{top + ph + 13}" text-anchor="middle">'
+                f"{esc(lab)}</text>"
             )
     out.append(f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#444"/>')
     out.append(

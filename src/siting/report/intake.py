@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 _SHOWN = 10
 
 
-def _count(n: int, *, incidents: bool, rule: privacy.Rule | None) -> str:
+def _count(n: int | str, *, incidents: bool, rule: privacy.Rule | None) -> str:
     """A count as the report shows it: exact, or released by the rule when it is about incidents."""
+    if isinstance(n, str):  # already released (siting.privacy.metadata.release_intake)
+        return esc(n)
     if not incidents or rule is None:
         return f"{n:,}"
     return esc(rule.label(n))
@@ -42,12 +44,14 @@ def _layer(name: str, info: dict[str, Any], *, rule: privacy.Rule | None) -> str
     incidents = intake.get("role") == "demand"
     internal = rule is None
 
-    def c(n: int) -> str:
-        return _count(int(n), incidents=incidents, rule=rule)
+    def c(n: int | str) -> str:
+        return _count(n if isinstance(n, str) else int(n), incidents=incidents, rule=rule)
 
     file = Path(str(intake.get("path") or info.get("path", ""))).name
     head = f'<h3>{esc(name)} <span class="note">({esc(file)}, {esc(intake.get("format", ""))})</span></h3>'
-    rows = [f'<tr><th>rows read</th><td class="n">{c(intake.get("rows_read", 0))}</td><td></td></tr>']
+    rows = []
+    if "rows_read" in intake:  # a released intake shows what was left out and what was used
+        rows.append(f'<tr><th>rows read</th><td class="n">{c(intake["rows_read"])}</td><td></td></tr>')
     for step in intake.get("steps", []):
         verb = "excluded" if step.get("excluded_only") else "left out"
         listed = "" if incidents else _who(list(step.get("who") or []))
@@ -55,14 +59,19 @@ def _layer(name: str, info: dict[str, Any], *, rule: privacy.Rule | None) -> str
             f"<tr><th>{verb}: {esc(step.get('text') or step.get('words', ''))}</th>"
             f'<td class="n">{c(step.get("removed", 0))}</td><td>{listed}</td></tr>'
         )
-    rows.append(f'<tr><th>rows used</th><td class="n">{c(intake.get("rows_used", 0))}</td><td></td></tr>')
+    if "rows_used" in intake:
+        rows.append(f'<tr><th>rows used</th><td class="n">{c(intake["rows_used"])}</td><td></td></tr>')
+    if "incidents_used" in intake:
+        used = c(intake["incidents_used"])
+        rows.append(f'<tr><th>incidents used</th><td class="n">{used}</td><td></td></tr>')
     parts = [head, f"<table>{''.join(rows)}</table>"]
     notes = []
     if intake.get("geometry"):
         notes.append(f"Points from {esc(intake['geometry'])}.")
     if intake.get("date_first"):
         first, last = str(intake["date_first"]), str(intake["date_last"])
-        if incidents and not internal:  # days only: a timestamp singles out a call
+        # days only: a timestamp singles out a call (a released intake already says months)
+        if incidents and not internal and not intake.get("released"):
             first, last = first[:10], last[:10]
         notes.append(f"Dated {esc(first)} to {esc(last)} (column {esc(intake.get('date_column'))}).")
     notes.extend(esc(n) + "." for n in intake.get("notes", []))

@@ -88,6 +88,7 @@ def report_html(
     sensitivity: pd.DataFrame | None = None,
     threshold: int | None = None,
     internal: bool = False,
+    released: Any = None,
     max_rows: int = MAX_TABLE_ROWS,
 ) -> str:
     """The report of a plan as one HTML page (no scripts, no external resources).
@@ -101,15 +102,24 @@ def report_html(
     threshold
         Small-count suppression threshold (default: the run's, else the setting).
     internal
-        Mark the report internal (it was made with incident points opted in).
+        Draw the exact figures and mark the report INTERNAL (also when the plan was made
+        with incident points opted in). Otherwise every incident-derived figure is the
+        released one (:mod:`siting.maps.release`) and the report can be shared.
+    released
+        The plan's :class:`~siting.privacy.ReleasedPlan`, when already computed.
     """
+    from ..maps.release import figures
+
+    internal = internal or bool((plan.parameters or {}).get("include_incident_points", False))
+    if released is None and threshold is not None:
+        base = privacy.rule_for(plan)
+        rule = privacy.Rule(threshold=int(threshold), base=base.base, allow_weaker=base.allow_weaker)
+        released = privacy.release_plan(plan, rule)
+    fig = figures(plan, released=released, internal=internal)
+    exact_plan = plan
+    plan = exact_plan if internal else privacy.shareable_plan(exact_plan, fig.released)
     params = plan.parameters or {}
-    t = int(
-        threshold
-        if threshold is not None
-        else params.get("suppression_threshold", settings.suppression_threshold)
-    )
-    internal = internal or bool(params.get("include_incident_points", False))
+    t = fig.threshold
     when = (plan.manifest or {}).get("created")
     c = plan.candidates
     n_c = 0 if c is None else len(c)
@@ -118,8 +128,11 @@ def report_html(
         if c is not None and "excluded" in c.columns
         else 0
     )
-    n_inc = 0 if plan.demand is None else len(plan.demand)
-    inc_text = esc(privacy.suppression_label(t)) if 0 < n_inc <= t else f"{n_inc:,}"
+    if not internal:
+        inc_text = esc(fig.released.total("incidents")[1])
+    else:
+        n_inc = 0 if exact_plan.demand is None else len(exact_plan.demand)
+        inc_text = esc(privacy.suppression_label(t)) if 0 < n_inc <= t else f"{n_inc:,}"
     cutoff = params.get("cutoff_min", settings.cutoff_min)
     summary = [
         ("Scenario", plan.name),
@@ -133,14 +146,18 @@ def report_html(
     ]
     if params.get("incidents_from") and params.get("incidents_to"):
         summary.append(("Incidents dated", f"{params['incidents_from']} to {params['incidents_to']}"))
+    elif params.get("incidents_period"):
+        summary.append(("Incidents dated", params["incidents_period"]))
     if when:
         summary.append(("Run", when))
     classification = "internal" if internal else "public"
     banner = (
-        '<p class="internal">INTERNAL: made with incident locations opted in. Do not share.</p>'
+        f'<p class="internal">{esc(fig.statement)}</p>'
         if internal
-        else ""
+        else f'<p class="note">{esc(fig.note)} {esc(fig.statement)}</p>'
     )
+    if not internal:
+        sensitivity = None  # a caller's table is exact; the released one is in the view
     assumptions = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in ASSUMPTIONS)
     sections = [
         ("What was run", kv_table(summary)),
@@ -152,11 +169,14 @@ def report_html(
         ("Impact, with its range and sources", impact(plan)),
         (
             "What the sites would achieve: attendance, deaths averted, opening hours, booths",
-            impact_led_section(plan, internal=internal, threshold=t),
+            impact_led_section(plan, released=fig.released, internal=internal, threshold=t),
         ),
-        ("When incidents happen", time_profile_section(plan, t)),
+        (
+            "When incidents happen",
+            time_profile_section(exact_plan, t, released=None if internal else fig.released),
+        ),
         ("Hotspots", hotspots_section(plan)),
-        ("Privacy rule applied", f'<p class="rule">{esc(privacy.privacy_rule(t))}</p>'),
+        ("Privacy rule applied", privacy_section(fig)),
         ("Assumptions", f"<table>{assumptions}</table>"),
         ("Parameters", kv_table(list(params.items()))),
         ("Manifest", manifest(plan)),
@@ -169,6 +189,17 @@ def report_html(
         f"<title>{esc(plan.name)}: siting report</title><style>{CSS}</style></head><body>"
         f'<h1>{esc(plan.name)}</h1><p class="note">Supervised consumption site planning report '
         f"(siting)</p>{banner}{body}</body></html>\n"
+    )
+
+
+def privacy_section(fig: Any) -> str:
+    """The privacy statement: the rule, threshold and base of a shareable report, or INTERNAL."""
+    if fig.internal:
+        return f'<p class="rule internal">{esc(fig.statement)}</p>'
+    rel = fig.released
+    return (
+        f'<p class="rule">{esc(fig.statement)}</p><p class="note">{esc(fig.note)}</p>'
+        f'<p class="note">{esc(rel.demand.weight_note)} Method: {esc(privacy.METHOD)}</p>'
     )
 
 

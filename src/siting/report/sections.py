@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -70,7 +70,7 @@ def coverage(plan: Plan) -> str:
         ymax=1.0 if y == "covered_demand_share" else None,
         percent=y == "covered_demand_share",
     )
-    return chart + table(pd.DataFrame(cc))
+    return chart + table(privacy.display(pd.DataFrame(cc)))
 
 
 def sensitivity_frame(plan: Plan, sensitivity: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -118,17 +118,25 @@ def sensitivity_section(plan: Plan, sensitivity: pd.DataFrame | None) -> str:
                 percent=y == "covered_demand_share",
             )
         )
-    return "".join(parts) + table(pd.DataFrame(df))
+    return "".join(parts) + table(privacy.display(pd.DataFrame(df)))
 
 
 def impact(plan: Plan) -> str:
     imp = plan.impact
     if imp is None or len(imp) == 0:
         return '<p class="note">No impact estimate in this run.</p>'
-    return table(pd.DataFrame(imp))
+    t = pd.DataFrame(imp)
+    if "label" in t.columns:  # released: the figure as the rule shows it
+        t = t[[c for c in ("measure", "label", "unit", "source") if c in t.columns]].rename(
+            columns={"label": "value"}
+        )
+    return table(t)
 
 
-def time_profile_section(plan: Plan, threshold: int) -> str:
+def time_profile_section(plan: Plan, threshold: int, *, released: Any = None) -> str:
+    """Incidents by hour of day and weekday: the released bars on a shareable report."""
+    if released is not None:
+        return _released_time_profile(released)
     from ..hotspots import time_profile
 
     d = plan.demand
@@ -167,6 +175,41 @@ def time_profile_section(plan: Plan, threshold: int) -> str:
             "(drawn at the midpoint).</p>"
         )
     if not bool(prof["has_time"].iloc[0]):
+        out.append('<p class="note">The incident dates carry no time of day, so no hourly profile.</p>')
+    return "".join(out)
+
+
+def _released_time_profile(rel: Any) -> str:
+    """The released bars: shown values, hatched "fewer than 11" and "not shown" bars."""
+    prof = rel.time_profile
+    if not prof:
+        return '<p class="note">The incidents have no dates, so no time profile.</p>'
+    t = rel.rule.threshold
+    out = ['<div class="charts">']
+    for key, title in (("hour", "Incidents by hour of day"), ("weekday", "Incidents by day of week")):
+        if key not in prof:
+            continue
+        bars = prof[key]
+        hidden = (bars["status"] != "shown").tolist()
+        values = [0.0 if h else float(v) for v, h in zip(bars["count"], hidden, strict=True)]
+        out.append(
+            bar_chart(
+                bars["bin"].astype(str).tolist(),
+                values,
+                title=title,
+                ylabel="incidents",
+                suppressed=hidden,
+                suppressed_height=float(rel.rule.first_shown) / 2,
+            )
+        )
+    out.append("</div>")
+    if any((f["status"] != "shown").any() for f in prof.values()):
+        out.append(
+            f'<p class="note">Hatched bars: {esc(rel.rule.suppressed_label)} incidents, or not shown '
+            f"(a value that would let a hidden one be worked out); drawn at half of "
+            f"{rel.rule.first_shown}, the smallest number ever shown.</p>"
+        )
+    if "hour" not in prof:
         out.append('<p class="note">The incident dates carry no time of day, so no hourly profile.</p>')
     return "".join(out)
 
