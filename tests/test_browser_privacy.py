@@ -51,6 +51,7 @@ NOT_COUNTS = [
     r"\b\d+\s+(?:sites?|candidates?|services?|street|nodes?|pieces|lines?)\b",  # not incidents
     r"[A-Za-z_]+[-_]?\d+|\d+[A-Za-z_]+",  # ids (C001, OSM-N475..., 3rd)
     r"fewer than \d+|0 to \d+|1 to \d+|\d+ or more",  # the rule's own wording
+    r"\b1\s*[-\u2212]\s*t\b",  # the decay curve's formula ("1 - t / 10 min")
 ]
 SKIP_SECTIONS = ("Assumptions", "Parameters", "Manifest", "Privacy rule applied")
 
@@ -114,7 +115,7 @@ def counts_shown(strings: list[list[str]], *, names: set[str], statement: str) -
     """Every count of 1..10 among the visible strings (see the module docstring)."""
     found = []
     for section, label, text in strings:
-        if section in SKIP_SECTIONS or label in ("tick", "source"):  # settings, axes, citations
+        if section.startswith(SKIP_SECTIONS) or label in ("tick", "source"):  # settings, axes, citations
             continue
         about_incidents = bool(INCIDENT_LABEL.search(label or ""))
         t = "\n".join(" ".join(line.split()) for line in str(text).splitlines())

@@ -151,7 +151,7 @@ def test_run_scenario_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # the [select] table chose two sites, one per region, and the report shows them
     assert "chosen (coverage, optimal" in r.output
     report = (tmp_path / "report.html").read_text()
-    assert "Chosen sites and why" in report and "West (Kamppi)" in report
+    assert "Recommended: " in report and "West (Kamppi)" in report
     assert (tmp_path / "map.html").exists()
 
 

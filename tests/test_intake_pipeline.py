@@ -199,7 +199,7 @@ def test_r_export_through_the_pipeline(tmp_path: Path, demo_network) -> None:  #
     from siting.report import report_html
 
     html = report_html(plan)
-    section = html[html.index("What was read") : html.index("Chosen sites and why")]
+    section = html[html.index("<h2>What was read") : html.index("<h2>Assumptions")]
     assert "by the filter DISPOSITION_TEXT &lt;&gt; &#x27;CAN: CANCELLED&#x27;" in section
     assert "no coordinates (failed geocodes)" in section and "duplicate calls" in section
     assert "by the filter kind &lt;&gt; &#x27;parking&#x27;" in section and parking[0] in section

@@ -1,4 +1,10 @@
-"""The report page: sections in order, styles for screen and print, and the atomic write."""
+"""The report page: the recommendation first, then the evidence; styles for screen and print.
+
+Page 1 holds the recommendation with its figures, a map of the chosen sites and their
+walking areas (drawn from the network, no tiles), the chosen sites' table and the
+findings a planner must see before defending the choice. The rest follows in the order a
+reader checks it. Written atomically.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +12,34 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from .. import privacy, settings
 from .._atomic import write_bytes_atomic
 from ..maps import esc, fmt
+from ..maps.legend import DEFINITIONS
+from ..maps.popups import Context
+from ..maps.release import figures
+from ..maps.summary import findings, headline, names_of, not_chosen_of, reach_sentence, sites_order
+from .figure import map_figure
 from .impact_led import impact_led_section
 from .intake import intake_section
 from .sections import (
+    chosen_table,
     coverage,
     hotspots_section,
     impact,
     manifest,
+    parameters,
     ranked,
     sensitivity_section,
-    sites,
     time_profile_section,
+    why_not,
 )
 from .tables import kv_table
 
 if TYPE_CHECKING:
     import os
-
-    import pandas as pd
 
     from ..plan import Plan
 
@@ -59,68 +72,127 @@ ASSUMPTIONS: tuple[tuple[str, str], ...] = (
     ),
     (
         "Small counts",
-        "Counts of 1 to 10 are shown as \u201cfewer than 11\u201d (CMS cell-size rule; CDC WONDER "
+        "Counts of 0 to 10 are shown as \u201cfewer than 11\u201d (CMS cell-size rule; CDC WONDER "
         "suppresses 1\u20139); published incident maps can be reverse-geocoded to addresses "
         "(Brownstein 2006).",
     ),
 )
 
 CSS = """
-body{font:14px/1.45 Georgia,'Times New Roman',serif;color:#222;max-width:1000px;margin:24px auto;
+body{font:13px/1.45 Georgia,'Times New Roman',serif;color:#1a1a1a;max-width:1000px;margin:24px auto;
 padding:0 16px}
-h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;border-bottom:1px solid #bbb;margin-top:28px}
-table{border-collapse:collapse;margin:8px 0;font:11px/1.3 Arial,sans-serif;max-width:100%}
-th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#f1f1f1}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.note{color:#555;font-size:12px}.rule{border-left:4px solid #8a4b00;padding:4px 10px;background:#fff8ee}
+h1{font-size:22px;margin:0 0 2px}h2{font-size:17px;border-bottom:1px solid #bbb;margin:22px 0 6px}
+h3{font-size:14px;margin:10px 0 4px}
+table{border-collapse:collapse;margin:6px 0;font:11px/1.3 Arial,sans-serif;max-width:100%}
+th,td{border:1px solid #ccc;padding:2px 5px;text-align:left;vertical-align:top}
+th{background:#f1f1f1}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.chosen td{background:#fff4c2;font-weight:bold}
+.note{color:#555;font-size:11.5px}.lead{font-size:15px;margin:6px 0}
+.rule{border-left:4px solid #8a4b00;padding:4px 10px;background:#fff8ee}
 .internal{border:3px solid #b00020;color:#b00020;padding:6px;font-weight:bold}
-svg{font:11px Arial,sans-serif;margin:6px 0}code{font-size:11px;word-break:break-all}
-.charts{display:flex;flex-wrap:wrap;gap:24px}
-@media print{body{margin:0;max-width:none}h2{break-after:avoid}table,svg,.rule{break-inside:avoid}
-a{color:inherit;text-decoration:none}}
+.flags{border-left:4px solid #d55e00;background:#fff6f0;padding:4px 10px;margin:8px 0}
+.flags li{margin:3px 0}
+figure.map{margin:6px 0}figure.map svg{width:100%;height:auto;max-height:118mm;display:block}
+figcaption{font-size:11px;color:#444}
+svg{font:11px Arial,sans-serif;margin:4px 0}
+svg .site{font:bold 12px Arial,sans-serif;paint-order:stroke;stroke:#fff;stroke-width:3px}
+svg .num{font:bold 10px Arial,sans-serif;text-anchor:middle}
+svg .street{font:italic 10px Arial,sans-serif;fill:#5a5040;text-anchor:middle;paint-order:stroke;
+stroke:#fff;stroke-width:2.5px}svg .legend{font:10px Arial,sans-serif}
+code{font-size:10px;word-break:break-all}
+.charts,.pair{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
+.pair table{flex:1 1 280px}
+table.ranked td:nth-child(2){max-width:230px}
+@page{size:A4;margin:12mm 11mm}
+@media print{body{margin:0;max-width:none;padding:0;font-size:11.5px}.first{break-after:page}
+h2{break-after:avoid}h2+*{break-before:avoid}section{break-inside:auto}
+table,svg,.rule,.pair,.charts,figure,.flags{break-inside:avoid}tr{break-inside:avoid}
+a{color:inherit;text-decoration:none}.lead{font-size:13.5px}}
 """
 
 
-# ---------------------------------------------------------------------- page
+def _first_page(plan: Plan, ctx: Context, *, when: str) -> str:
+    fig = ctx.fig
+    cut = fmt(round(ctx.cutoff_min, 1))
+    dated = f" &middot; {esc(when)}" if when else ""
+    parts = [
+        f'<h1>{esc(plan.name)}</h1><p class="note">Supervised consumption site planning report '
+        f"(siting){dated} &middot; walking cutoff {cut} minutes</p>"
+    ]
+    if fig.internal:
+        parts.append(f'<p class="internal">{esc(fig.statement)}</p>')
+    lead = headline(plan, ctx)
+    sentence = reach_sentence(plan, ctx)
+    ranks = []
+    if plan.sites is not None and len(plan.sites):
+        c = plan.candidates.set_index(plan.candidates["candidate_id"].astype(str))
+        for cid in plan.sites["candidate_id"].astype(str):
+            r = c["rank"].get(cid) if "rank" in c.columns else None
+            if r is not None and pd.notna(r):
+                ranks.append(f"{esc(cid)} ranks {fmt(int(r))} of {fmt(ctx.n_ranked)} by score")
+    rank_text = (" " + "; ".join(ranks) + ".") if ranks else ""
+    parts.append(f'<p class="lead"><b>{lead}.</b> {sentence}{rank_text}</p>')
+    if fig.note:
+        parts.append(f'<p class="note">{esc(fig.note)}</p>')
+    from ..basemap import basemap_for
+
+    svg = map_figure(
+        plan, names=ctx.names, base=plan.basemap if plan.basemap is not None else basemap_for(plan)
+    )
+    if svg:
+        parts.append(
+            f'<figure class="map">{svg}<figcaption>Figure 1. The chosen sites (numbered) and the areas '
+            f"within a 5, 10 and 15-minute walk of them on the run's street network; dots: the twenty "
+            "next-best candidates. Drawn from the network, no incident shown.</figcaption></figure>"
+        )
+    parts.append(chosen_table(plan, ctx))
+    flags = findings(plan, ctx)
+    if flags:
+        items = "".join(f"<li>{s}</li>" for s in flags)
+        parts.append(f'<div class="flags"><h3>Check before deciding</h3><ul>{items}</ul></div>')
+    return '<section class="first">' + "".join(parts) + "</section>"
+
+
 def report_html(
     plan: Plan,
     *,
+    released: Any = None,
+    internal: bool = False,
     sensitivity: pd.DataFrame | None = None,
     threshold: int | None = None,
-    internal: bool = False,
-    released: Any = None,
     max_rows: int = MAX_TABLE_ROWS,
 ) -> str:
     """The report of a plan as one HTML page (no scripts, no external resources).
 
     Parameters
     ----------
-    sensitivity
-        Coverage at each sensitivity cutoff: ``cutoff_min``, ``covered_demand_share`` (or
-        ``covered_demand_weight``) and optionally ``n_sites`` (one line per cutoff) and ``sites``.
-        Defaults to ``plan.sensitivity`` or ``plan.parameters['sensitivity']`` when present.
-    threshold
-        Small-count suppression threshold (default: the run's, else the setting).
-    internal
-        Draw the exact figures and mark the report INTERNAL (also when the plan was made
-        with incident points opted in). Otherwise every incident-derived figure is the
-        released one (:mod:`siting.maps.release`) and the report can be shared.
     released
-        The plan's :class:`~siting.privacy.ReleasedPlan`, when already computed.
+        The run's :class:`~siting.privacy.ReleasedPlan` (made here when not given): every
+        incident-derived figure comes from it.
+    internal
+        Exact figures instead, marked INTERNAL (implied when the run opted in to incident points).
+    sensitivity
+        A coverage-by-cutoff table to show instead of the run's.
+    threshold
+        Deprecated: the rule is the run's; ignored.
     """
-    from ..maps.release import figures
-
-    internal = internal or bool((plan.parameters or {}).get("include_incident_points", False))
-    if released is None and threshold is not None:
-        base = privacy.rule_for(plan)
-        rule = privacy.Rule(threshold=int(threshold), base=base.base, allow_weaker=base.allow_weaker)
-        released = privacy.release_plan(plan, rule)
-    fig = figures(plan, released=released, internal=internal)
-    exact_plan = plan
-    plan = exact_plan if internal else privacy.shareable_plan(exact_plan, fig.released)
+    del threshold
     params = plan.parameters or {}
-    t = fig.threshold
-    when = (plan.manifest or {}).get("created")
+    internal = internal or bool(params.get("include_incident_points", False))
+    fig = figures(plan, released=released, internal=internal)
+    ctx = Context(
+        fig=fig,
+        cutoff_min=float(params.get("cutoff_min", settings.cutoff_min)),
+        n_ranked=int(pd.to_numeric(plan.candidates["rank"], errors="coerce").notna().sum())
+        if plan.candidates is not None and "rank" in plan.candidates.columns
+        else 0,
+        weights={str(k): float(v) for k, v in (params.get("weights") or {}).items()},
+        chosen=sites_order(plan),
+        names=names_of(plan),
+        not_chosen=not_chosen_of(plan),
+        services_label=str(params.get("services_label") or "Homeless services"),
+    )
+    when = str((plan.manifest or {}).get("created") or params.get("date") or "")
     c = plan.candidates
     n_c = 0 if c is None else len(c)
     n_ex = (
@@ -128,19 +200,14 @@ def report_html(
         if c is not None and "excluded" in c.columns
         else 0
     )
-    if not internal:
-        inc_text = esc(fig.released.total("incidents")[1])
-    else:
-        n_inc = 0 if exact_plan.demand is None else len(exact_plan.demand)
-        inc_text = esc(privacy.suppression_label(t)) if 0 < n_inc <= t else f"{n_inc:,}"
-    cutoff = params.get("cutoff_min", settings.cutoff_min)
     summary = [
         ("Scenario", plan.name),
         ("Candidates", f"{n_c:,} scored, {n_ex:,} excluded"),
-        ("Incidents", inc_text),
+        ("Incidents", fig.total()),
         (
             "Walking cutoff",
-            f"{fmt(cutoff)} min" + (f" ({fmt(params['cutoff_m'])} m)" if "cutoff_m" in params else ""),
+            f"{fmt(ctx.cutoff_min)} min"
+            + (f" ({fmt(params['cutoff_m'])} m)" if "cutoff_m" in params else ""),
         ),
         ("Sites chosen", "none" if plan.sites is None else f"{len(plan.sites):,}"),
     ]
@@ -151,44 +218,37 @@ def report_html(
     if when:
         summary.append(("Run", when))
     classification = "internal" if internal else "public"
-    banner = (
-        f'<p class="internal">{esc(fig.statement)}</p>'
-        if internal
-        else f'<p class="note">{esc(fig.note)} {esc(fig.statement)}</p>'
-    )
     if not internal:
-        sensitivity = None  # a caller's table is exact; the released one is in the view
+        sensitivity = None  # a caller's table is exact; the released one comes from fig
     assumptions = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in ASSUMPTIONS)
+    terms = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in DEFINITIONS)
     sections = [
-        ("What was run", kv_table(summary)),
-        ("What was read", intake_section(plan, internal=internal)),
-        ("Chosen sites and why", sites(plan)),
-        ("Ranked candidates", ranked(plan, max_rows)),
-        ("How many sites: the coverage curve", coverage(plan)),
-        ("Sensitivity to the walking cutoff", sensitivity_section(plan, sensitivity)),
-        ("Impact, with its range and sources", impact(plan)),
+        ("Why not the higher-ranked candidates", why_not(plan, ctx)),
+        ("Ranked candidates (chosen sites highlighted)", ranked(plan, ctx, max_rows)),
+        ("How many sites: the coverage curve", coverage(plan, fig)),
+        ("Sensitivity to the walking cutoff", sensitivity_section(plan, fig, sensitivity)),
+        ("Impact, with its range and sources", impact(plan, fig)),
         (
             "What the sites would achieve: attendance, deaths averted, opening hours, booths",
-            impact_led_section(plan, released=fig.released, internal=internal, threshold=t),
+            impact_led_section(plan, released=fig.released, internal=internal, threshold=fig.threshold),
         ),
-        (
-            "When incidents happen",
-            time_profile_section(exact_plan, t, released=None if internal else fig.released),
-        ),
-        ("Hotspots", hotspots_section(plan)),
+        ("When incidents happen", time_profile_section(plan, fig)),
+        ("Hotspots", hotspots_section(plan, fig)),
+        ("Terms used", f"<table>{terms}</table>"),
         ("Privacy rule applied", privacy_section(fig)),
+        ("What was run", kv_table(summary)),
+        ("What was read", intake_section(plan, internal=internal)),
         ("Assumptions", f"<table>{assumptions}</table>"),
-        ("Parameters", kv_table(list(params.items()))),
-        ("Manifest", manifest(plan)),
+        ("Parameters", parameters(plan)),
+        ("Manifest: inputs by file name and SHA-256", manifest(plan)),
     ]
-    body = "".join(f"<section><h2>{esc(h)}</h2>{content}</section>" for h, content in sections)
+    body = "".join(f"<section><h2>{esc(h)}</h2>{content}</section>" for h, content in sections if content)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"/>'
         f'<meta name="siting-classification" content="{classification}"/>'
         '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
         f"<title>{esc(plan.name)}: siting report</title><style>{CSS}</style></head><body>"
-        f'<h1>{esc(plan.name)}</h1><p class="note">Supervised consumption site planning report '
-        f"(siting)</p>{banner}{body}</body></html>\n"
+        f"{_first_page(plan, ctx, when=when)}{body}</body></html>\n"
     )
 
 
