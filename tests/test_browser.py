@@ -263,6 +263,15 @@ def test_phone_panels_cover_at_most_a_third_and_popups_fit(browser: Any, demo: S
         x, y = p.site_point("C057")
         p.click_at(x, y, tap=True)
         assert "Chosen site 2: C057" in p.popup_text()
+        # Leaflet pans the map to bring the popup into view, animated: wait for the pan to end
+        fits = (
+            "() => { const r = document.querySelector('.leaflet-popup-content-wrapper')"
+            ".getBoundingClientRect(); return r.left >= 0 && r.right <= 390 && r.top >= 0 && r.bottom <= 844; }"
+        )
+        try:
+            p.page.wait_for_function(fits, timeout=3000)
+        except Exception:  # the assertions below say how far out it is
+            pass
         box = p.page.locator(".leaflet-popup-content-wrapper").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390
         assert box["y"] >= 0 and box["y"] + box["height"] <= 844
