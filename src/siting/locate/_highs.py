@@ -2,13 +2,16 @@
 
 HiGHS writes its banner to the process's standard output (file descriptor 1, from C) when
 the first solver of a process is created, whatever ``output_flag`` says. Standard output
-carries data (``siting select -o -``, ``--summary-json -``), so every call into HiGHS runs
-with descriptor 1 pointed at standard error (:func:`stdout_to_stderr`).
+carries data (``siting select -o -``, ``--summary-json -``) and standard error only warnings
+and errors unless asked for more, so every call into HiGHS runs with descriptor 1 pointed at
+the null device, or at standard error when the ``siting`` logger shows INFO (``-v``)
+(:func:`solver_stdout`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import sys
@@ -93,11 +96,20 @@ _redirect_depth = 0
 _saved_fd: int | None = None
 
 
-@contextlib.contextmanager
-def stdout_to_stderr() -> Iterator[None]:
-    """Point file descriptor 1 at standard error for the duration (C-level prints included).
+def _solver_output_target() -> int:
+    """A descriptor for what the solver prints: standard error with ``-v``, else the null device."""
+    if logging.getLogger("siting").isEnabledFor(logging.INFO):
+        return os.dup(2)
+    return os.open(os.devnull, os.O_WRONLY)
 
-    Re-entrant and thread-safe: the first caller redirects, the last one restores.
+
+@contextlib.contextmanager
+def solver_stdout() -> Iterator[None]:
+    """Point file descriptor 1 away from standard output for the duration (C-level prints included).
+
+    The solver's own prints (HiGHS's banner) go to the null device, or to standard error
+    when the ``siting`` logger is verbose (INFO or DEBUG). Re-entrant and thread-safe: the
+    first caller redirects, the last one restores.
     """
     global _redirect_depth, _saved_fd
     with _redirect_lock:
@@ -106,7 +118,11 @@ def stdout_to_stderr() -> Iterator[None]:
                 sys.stdout.flush()
             try:
                 _saved_fd = os.dup(1)
-                os.dup2(2, 1)
+                target = _solver_output_target()
+                try:
+                    os.dup2(target, 1)
+                finally:
+                    os.close(target)
             except OSError:  # pragma: no cover - no descriptor 1 or 2: nothing to protect
                 _saved_fd = None
         _redirect_depth += 1
@@ -135,7 +151,7 @@ def run_highs(
     sense, including the objective offset. ``status`` is ``optimal``, ``time-limit`` or
     ``infeasible``.
     """
-    with stdout_to_stderr():
+    with solver_stdout():
         return _run(lp, time_limit, mip_rel_gap, threads, start, heuristic_effort)
 
 
