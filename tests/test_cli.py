@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -73,6 +74,13 @@ def test_summary_on_stdout_and_progress_on_stderr(tmp_path) -> None:  # type: ig
     r = CliRunner().invoke(cli, ["-v", *demo_args("--top", "3")])
     assert r.exit_code == 0
     assert "rank" in r.stdout and "candidate_id" in r.stdout
+    # figures a planner reads: whole demand weights with thousands separators, never 1.48e+03
+    table = r.stdout.splitlines()[1:5]
+    assert "covered_demand_weight" in table[0] and "e+0" not in r.stdout
+    for row in table[1:]:
+        cells = row.split()
+        assert re.fullmatch(r"\d{1,3}(,\d{3})*", cells[4]), row  # covered_demand_weight
+        assert re.fullmatch(r"\d+\.\d", cells[5]), row  # mean_walk_min, one decimal
     assert "computing walking reach" in r.stderr  # progress with -v (or when stderr is a terminal)
     q = CliRunner().invoke(cli, ["-q", *demo_args("--top", "3")])
     assert "computing walking reach" not in q.stderr
@@ -319,3 +327,12 @@ def test_dask_cluster_gives_the_same_scores(tmp_path) -> None:  # type: ignore[n
         r = invoke(*demo_args("-o", str(remote), "-q", "--dask", lc.scheduler_address))
     assert r.exit_code == 0, r.output
     assert local.read_bytes() == remote.read_bytes()
+
+
+def test_terminal_figures_doctests() -> None:
+    import doctest
+
+    from siting.cli import _text
+
+    res = doctest.testmod(_text, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted >= 1 and res.failed == 0

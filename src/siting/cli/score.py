@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
 
 from . import progress_printer
 from ._options import input_options, output_options, scenario_from_options, verbosity_options
+from ._text import amount, table_text
 from ._write import Outputs
 
 if TYPE_CHECKING:
@@ -48,7 +48,9 @@ def run_and_write(ctx: click.Context, scenario: Scenario, outputs: Outputs, *, t
     progress = progress_printer(ctx)
     plan = build_plan(scenario, progress=progress)
     outputs.write(plan, progress=progress)
-    print_summary(plan, top=top, err=outputs.path == "-")
+    # with the data on stdout, the summary goes to stderr only when someone watches it
+    if outputs.path != "-" or progress is not None:
+        print_summary(plan, top=top, err=outputs.path == "-")
     return plan
 
 
@@ -83,7 +85,7 @@ def print_summary(plan: Plan, *, top: int, err: bool = False) -> None:
     p = plan.parameters
     n_ex = int(c["excluded"].sum())
     lines = [
-        f"{plan.name}: {len(c)} candidates scored ({n_ex} excluded), {len(plan.demand)} incidents, "
+        f"{plan.name}: {len(c):,} candidates scored ({n_ex:,} excluded), {len(plan.demand):,} incidents, "
         f"cutoff {p['cutoff_min']:g} min ({p['cutoff_m']:.0f} m) at {p['walking_speed_m_per_min'] * 0.06:g} km/h",
     ]
     if top:
@@ -93,9 +95,7 @@ def print_summary(plan: Plan, *, top: int, err: bool = False) -> None:
             cols += ["services_within", "nearest_service_min"]
         shown = ranked[cols].copy()
         shown["rank"] = shown["rank"].astype(int)
-        lines.append(
-            shown.to_string(index=False, float_format=lambda v: f"{v:.3g}" if np.isfinite(v) else "-")
-        )
+        lines.append(table_text(shown))
     if plan.sites is not None:
         sel = p.get("selection", {})
         lines.append(
@@ -106,7 +106,8 @@ def print_summary(plan: Plan, *, top: int, err: bool = False) -> None:
                 else str(r.candidate_id)
                 for r in plan.sites.itertuples()
             )
-            + f"; they reach {sel.get('covered_incidents', 0):,} of {sel.get('total_incidents', 0):,} incidents "
-            + f"(demand weight {sel.get('covered_demand_weight', 0):.6g} of {sel.get('total_demand_weight', 0):.6g})"
+            + f"; they reach {amount(sel.get('covered_incidents', 0))} of "
+            + f"{amount(sel.get('total_incidents', 0))} incidents (demand weight "
+            + f"{amount(sel.get('covered_demand_weight', 0))} of {amount(sel.get('total_demand_weight', 0))})"
         )
     click.echo("\n".join(lines), err=err)
