@@ -152,9 +152,17 @@ def test_attract_layer_cannot_lift_an_empty_site_unless_its_weight_says_so() -> 
     assert t.loc["busy", "access_demand_weight"] == pytest.approx(40 * (1 - 400 / 800))
     assert t.loc["busy", "score"] == pytest.approx(0.6 / 0.8)
     assert t.loc["quiet", "score"] == pytest.approx(0.2 / 0.8)
+    # the README's table, row by row (the figures it prints to three decimals)
+    assert t.loc["busy", "covered_demand_weight"] == 40
+    assert t.loc["busy", "part_demand"] == pytest.approx(0.45 / 0.8 * 40 / 35)
+    assert round(t.loc["busy", "part_demand"], 3) == 0.643
+    assert round(t.loc["busy", "part_walk"], 3) == 0.107
+    assert t.loc["busy", "part_layer_pharmacies"] == 0 and t.loc["quiet", "part_layer_pharmacies"] == 0.25
+    assert t.loc["quiet", "part_demand"] == 0 and t.loc["quiet", "part_walk"] == 0
     # a planner who weights the layer above demand and walk together gets what they asked for
     t = _two_sites(0.7)
     assert t.loc["quiet", "rank"] == 1
+    assert round(t.loc["busy", "score"], 2) == 0.46 and round(t.loc["quiet", "score"], 2) == 0.54
 
 
 @pytest.mark.parametrize(

@@ -169,8 +169,15 @@ def coverage_greedy(
         if target_weight is None:
             raise
         best = model.covered_weight(np.ones(n, bool))
-        if best >= need:  # reachable, but not by this greedy within the quotas: the MILP decides
-            raise
+        if best >= need:
+            # reachable with every candidate open, but the upper quotas let the greedy open only
+            # some of a region's candidates, and its picks fell short: the exact MILP decides
+            msg = (
+                f"the greedy could not reach the target ({target_weight:.6g} demand weight) within "
+                f"{model.constraint_text()}: its picks in the capped regions fell short; the exact "
+                "solver (--method milp) finds a choice that reaches it, or proves there is none"
+            )
+            raise SolverError(msg) from None
         msg = (
             f"the target ({target_weight:.6g} demand weight) cannot be reached: with every candidate "
             f"open, {best:.6g} is covered" + (" within capacity" if cap is not None else "")
