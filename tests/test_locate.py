@@ -413,6 +413,10 @@ def test_site_reasons() -> None:
     assert r.covered_weight == 7 and r.total_weight == 7
     assert r.covered_incidents == 3 and r.total_incidents == 3
     assert s["assigned_demand_weight"].sum() == 7
+    # reasons print weights as planners read them: 1,480 and 12.5, never 1.48e+03
+    big = MaximalCovering(d, weights=[1480, 2, 12.5], p=2, cutoff=10, candidate_ids=["a", "b"]).solve()
+    why = big.sites.set_index("candidate_id")["reason"]
+    assert "demand weight 1,480)" in why["a"] and "demand weight 12.5)" in why["b"]
 
 
 def test_incident_counts_are_rows_even_with_zero_weight_and_given_counts() -> None:

@@ -310,6 +310,20 @@ def number(x: float) -> str:
     return f"{_round_half_up(x, 0):,.0f}"
 
 
+def amount(x: float) -> str:
+    """A count or a demand weight as text: a whole number with separators, else one decimal.
+
+    >>> amount(1480.0), amount(1234567), amount(12.5), amount(7.000000001), amount(float("nan"))
+    ('1,480', '1,234,567', '12.5', '7', '-')
+    """
+    x = float(x)
+    if not math.isfinite(x):
+        return "-"
+    if abs(x - round(x)) < 1e-6 * max(1.0, abs(x)):
+        return f"{round(x):,}"
+    return f"{_round_half_up(x, 1):,.1f}"
+
+
 def _round_half_up(x: float, digits: int) -> float:
     """Round half away from zero on the decimal value (not the binary one): 0.125 -> 0.13."""
     from decimal import ROUND_HALF_UP, Decimal

@@ -15,18 +15,16 @@ import pandas as pd
 def amount(v: Any) -> str:
     """A count or a demand weight: a whole number with separators, else one decimal.
 
-    >>> amount(1480.0), amount(1234567), amount(12.5), amount(0.04), amount(float("nan"))
-    ('1,480', '1,234,567', '12.5', '0.0', '-')
+    >>> amount(1480.0), amount(1234567), amount(12.5), amount(float("nan")), amount("C007")
+    ('1,480', '1,234,567', '12.5', '-', 'C007')
     """
+    from ..impact import amount as weight_text
+
     try:
         x = float(v)
     except (TypeError, ValueError):
         return str(v)
-    if not math.isfinite(x):
-        return "-"
-    if abs(x - round(x)) < 1e-9:
-        return f"{round(x):,}"
-    return f"{x:,.1f}"
+    return weight_text(x)
 
 
 def one_decimal(v: Any) -> str:

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import sparse
 
 from .._errors import InfeasibleError, InputError, SolverError
+from ..impact import amount
 from ._common import F64, I64, Mask, Rows, bincount, merge_rows, to_coo
 from ._highs import Lp, run_highs
 from .capacity import Capacity, served_lp
@@ -507,7 +508,7 @@ class Model:
                 why = "fixed open (required or existing)"
             else:
                 why = (
-                    f"covers {int(inc['alone'][k]):,} incidents (demand weight {alone[j]:.6g}) "
+                    f"covers {int(inc['alone'][k]):,} incidents (demand weight {amount(alone[j])}) "
                     "no other chosen site covers"
                 )
             if reg is not None:
