@@ -51,7 +51,7 @@ def test_unreadable_fatal_flag_names_file_column_and_row(tmp_path: Path) -> None
     od, dem, _ = _od(tmp_path, fatal=["1", "maybe", "0"])
     r = CliRunner().invoke(cli, ["select", "--matrix", str(od), "-d", str(dem), "-p", "1"])
     assert r.exit_code == 2 and "Traceback" not in r.output
-    assert "demand.csv" in r.output and "`fatal`" in r.output and "rows 3" in r.output
+    assert "demand.csv" in r.output and "column 'fatal'" in r.output and "rows 3" in r.output
 
 
 def test_quota_on_a_region_that_does_not_exist_names_the_regions(tmp_path: Path) -> None:

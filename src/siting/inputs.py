@@ -106,10 +106,10 @@ def snap_layer(
                 )
             )
         log.warning(
-            "%s: %d of %d %s points are farther than %.0f m from any street and were %s (%s)",
+            "%s: %s of %s %s points are farther than %.0f m from any street and were %s (%s)",
             spec.path,
-            far.size,
-            len(gdf),
+            f"{far.size:,}",
+            f"{len(gdf):,}",
             spec.role,
             max_snap_m,
             "excluded" if spec.role == "candidates" else "left out",
@@ -117,7 +117,7 @@ def snap_layer(
         )
     if len(snapped) == 0:
         msg = (
-            f"{spec.path}: none of the {len(gdf)} points is within {max_snap_m:.0f} m of a street of the "
+            f"{spec.path}: none of the {len(gdf):,} points is within {max_snap_m:.0f} m of a street of the "
             "network; check the layer covers the same area (and CRS) as the network"
         )
         raise InputError(msg)

@@ -85,6 +85,7 @@ def line_layer_summary(
     Lines read, left out by ``where`` and by road class, used (and their length), and
     the values of its class columns (``MTFCC``, ``highway``, ``fclass``).
     """
+    import numpy as np
     import pandas as pd
 
     from ._line_layer import read_line_layer
@@ -99,7 +100,14 @@ def line_layer_summary(
             counts = everything.drop_duplicates("source_row")[col].astype("string").fillna("(blank)")
             classes[str(col)] = {str(k): int(v) for k, v in pd.Series(counts).value_counts().items()}
     utm = project_to_utm(lines)
+    import shapely
+
+    parts = everything.geometry.to_numpy()  # one row per line part, ``source_row`` its feature
+    part_of = everything["source_row"].to_numpy()
+    open_part = ~(shapely.is_closed(parts) & (shapely.get_num_coordinates(parts) >= 4))
+    rings = int(np.unique(part_of).size - np.unique(part_of[open_part]).size)  # every part closed
     return {
+        "closed_rings": rings,
         "path": str(path),
         **report,
         "lines_used": int(lines["source_row"].nunique()),

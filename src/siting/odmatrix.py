@@ -266,8 +266,10 @@ def read_matrix_inputs(
     from .layers import (
         CONVENTIONS,
         LayerSpec,
-        parse_flags,
+        flag_problem,
+        flag_rule,
         pick_column,
+        read_flags,
         read_ids,
         read_layer,
         read_polygons,
@@ -291,15 +293,13 @@ def read_matrix_inputs(
         wcol = pick_column(table, weight_column, ("weight",), path=demand, flag="--weight-column")
         if wcol:
             weights = _numbers(table[wcol], demand, wcol)
-        fcol = pick_column(table, fatal_column, CONVENTIONS["fatal"], path=demand, flag="--fatal-column")
+        f_given, f_values = flag_rule(fatal_column)
+        fcol = pick_column(table, f_given, CONVENTIONS["fatal"], path=demand, flag="--fatal-column")
         if fcol:
-            fatal, bad = parse_flags(table[fcol])
+            fatal, bad = read_flags(table[fcol], f_values)
             if bad.any():
                 rows = ", ".join(str(int(i) + 2) for i in np.flatnonzero(bad)[:5])
-                msg = (
-                    f"{demand}, column `{fcol}`: rows {rows} are not yes/no values; write fatal flags "
-                    "as 1/0, true/false, yes/no or fatal/non-fatal"
-                )
+                msg = f"{demand}: {flag_problem(fcol, table[fcol], bad, f'rows {rows}')}"
                 raise InputError(msg)
     od = read_od_matrix(matrix, candidate_ids=cand_ids, demand_ids=dem_ids)
     if od.unit == "metres":

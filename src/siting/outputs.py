@@ -76,6 +76,19 @@ def atomic_path(path: str | os.PathLike[str], *, overwrite: bool) -> Iterator[Pa
             tmp_path.unlink()
 
 
+#: Whole-number columns that may hold blanks (a rank is blank for an excluded candidate).
+_WHOLE_NUMBERS = ("rank", "cluster", "n_incidents", "n_cells")
+
+
+def _ranks_or_counts(name: str, s: pd.Series) -> bool:
+    """A float column of ranks or counts whose values are all whole numbers (or blank)."""
+    if not (name in _WHOLE_NUMBERS or name.endswith("_rank")) or not pd.api.types.is_float_dtype(s):
+        return False
+    v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    v = v[~np.isnan(v)]
+    return bool(np.all(v == np.round(v)) and np.all(np.abs(v) < 2**53))
+
+
 def _plain(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Columns every format can hold: text ids, no Python objects, datetimes as ISO text."""
     out = gdf.copy()
@@ -85,7 +98,9 @@ def _plain(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         s = out[col]
         if pd.api.types.is_bool_dtype(s):
             continue
-        if pd.api.types.is_datetime64_any_dtype(s):
+        if _ranks_or_counts(str(col), s):
+            out[col] = s.astype("Int64")  # a GIS reads 1, not 1.0 (blank where there is none)
+        elif pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.dt.strftime("%Y-%m-%dT%H:%M:%S").astype(object)
         elif s.dtype == object or pd.api.types.is_string_dtype(s):
             out[col] = s.map(

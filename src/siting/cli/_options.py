@@ -196,7 +196,10 @@ def input_options(f: F) -> F:
             "--date-column", metavar="COL", help="Incidents' date column (default: date, datetime, ...)."
         ),
         click.option(
-            "--fatal-column", metavar="COL", help="Incidents' fatal flag column (default: fatal, ...)."
+            "--fatal-column",
+            metavar="COL[=VALUES]",
+            help="Incidents' fatal flag column, yes/no (default: fatal, ...); COL=Deceased,DOA counts "
+            "those values as fatal and every other value as not.",
         ),
         click.option("--lat-column", metavar="COL", help="Latitude column of CSV layers that have it."),
         click.option("--lon-column", metavar="COL", help="Longitude column of CSV layers that have it."),

@@ -78,6 +78,12 @@ def format_lines(summary: dict[str, Any]) -> str:
         lines.append(f"  left out {_n(count)} not walkable: {cls} (--all-road-classes keeps them)")
     if summary.get("no_line_geometry"):
         lines.append(f"  left out {_n(summary['no_line_geometry'])} with no line geometry")
+    rings = int(summary.get("closed_rings") or 0)
+    if rings:
+        lines.append(
+            f"  note: {_n(rings)} of these lines are closed rings, as outlines of areas are drawn; if this "
+            "is an exclusion layer (school grounds...), inspect it with --role exclusion"
+        )
     for column, counts in (summary.get("classes") or {}).items():
         lines.append(f"  values of {column!r}:")
         for value, count in counts.items():
@@ -85,14 +91,60 @@ def format_lines(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_polygons(summary: dict[str, Any]) -> str:
+    """The summary of a polygon layer (exclusion zones, regions) as text lines."""
+    what = "exclusion" if summary["purpose"] == "exclusion" else "region"
+    lines = [f"{summary['path']}: {what} layer, {_n(summary['features_read'])} features read, all used"]
+    if summary["polygons"]:
+        lines.append(f"  polygons                   {_n(summary['polygons'])}")
+    if summary["lines_closed_into_polygons"]:
+        lines.append(
+            f"  lines closed into polygons {_n(summary['lines_closed_into_polygons'])}  "
+            "(outlines drawn as lines, read as the areas they enclose)"
+        )
+    if summary["lines_kept_as_lines"]:
+        lines.append(
+            f"  open lines                 {_n(summary['lines_kept_as_lines'])}  "
+            f"(enclose no area: the zone is the {summary['buffer_m']:g} m around them)"
+        )
+    if summary["points"]:
+        lines.append(
+            f"  points                     {_n(summary['points'])}  "
+            f"(the zone is the {summary['buffer_m']:g} m around them)"
+        )
+    if summary["repaired"]:
+        lines.append(f"  repaired                   {_n(summary['repaired'])}  (invalid polygons made valid)")
+    col = summary.get("name_column")
+    lines.append(f"  names from column: {col!r}" if col else "  names: none (numbered)")
+    return "\n".join(lines)
+
+
+def _inspect_polygons(path: str, role: str, layer: str | None, buffer_m: float, as_json: bool) -> None:
+    from ..layers import read_polygons
+
+    purpose = "exclusion" if role == "exclusion" else "region"
+    gdf = read_polygons(path, layer=layer, buffer_m=buffer_m, purpose=purpose)
+    summary = gdf.attrs["polygons"]
+    click.echo(json.dumps(summary, indent=2) if as_json else format_polygons(summary))
+
+
 @click.command("inspect")
 @click.argument("path", type=click.Path(dir_okay=True), metavar="LAYER")
 @click.option(
     "--role",
-    type=click.Choice(ROLES),
+    type=click.Choice([*ROLES, "exclusion", "regions"]),
     default="demand",
     show_default=True,
-    help="What the layer is (only demand layers are checked for duplicate calls).",
+    help="What the layer is (only demand layers are checked for duplicate calls; exclusion and "
+    "regions are polygon layers, lines that close around an area are read as polygons).",
+)
+@click.option(
+    "--buffer",
+    "buffer_m",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="METRES",
+    help="--role exclusion: the buffer the run will use (a zone around points and open lines).",
 )
 @click.option("--layer", "layer_name", metavar="NAME", help="Layer of a multi-layer file (GeoPackage).")
 @click.option("--where", metavar="SQL", help="OGR SQL filter, as --demand-where would apply it.")
@@ -107,7 +159,11 @@ def format_lines(summary: dict[str, Any]) -> str:
     help="A disposition/status column to summarise (default: disposition, status, ...).",
 )
 @click.option("--weight-column", metavar="COL", help="The weight column (default: weight, count).")
-@click.option("--fatal-column", metavar="COL", help="The fatal flag column (default: fatal, ...).")
+@click.option(
+    "--fatal-column",
+    metavar="COL[=VALUES]",
+    help="The fatal flag column, yes/no (default: fatal, ...); COL=Deceased,DOA: those values are fatal.",
+)
 @click.option("--lat-column", metavar="COL", help="Latitude column of a CSV.")
 @click.option("--lon-column", metavar="COL", help="Longitude column of a CSV.")
 @click.option("--csv-crs", metavar="CRS", help="CRS of projected x/y or WKT coordinates in a CSV.")
@@ -140,6 +196,7 @@ def inspect(
     path: str,
     role: str,
     layer_name: str | None,
+    buffer_m: float,
     as_json: bool,
     network: str | None,
     max_snap_m: float,
@@ -154,9 +211,13 @@ def inspect(
       siting inspect ems_export.csv --where "DISPOSITION_TEXT <> 'CAN: CANCELLED'" --since 2021-01-01
       siting inspect parcels.gpkg --role candidates --id-column PIN -n streets.gpkg
       siting inspect county_centrelines.shp
+      siting inspect school_outlines.geojson --role exclusion --buffer 200
     """
     from ..network_sources import is_line_layer, line_layer_summary
 
+    if role in ("exclusion", "regions"):
+        _inspect_polygons(path, role, layer_name, buffer_m, as_json)
+        return
     if is_line_layer(path, layer=layer_name):
         summary = line_layer_summary(
             path, layer=layer_name, where=kw.get("where") or network_where, all_road_classes=all_road_classes

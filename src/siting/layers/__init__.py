@@ -22,6 +22,7 @@ from ._intake import REASONS, Intake, Step
 from ._polygons import read_polygons
 from ._read import describe_rows, detect_format, read_layer, where_flag, who_of
 from ._spec import CONVENTIONS, READ_FORMATS, ROLES, LayerSpec, column_list
+from ._flags import flag_problem, flag_rule, read_flags
 from ._table import parse_flags, pick_column, read_ids, read_table, regions_of
 
 if TYPE_CHECKING:
@@ -39,8 +40,11 @@ __all__ = [
     "column_list",
     "describe_rows",
     "detect_format",
+    "flag_problem",
+    "flag_rule",
     "parse_flags",
     "pick_column",
+    "read_flags",
     "read_ids",
     "read_layer",
     "read_polygons",

@@ -33,3 +33,46 @@ def parse_flags(series: pd.Series) -> tuple[npt.NDArray[np.bool_], npt.NDArray[n
     is_true = text.isin(TRUE_VALUES).to_numpy()
     is_false = text.isin(FALSE_VALUES).to_numpy()
     return is_true, ~(is_true | is_false)
+
+
+def flag_rule(given: str | None) -> tuple[str | None, frozenset[str] | None]:
+    """A flag column as given: ``"OUTCOME=Deceased,DOA"`` -> ``("OUTCOME", {"deceased", "doa"})``.
+
+    With ``=VALUES`` the column is true where it holds one of VALUES (case ignored) and
+    false everywhere else, for outcome columns with many values ("Alive", "Unknown",
+    "Transported"...). Without it the column must be a yes/no column (:func:`parse_flags`).
+    """
+    if given is None or "=" not in given:
+        return given, None
+    col, _, values = given.partition("=")
+    wanted = frozenset(v.strip().lower() for v in values.split(",") if v.strip())
+    return col.strip(), wanted or None
+
+
+def read_flags(
+    series: pd.Series, values: frozenset[str] | None = None
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """``(is_true, unreadable)`` per row: by ``values`` (see :func:`flag_rule`) or as yes/no."""
+    if values is None:
+        return parse_flags(series)
+    import numpy as np
+
+    text = series.astype("string").fillna("").str.strip().str.lower()
+    return text.isin(values).to_numpy(), np.zeros(len(series), dtype=bool)
+
+
+def unreadable_values(series: pd.Series, bad: npt.NDArray[np.bool_], limit: int = 5) -> str:
+    """The values a flag column could not read, most frequent first: ``'Unknown' (305 rows)``."""
+    counts = series[bad].astype("string").str.strip().value_counts()
+    shown = [f"{v!r} ({n:,} row{'s' if n != 1 else ''})" for v, n in counts.iloc[:limit].items()]
+    more = len(counts) - limit
+    return ", ".join(shown) + (f" and {more} more value{'s' if more != 1 else ''}" if more > 0 else "")
+
+
+def flag_problem(column: str, series: pd.Series, bad: npt.NDArray[np.bool_], rows: str) -> str:
+    """What is wrong with a fatal flag column (``rows`` names where) and what to do."""
+    return (
+        f"column {column!r} must be true/false, yes/no or 1/0 (or fatal/non-fatal, dead/alive) but also "
+        f"holds {unreadable_values(series, bad)}, in {rows}; to count some values as fatal and every "
+        f"other as not, name them: --fatal-column '{column}=VALUE,VALUE'"
+    )

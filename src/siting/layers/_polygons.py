@@ -63,6 +63,10 @@ def _polygonise(
     return out, lines & ~encloses
 
 
+def _have(mask: npt.NDArray[np.bool_]) -> str:
+    return "has" if int(mask.sum()) == 1 else "have"
+
+
 def read_polygons(
     path: str | os.PathLike[str],
     *,
@@ -93,9 +97,21 @@ def read_polygons(
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     kinds = shapely.get_type_id(geoms)
     lines = np.isin(kinds, (1, 2, 5))
+    summary = {
+        "path": str(p),
+        "purpose": purpose,
+        "features_read": len(gdf),
+        "polygons": int(np.isin(kinds, (3, 6)).sum()),
+        "points": int(np.isin(kinds, (0, 4)).sum()),
+        "lines_closed_into_polygons": 0,
+        "lines_kept_as_lines": 0,
+        "buffer_m": float(buffer_m),
+    }
     if lines.any():
         geoms, open_left = _polygonise(geoms, lines)
         made = int((lines & ~open_left).sum())
+        summary["lines_closed_into_polygons"] = made
+        summary["lines_kept_as_lines"] = int(open_left.sum())
         if made:
             log.info("%s: %d line features closed around areas and were read as polygons", p, made)
         if open_left.any() and buffer_m <= 0:
@@ -118,12 +134,21 @@ def read_polygons(
         gdf = gdf.copy()
         gdf[gdf.geometry.name] = geoms
         kinds = shapely.get_type_id(geoms)
-        allowed = (0, 1, 2, 3, 4, 5, 6) if buffer_m > 0 else (0, 3, 6)
-    else:
-        allowed = (0, 3, 4, 6)
-    bad = ~np.isin(kinds, allowed)
+    points = np.isin(kinds, (0, 4))
+    if points.any() and buffer_m <= 0:
+        fix = (
+            "give a buffer (e.g. :buffer=200m) for the zone around each point"
+            if purpose == "exclusion"
+            else "use a polygon layer"
+        )
+        what = "is a point, which encloses" if points.sum() == 1 else "are points, which enclose"
+        msg = f"{p}: {rows.describe(np.flatnonzero(points))} {what} no area; {fix}"
+        raise InputError(msg)
+    bad = ~np.isin(kinds, (0, 1, 2, 3, 4, 5, 6) if buffer_m > 0 else (3, 6))
     if bad.any():
-        msg = f"{p}: {rows.describe(np.flatnonzero(bad))} are not polygons (points allowed only as buffer origins)"
+        names = {-1: "no geometry", 7: "a geometry collection"}
+        kind = " or ".join(sorted({names.get(t, str(t)) for t in shapely.get_type_id(geoms[bad]).tolist()}))
+        msg = f"{p}: {rows.describe(np.flatnonzero(bad))} {_have(bad)} {kind}; give each feature a polygon"
         raise InputError(msg)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
@@ -141,4 +166,7 @@ def read_polygons(
         else [f"{stem(p)} {i + 1}" for i in range(len(out))]
     )
     out.attrs["source"] = str(p)
+    summary["name_column"] = col
+    summary["repaired"] = int(invalid.sum())
+    out.attrs["polygons"] = summary
     return out

@@ -24,7 +24,7 @@ from ..zones import dates_in_one_zone
 from ._coords import find_coordinates
 from ._csv import read_csv_table
 from ._dates import has_time_of_day, parse_bound, parse_dates
-from ._flags import parse_flags
+from ._flags import flag_problem, flag_rule, parse_flags, read_flags
 from ._intake import Intake, Step, find_duplicates, metre_xy, summarise_status
 from ._spec import MAX_LISTED, READ_FORMATS, LayerSpec, RowNames, column_list, find_column, listed
 from ._where import table_mask, vector_mask
@@ -123,7 +123,9 @@ def _geometry_problems(geoms: npt.NDArray[np.object_], crs: Any, rows: RowNames,
     if lines.any():
         verb = "is a line" if lines.sum() == 1 else "are lines"
         problems.append(
-            f"{rows.describe(np.flatnonzero(lines))} {verb}; a {role} layer needs points or polygons"
+            f"{rows.describe(np.flatnonzero(lines))} {verb}; {'an' if role[0] in 'aeiou' else 'a'} {role} "
+            "layer needs points or polygons (outlines drawn as lines, such as school grounds, belong in "
+            "--exclude, which reads closed lines as areas: siting inspect FILE --role exclusion)"
         )
     if crs is not None and getattr(crs, "is_geographic", False):
         xy = shapely.get_coordinates(geoms[~invalid])
@@ -339,9 +341,14 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     if missing.any():
         gone = pos[missing]
         if spec.role == "candidates":
+            leave = (
+                f", or leave them out with --candidates-where '\"{coord_cols[0]}\" IS NOT NULL'"
+                if len(coord_cols) == 2  # lat/lon columns (blank when a geocode failed)
+                else ""
+            )
             problems.append(
                 f"{who_all.describe(gone)} {'has' if gone.size == 1 else 'have'} no coordinates; "
-                "geocode those candidates or remove them"
+                f"geocode those candidates or remove them{leave}"
             )
         else:
             step = Step("no_coordinates", int(gone.size), "", who_all(gone))
@@ -401,12 +408,13 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         out_cols["weight"] = np.ones(len(pos))
     if dates is not None:
         out_cols["date"] = dates.iloc[pos].to_numpy()
-    f_col = find_column(cols, "fatal", spec.fatal_column, path)
+    f_given, f_values = flag_rule(spec.fatal_column)
+    f_col = find_column(cols, "fatal", f_given, path)
     if f_col is not None:
-        fatal, bad = _parse_bool(data[f_col])
+        fatal, bad = read_flags(data[f_col], f_values)
         if bad.any():
             problems.append(
-                f"column {f_col!r} must be true/false, yes/no or 1/0; not in {kept_rows.describe(np.flatnonzero(bad))}"
+                flag_problem(f_col, data[f_col], bad, kept_rows.describe(np.flatnonzero(bad)))
             )
         out_cols["fatal"] = fatal
     n_col = find_column(cols, "name", spec.name_column, path)

@@ -8,6 +8,7 @@ dropped points by those ids.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -239,10 +240,16 @@ def find_column(columns: Any, key: str, given: str | None, path: Path) -> str | 
             return lower[given.lower()]
         msg = f"{path}: column {given!r} (given for `{key}`) not found; columns are {column_list(cols)}"
         raise InputError(msg)
+    plain = {_plain(c): c for c in reversed(cols)}
     for cand in CONVENTIONS[key]:
-        if cand in lower:
-            return lower[cand]
+        if cand in plain:
+            return plain[cand]
     return None
+
+
+def _plain(name: str) -> str:
+    """A column name as the conventions spell it: ``Call Date/Time`` -> ``call_date_time``."""
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
 
 def column_list(columns: Any) -> str:

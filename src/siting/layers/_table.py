@@ -17,6 +17,7 @@ import pandas as pd
 
 from .._errors import InputError, InputFileNotFoundError
 from ._flags import FALSE_VALUES, TRUE_VALUES, parse_flags
+from ._spec import column_list
 
 __all__ = ["FALSE_VALUES", "TRUE_VALUES", "parse_flags", "pick_column", "read_ids", "read_table", "regions_of"]
 
@@ -82,8 +83,7 @@ def pick_column(
             return given
         if given.lower() in lower:
             return lower[given.lower()]
-        cols = ", ".join(map(str, table.columns[:12]))
-        msg = f"{path}: no column {given!r} (columns are {cols}); check {flag}"
+        msg = f"{path}: no column {given!r} (columns are {column_list(table.columns)}); check {flag}"
         raise InputError(msg)
     return next((lower[c] for c in defaults if c in lower), None)
 

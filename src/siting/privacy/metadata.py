@@ -113,8 +113,9 @@ def release_intake(
                 "who": [],
             }
         )
-    steps.append({"text": "farther than the snapping limit from every street", "excluded_only": False,
-                  "removed": rule.label(left_out), "who": []})  # fmt: skip
+    if not any(step.get("reason") == "far_from_streets" for step in intake.get("steps", []) or []):
+        steps.append({"text": "farther than the snapping limit from every street", "excluded_only": False,
+                      "removed": rule.label(left_out), "who": []})  # fmt: skip
     out["steps"] = steps
     if used_label is not None:
         out["incidents_used"] = used_label

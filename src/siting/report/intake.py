@@ -66,6 +66,12 @@ def _layer(name: str, info: dict[str, Any], *, rule: privacy.Rule | None) -> str
         rows.append(f'<tr><th>incidents used</th><td class="n">{used}</td><td></td></tr>')
     parts = [head, f"<table>{''.join(rows)}</table>"]
     notes = []
+    if intake.get("released"):
+        notes.append(
+            "Shareable report: the rows read, the status counts and any count in the notes are left "
+            "out, so no hidden count can be subtracted out (siting inspect and an --internal report "
+            "show them)."
+        )
     if intake.get("geometry"):
         notes.append(f"Points from {esc(intake['geometry'])}.")
     if intake.get("date_first"):
@@ -117,13 +123,20 @@ def _network(lines: dict[str, Any]) -> str:
     return f"<h3>street network</h3><table>{body}</table>"
 
 
-def intake_section(plan: Plan, *, internal: bool = False, rule: privacy.Rule | None = None) -> str:
+def intake_section(
+    plan: Plan,
+    *,
+    internal: bool = False,
+    rule: privacy.Rule | None = None,
+    manifest: dict[str, Any] | None = None,
+) -> str:
     """HTML of "What was read": one table per layer (and the street network).
 
     Incident counts follow ``rule`` (default: the run's, :func:`siting.privacy.rule_for`)
-    unless the report is ``internal``.
+    unless the report is ``internal``. ``manifest`` is the one to show (a shareable
+    report passes the released one, ``ReleasedPlan.manifest``; default: the plan's).
     """
-    man = plan.manifest or {}
+    man = manifest if manifest is not None else (plan.manifest or {})
     inputs = man.get("inputs") if isinstance(man.get("inputs"), dict) else {}
     shown_rule = None if internal else privacy.rule_for(plan, rule)
     parts = [

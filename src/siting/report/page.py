@@ -237,7 +237,10 @@ def report_html(
         ("Terms used", f"<table>{terms}</table>"),
         ("Privacy rule applied", privacy_section(fig)),
         ("What was run", kv_table(summary)),
-        ("What was read", intake_section(plan, internal=internal)),
+        (
+            "What was read",
+            intake_section(plan, internal=internal, manifest=None if internal else fig.released.manifest),
+        ),
         ("Assumptions", f"<table>{assumptions}</table>"),
         ("Parameters", parameters(plan)),
         ("Manifest: inputs by file name and SHA-256", manifest(plan)),
