@@ -208,3 +208,19 @@ def test_released_intake_counts_far_points_once() -> None:
     assert [s["text"] for s in out["steps"]] == ["by the filter X", "farther than 250 m from any street"]
     assert [s["removed"] for s in out["steps"]] == ["30", "fewer than 11"]
     assert "rows_read" not in out and "notes" not in out and all(s["who"] == [] for s in out["steps"])
+
+
+def test_since_and_until_are_year_month_day(tmp_path: Path) -> None:
+    p = tmp_path / "calls.csv"
+    p.write_text("id,lat,lon,date\n1,60.17,24.94,2022-03-04\n2,60.17,24.95,2022-04-03\n")
+    with pytest.raises(InputError, match="`since` '04/03/2022' is not a date written year-month-day"):
+        read_layer(LayerSpec(p, since="04/03/2022"))
+    assert list(read_layer(LayerSpec(p, since="2022-04-03"))["id"]) == ["2"]
+    assert list(read_layer(LayerSpec(p, until="2022-03-04 12:00"))["id"]) == ["1"]
+
+
+def test_a_misspelt_filter_column_gets_the_near_name(tmp_path: Path) -> None:
+    p = tmp_path / "calls.csv"
+    p.write_text('id,lat,lon,DISPOSITION_TEXT,"Call Received"\n1,60.17,24.94,X,2022-01-01\n')
+    with pytest.raises(InputError, match="did you mean 'DISPOSITION_TEXT'"):
+        read_layer(LayerSpec(p, where="DISPOSITON_TEXT <> 'x'"))

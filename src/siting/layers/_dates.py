@@ -9,6 +9,7 @@ and ``13/04/2021`` into April in the same column.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,9 +185,20 @@ def has_time_of_day(dates: pd.Series) -> bool:
     return bool((t != 0).any())
 
 
+#: The forms a ``since``/``until`` bound may take: 2021-01-31, 2021-01-31T18:00[:00] (or a space).
+_ISO_BOUND = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
+
+
 def parse_bound(text: str, *, end: bool) -> pd.Timestamp:
-    """A ``since``/``until`` bound; a date alone covers that whole day (``until`` is inclusive)."""
-    value = pd.Timestamp(text)
+    """A ``since``/``until`` bound; a date alone covers that whole day (``until`` is inclusive).
+
+    Only year-month-day forms (``2021-01-31``, ``2021-01-31T18:00``): ``04/03/2022`` is
+    April 3 to one analyst and 4 March to another, so it is refused (``ValueError``).
+    """
+    if not _ISO_BOUND.fullmatch(text.strip()):
+        msg = f"{text!r} is not a year-month-day date"
+        raise ValueError(msg)
+    value = pd.Timestamp(text.strip())
     date_only = len(text.strip()) <= 10
     if end and date_only:
         value = value + pd.Timedelta(days=1) - pd.Timedelta(nanoseconds=1)

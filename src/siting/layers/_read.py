@@ -294,7 +294,10 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
             try:
                 bound = parse_bound(text, end=end)
             except (ValueError, TypeError):
-                problems.append(f"`{key}` {text!r} is not a date; write it as 2021-01-31 or 2021-01-31T18:00")
+                problems.append(
+                    f"`{key}` {text!r} is not a date written year-month-day; write it as 2021-01-31 or "
+                    "2021-01-31T18:00 (04/03/2021 is April 3 in one country and 4 March in another)"
+                )
                 continue
             d = dates
             if getattr(d.dt, "tz", None) is not None and bound.tzinfo is None:

@@ -10,6 +10,7 @@ text cell is an empty string, not NULL (as in ``ogr2ogr`` on a CSV file).
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 import tempfile
 from pathlib import Path
@@ -60,6 +61,12 @@ def _bad_filter(where: str, flag: str, path: Path, columns: Any, detail: str) ->
     unknown = unknown_names(where, columns)
     if unknown:
         detail = f"no column named {', '.join(map(repr, unknown))}"
+        names = [str(c) for c in columns]
+        near = [difflib.get_close_matches(n, names, n=1, cutoff=0.75) for n in unknown]
+        near += [[c for c in names if c.lower() == n.lower().strip('"')][:1] for n in unknown]
+        hints = sorted({m[0] for m in near if m})
+        if hints:
+            detail += f"; did you mean {' or '.join(map(repr, hints))}?"
     msg = (
         f"{path}: `{flag}` {where!r} is not a filter GDAL can apply ({detail}); write it as OGR SQL "
         "on the file's own columns, e.g. DISPOSITION <> 'CAN: CANCELLED': text in single quotes, "
