@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 from agency_data import CANCELLED, write_messy_set
 from helpers import run_cli
 
@@ -224,3 +225,28 @@ def test_a_misspelt_filter_column_gets_the_near_name(tmp_path: Path) -> None:
     p.write_text('id,lat,lon,DISPOSITION_TEXT,"Call Received"\n1,60.17,24.94,X,2022-01-01\n')
     with pytest.raises(InputError, match="did you mean 'DISPOSITION_TEXT'"):
         read_layer(LayerSpec(p, where="DISPOSITON_TEXT <> 'x'"))
+
+
+def test_location_columns_of_coordinate_pairs(tmp_path: Path) -> None:
+    """Socrata/ArcGIS "(lat, lon)"; JSON-style "[lon, lat]"; ranges decide where they can."""
+    p = tmp_path / "socrata.csv"
+    p.write_text('id,Location 1\n1,"(60.17, 24.94)"\n2,"(60.18, 24.95)"\n3,\n4,"(NA, NA)"\n5,"(0, 0)"\n')
+    gdf = read_layer(LayerSpec(p))
+    assert list(gdf["id"]) == ["1", "2"] and gdf.geometry.iloc[0].equals(shapely.Point(24.94, 60.17))
+    intake = gdf.attrs["intake"].to_dict()
+    assert intake["geometry"].startswith("(lat, lon) pairs in column 'Location 1'")
+    assert next(s for s in intake["steps"] if s["reason"] == "no_coordinates")["who"] == ["3", "4", "5"]
+    q = tmp_path / "arrays.csv"
+    q.write_text('id,geo_point\n1,"[24.94, 60.17]"\n')
+    assert read_layer(LayerSpec(q)).geometry.iloc[0].equals(shapely.Point(24.94, 60.17))
+    r = tmp_path / "seattle.csv"  # parentheses but longitude first: |-122.3| > 90 says so
+    r.write_text('id,location\n1,"(-122.33, 47.61)"\n')
+    assert read_layer(LayerSpec(r)).geometry.iloc[0].equals(shapely.Point(-122.33, 47.61))
+    bad = tmp_path / "bad.csv"
+    bad.write_text('id,location\n1,"(47.61, -122.33)"\n2,"(north, west)"\n')
+    with pytest.raises(InputError, match="column 'location' holds pairs that are not numbers in row 3"):
+        read_layer(LayerSpec(bad))
+    plain = tmp_path / "plain.csv"  # a column of "1,5"-like text that is not named as a location
+    plain.write_text('id,score\n1,"(1, 5)"\n')
+    with pytest.raises(InputError, match="no coordinates found"):
+        read_layer(LayerSpec(plain))

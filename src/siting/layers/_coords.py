@@ -39,6 +39,11 @@ _GEOJSON = re.compile(r'^\s*\{.*"type"\s*:', re.DOTALL)
 _RVEC = re.compile(r"^\s*c\(\s*([^,()]*)\s*,\s*([^,()]*)\s*(,[^()]*)?\)\s*$")
 _RVEC_NAMED = r"^\s*c\(\s*(?P<x>[^,()]*)\s*,\s*(?P<y>[^,()]*)\s*(?:,[^()]*)?\)\s*$"
 _SRID = re.compile(r"^\s*SRID=(\d+)\s*;\s*", re.IGNORECASE)
+#: A "(lat, lon)" pair, as Socrata and ArcGIS exports write a location column.
+_PAIR = re.compile(r"^\s*[(\[]\s*([^,()\[\]]*?)\s*,\s*([^,()\[\]]*?)\s*[)\]]\s*$")
+_PAIR_NAMED = r"^\s*[(\[]\s*(?P<a>[^,()\[\]]*?)\s*,\s*(?P<b>[^,()\[\]]*?)\s*[)\]]\s*$"
+#: Words in a column name that make a "(lat, lon)" pair column plausible.
+_PAIR_NAMES = ("location", "latlon", "lat_lon", "lat/lon", "latlng", "coord", "point", "geo")
 
 
 @dataclass
@@ -70,14 +75,58 @@ def _kind(values: pd.Series) -> str | None:
 
 
 def geometry_column(frame: pd.DataFrame) -> tuple[str, str] | None:
-    """The first column holding WKT, GeoJSON or R ``c(x, y)`` points (likely names first)."""
+    """The first column holding WKT, GeoJSON or R ``c(x, y)`` points (likely names first),
+    else a location column of ``(lat, lon)`` pairs (by its name and content)."""
     cols = [str(c) for c in frame.columns]
     named = [c for c in cols if c.lower() in _GEOM_NAMES]
     for col in named + [c for c in cols if c not in named]:
         kind = _kind(frame[col])
         if kind is not None:
             return col, kind
+    for col in cols:
+        if any(w in col.lower().replace(" ", "") for w in _PAIR_NAMES):
+            sample = frame[col][~_is_missing(frame[col])].head(50).astype(str)
+            if not sample.empty and sample.map(lambda v: bool(_PAIR.match(v))).all():
+                return col, "pair"
     return None
+
+
+def _from_pair(frame: pd.DataFrame, col: str, rows: RowNames) -> Coordinates:
+    """A column of ``(lat, lon)`` pairs (Socrata, ArcGIS) or ``[lon, lat]`` arrays."""
+    parts = extract(frame[col].fillna("").astype(str), _PAIR_NAMED)
+    a, a_missing, a_bad = _numbers(parts["a"].astype("string").fillna("").astype(object))
+    b, b_missing, b_bad = _numbers(parts["b"].astype("string").fillna("").astype(object))
+    first = a.to_numpy(dtype=np.float64, na_value=np.nan)
+    second = b.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = _is_missing(frame[col]) | a_missing | b_missing | ((first == 0) & (second == 0))
+    bad = ~missing & (a_bad | b_bad | parts["a"].isna().to_numpy())
+    ok = ~missing & ~bad
+    # Socrata and ArcGIS write "(lat, lon)"; a JSON-style "[x, y]" array is longitude first.
+    # The ranges decide where they can (a value beyond 90 is a longitude).
+    opened = frame[col][ok].astype(str).str.lstrip()
+    brackets = bool(ok.any() and opened.str.startswith("[").all())
+    if ok.any() and (np.abs(first[ok]) > 90).any() and (np.abs(second[ok]) <= 90).all():
+        lon_first = True
+    elif ok.any() and (np.abs(second[ok]) > 90).any() and (np.abs(first[ok]) <= 90).all():
+        lon_first = False
+    else:
+        lon_first = brackets
+    lat, lon = (second, first) if lon_first else (first, second)
+    out = ok & ((np.abs(np.nan_to_num(lat)) > 90) | (np.abs(np.nan_to_num(lon)) > 180))
+    problems = []
+    if bad.any():
+        where = rows.describe(np.flatnonzero(bad))
+        problems.append(f"column {col!r} holds pairs that are not numbers in {where}")
+    if out.any():
+        where = rows.describe(np.flatnonzero(out))
+        problems.append(f"column {col!r} holds points outside lat/lon ranges in {where}")
+    geoms = np.full(len(frame), None, dtype=object)
+    good = ok & ~out
+    if good.any():
+        geoms[good] = shapely.points(lon[good], lat[good])
+    order = "(lon, lat)" if lon_first else "(lat, lon)"
+    source = f"{order} pairs in column {col!r} (WGS84)"
+    return Coordinates(geoms, "EPSG:4326", source, (col,), missing, problems)
 
 
 def _numbers(values: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -248,7 +297,8 @@ def find_coordinates(frame: pd.DataFrame, spec: LayerSpec, path: Path, rows: Row
     1. latitude/longitude columns (named with ``lat_column``/``lon_column``, or found by
        their usual names);
     2. a column of WKT (``POINT (x y)``, EWKT's ``SRID=...;`` read as its CRS), GeoJSON
-       or R's ``c(x, y)`` (found by its content; x is longitude in WGS84);
+       or R's ``c(x, y)`` (found by its content; x is longitude in WGS84), else a location
+       column of ``(lat, lon)`` pairs as Socrata and ArcGIS write them;
     3. x/y columns (projected coordinates need ``crs``).
     """
     cols = list(frame.columns)
@@ -261,6 +311,8 @@ def find_coordinates(frame: pd.DataFrame, spec: LayerSpec, path: Path, rows: Row
     )
     if not hard:
         found = geometry_column(frame)
+        if found is not None and found[1] == "pair":
+            return _from_pair(frame, found[0], rows)
         if found is not None:
             return _from_geometry_column(frame, found[0], found[1], rows, spec, path)
         lower = {c.lower(): c for c in reversed([str(c) for c in cols])}
@@ -269,8 +321,8 @@ def find_coordinates(frame: pd.DataFrame, spec: LayerSpec, path: Path, rows: Row
         if x_col is not None and y_col is not None:
             return _from_xy(frame, x_col, y_col, rows, spec, path)
     msg = (
-        f"{path}: no coordinates found: no latitude/longitude columns and no column of WKT, GeoJSON "
-        f"or R c(x, y) points (columns are {column_list(cols)}); name them lat and lon or pass "
+        f"{path}: no coordinates found: no latitude/longitude columns and no column of WKT, GeoJSON, "
+        f"R c(x, y) or (lat, lon) points (columns are {column_list(cols)}); name them lat and lon or pass "
         "--lat-column/--lon-column"
     )
     raise InputError(msg)
