@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from siting._demo import generate
+from siting.demo_data import generate
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 

@@ -21,7 +21,7 @@ def demo_data_folder() -> Path:
         folder = root / "data" / "demo"
         if (folder / "scenario.toml").exists():
             return folder
-    from .._demo import generate
+    from ..demo_data import generate
 
     folder = settings.cache_folder / "demo-data"
     if not (folder / "scenario.toml").exists():
