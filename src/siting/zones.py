@@ -115,7 +115,8 @@ in one zone
     if timezone is not None:
         if aware:
             return values.dt.tz_convert(timezone), timezone
-        # clock times without an offset are that zone's (a repeated hour: the first, standard time)
+        # clock times without an offset are that zone's (an hour repeated in autumn: its standard-time,
+        # second, reading; an hour skipped in spring: shifted forward)
         localized = values.dt.tz_localize(
             timezone, ambiguous=np.zeros(len(values), dtype=bool), nonexistent="shift_forward"
         )
