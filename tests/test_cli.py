@@ -336,3 +336,20 @@ def test_terminal_figures_doctests() -> None:
 
     res = doctest.testmod(_text, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert res.attempted >= 1 and res.failed == 0
+
+
+def test_the_cli_calls_public_modules_only() -> None:
+    """No private module or name of another package (the one errors module aside, by design)."""
+    import ast
+
+    cli_dir = Path(__file__).resolve().parents[1] / "src" / "siting" / "cli"
+    bad = []
+    for path in sorted(cli_dir.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or node.level < 2 and not (node.module or "").startswith("siting"):
+                continue  # this package's own modules (level 1) and third-party imports
+            parts = (node.module or "").split(".")
+            if any(p.startswith("_") for p in parts) and parts != ["_errors"]:
+                bad.append(f"{path.name}:{node.lineno} {node.module}")
+            bad += [f"{path.name}:{node.lineno} {a.name}" for a in node.names if a.name.startswith("_")]
+    assert not bad, bad
