@@ -88,3 +88,33 @@ def test_every_solve_of_a_selection_keeps_within_what_is_left(monkeypatch) -> No
     report = budget.report()
     assert set(report["steps"]) == {"choice", "curve"}
     assert report["used_s"] <= limit + 0.5  # HiGHS stops a little after its own limit
+
+
+def test_highs_gets_no_more_than_the_limit_when_a_start_is_in_hand(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each MILP used to get at least a second, so a 5-solve curve under a 1 s share took 5 s."""
+    from siting.locate import base
+
+    given: list[float | None] = []
+    run = base.run_highs
+
+    def spy(lp, time_limit, *a, **kw):  # type: ignore[no-untyped-def]
+        given.append(time_limit)
+        return run(lp, time_limit, *a, **kw)
+
+    monkeypatch.setattr(base, "run_highs", spy)
+    costs, w = _instance(3)
+    MaximalCovering(costs, weights=w, p=3).solve(0.2)
+    assert given and all(t is not None and t <= 0.2 for t in given), given
+    MaximalCovering(costs, weights=w, p=3).solve(0.001)  # spent before it starts: the floor, not a second
+    assert given[-1] == base.MIN_MILP_SECONDS
+
+
+def test_time_between_steps_is_reported_apart_and_not_charged() -> None:
+    b = TimeBudget(10.0, {"choice": 0.5, "curve": 0.5})
+    with b.step("choice"):
+        time.sleep(0.05)
+    time.sleep(0.2)  # isochrones, tables: not solving
+    assert b.remaining() == pytest.approx(10.0 - b.used["choice"], abs=1e-9)  # the sleep is not charged
+    r = b.report()
+    assert r["used_s"] == pytest.approx(r["steps"]["choice"]) and r["elapsed_s"] >= r["used_s"] + 0.19
+    assert "more for isochrones and tables" in describe(r)

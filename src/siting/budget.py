@@ -1,10 +1,11 @@
 """A time limit shared out over the steps of one command, and a record of how it was used.
 
 ``siting select --time-limit S`` bounds the whole choice: the main solve (its greedy start
-included), the coverage curve, the sensitivity re-solves and the re-solves that explain
-the choice. Each step gets a share of what is left when it starts, so time a step does
-not use passes on to the next; within a step of several solves each solve gets an equal
-part of what the step has left.
+and model building included), the coverage curve, the sensitivity re-solves and the
+re-solves that explain the choice. Each step gets a share of what is left when it starts,
+so time a step does not use passes on to the next; within a step of several solves each
+solve gets an equal part of what the step has left. Work between the steps (isochrones,
+impact tables) is not solving and is not charged to the limit; the report gives it apart.
 
 Examples
 --------
@@ -14,6 +15,8 @@ Examples
 36
 >>> b.report()["limit_s"], sorted(b.report()["steps"])
 (60.0, ['choice'])
+>>> b.report()["used_s"] <= b.report()["elapsed_s"]
+True
 >>> TimeBudget(None, {"choice": 1.0}).allot("choice") is None
 True
 """
@@ -60,6 +63,7 @@ class TimeBudget:
         self.t0 = time.perf_counter()
         self.shares = {k: float(v) for k, v in shares.items() if v > 0}
         self.used: dict[str, float] = {}
+        self._running: float | None = None  # start of the step under way
 
     @classmethod
     def for_selection(
@@ -69,10 +73,14 @@ class TimeBudget:
         return cls(limit, {k: SELECTION_SHARES[k] for k in steps})
 
     def remaining(self, now: float | None = None) -> float | None:
-        """Seconds left of the whole limit (at ``now``, a ``time.perf_counter()`` value)."""
+        """Seconds left of the limit: what the finished steps and the one running (since its
+        start, up to ``now``, a ``time.perf_counter()`` value) have not used."""
         if self.limit is None:
             return None
-        return self.limit - ((time.perf_counter() if now is None else now) - self.t0)
+        spent = sum(self.used.values())
+        if self._running is not None:
+            spent += (time.perf_counter() if now is None else now) - self._running
+        return self.limit - spent
 
     def allot(self, name: str, now: float | None = None) -> float | None:
         """Seconds step ``name`` may take if it starts now: its share of what is left."""
@@ -88,18 +96,24 @@ class TimeBudget:
         """Run step ``name``: yields its :class:`Step`, records the time it took."""
         now = time.perf_counter()
         s = Step(self.allot(name, now), t0=now)
+        outer = self._running
+        if outer is None:
+            self._running = now
         try:
             yield s
         finally:
-            self.used[name] = self.used.get(name, 0.0) + (time.perf_counter() - s.t0)
+            if outer is None:  # a step inside a step is charged once, by the outer one
+                self._running = None
+                self.used[name] = self.used.get(name, 0.0) + (time.perf_counter() - s.t0)
 
     def report(self) -> dict[str, Any]:
-        """The limit, the time used in all and per step (seconds), for the summary and report."""
-        total = time.perf_counter() - self.t0
+        """The limit, the time the steps used in all and each (seconds), and the time since the
+        budget began (``elapsed_s``: the steps plus the work between them), for the summary."""
         return {
             "limit_s": self.limit,
-            "used_s": round(total, 3),
+            "used_s": round(sum(self.used.values()), 3),
             "steps": {k: round(v, 3) for k, v in self.used.items()},
+            "elapsed_s": round(time.perf_counter() - self.t0, 3),
         }
 
 
@@ -111,10 +125,15 @@ def describe(report: Mapping[str, Any]) -> str:
     '12.4 s of the 60 s time limit (choice 8.0 s, curve 3.1 s)'
     >>> describe({"limit_s": None, "used_s": 2.0, "steps": {"choice": 2.0}})
     '2.0 s, no time limit (choice 2.0 s)'
+    >>> describe({"limit_s": 5.0, "used_s": 4.96, "steps": {"choice": 4.96}, "elapsed_s": 8.3})
+    '5.0 s of the 5 s time limit (choice 5.0 s); 3.3 s more for isochrones and tables'
     """
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in report.get("steps", {}).items())
     limit = report.get("limit_s")
-    head = f"{report.get('used_s', 0.0):.1f} s" + (
-        f" of the {limit:g} s time limit" if limit is not None else ", no time limit"
-    )
-    return f"{head} ({steps})" if steps else head
+    used = float(report.get("used_s", 0.0))
+    head = f"{used:.1f} s" + (f" of the {limit:g} s time limit" if limit is not None else ", no time limit")
+    text = f"{head} ({steps})" if steps else head
+    other = float(report.get("elapsed_s", used)) - used
+    if other >= 0.05:
+        text += f"; {other:.1f} s more for isochrones and tables"
+    return text

@@ -115,7 +115,8 @@ def _check_quota_regions(quotas: dict[str, tuple[str, int]], regions: str, name_
               help="median: cost charged for demand beyond the cutoff, in the costs' unit "
               "[default: 2 x cutoff, or 2 x the largest cost when no cutoff applies].")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              metavar="S", help="Stop the solver after S seconds with the best solution and its gap.")
+              metavar="S", help="Seconds for all the solving (the choice, curve, sensitivity and explain "
+              "re-solves share them); then the best solution found and its gap.")
 @click.option("--method", type=click.Choice(["milp", "greedy"]), default="milp", show_default=True,
               help="milp: exact (HiGHS); greedy: greedy plus swaps, gap to the LP bound.")
 @click.option("--curve", "curve_max", type=click.IntRange(min=0), default=None, metavar="K",

@@ -39,6 +39,9 @@ LARGE_ROWS = 20_000
 #: Seconds the quick bound takes before HiGHS when there is no time limit (with a limit,
 #: a county-sized model spends it on the bound instead of HiGHS: see :meth:`Model.solve`).
 QUICK_BOUND_SECONDS = 10.0
+#: The least time HiGHS gets when the limit is spent but a start is in hand: it then returns
+#: the start with its status and bound (a whole second each made a 5-solve curve take 5 s).
+MIN_MILP_SECONDS = 0.05
 
 
 def _within(bound: float, obj: float, rel_gap: float) -> bool:
@@ -441,7 +444,12 @@ class Model:
                 bound = max(quick, obj0) if self.sense < 0 else min(quick, obj0)
                 st = "optimal" if _within(bound, obj0, mip_rel_gap) else "time-limit-feasible"
                 return self.result(start, obj0, bound, time.perf_counter() - t0, st, "milp")
-        remaining = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - t0))
+        remaining = None
+        if time_limit is not None:
+            # with a start in hand the limit is the caller's (HiGHS hands the start back when time
+            # runs out); without one HiGHS gets a second to find any solution at all
+            floor = MIN_MILP_SECONDS if start is not None else 1.0
+            remaining = max(floor, time_limit - (time.perf_counter() - t0))
         bound, status, x = run_highs(self.build(), remaining, mip_rel_gap, threads, start)
         if status == "infeasible":
             raise self.infeasible()
