@@ -220,6 +220,19 @@ def _run(
         return math.nan, "infeasible", None
     has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
     x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_sol else None
+    if is_mip and start is not None and x is not None:
+        claimed = float(info.objective_function_value)
+        held = float(lp.offset + lp.cost @ x)
+        if abs(held - claimed) > 1e-7 * (1.0 + abs(claimed)):
+            # HiGHS 1.16 can report an incumbent it found yet hand back the completed start
+            # (seen on a capacitated p-median: objective 116.6, solution worth 130.6).
+            # Solve again without the start rather than return a worse set as optimal.
+            logging.getLogger("siting.locate").info(
+                "HiGHS handed back a solution worth %g for its objective %g: solving without the start",
+                held,
+                claimed,
+            )
+            return _run(lp, time_limit, mip_rel_gap, threads, None, heuristic_effort)
     if ms == ms_.kOptimal:
         st = "optimal"
     elif ms in (ms_.kTimeLimit, ms_.kInterrupt, ms_.kSolutionLimit, ms_.kIterationLimit):
