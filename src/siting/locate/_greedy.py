@@ -35,11 +35,15 @@ def greedy_fill(
     add_fn: Callable[[int], None],
     n_target: int | None,
     stop_fn: Callable[[Mask], bool] | None = None,
+    *,
+    stalled: list[Mask] | None = None,
 ) -> Mask:
     """Greedy: fixed sites, then quota lower bounds, then best gain until done.
 
     ``gain_fn()`` gives each candidate's gain given the sites opened so far, ``add_fn(j)``
     opens ``j``; the fill stops at ``n_target`` sites or when ``stop_fn(open_mask)`` holds.
+    When no candidate may be opened before ``stop_fn`` holds, a :class:`SolverError` is
+    raised; the sites open at that point are appended to ``stalled`` when it is given.
     """
     mask = np.zeros(model.n_active, bool)
     count: dict[str, int] = {}
@@ -81,6 +85,8 @@ def greedy_fill(
             if n_target is not None:
                 msg = f"cannot open {n_target} sites within the quotas ({model.constraint_text()})"
                 raise InfeasibleError(msg)
+            if stalled is not None:
+                stalled.append(mask.copy())
             msg = "the greedy ran out of candidates before reaching the target"
             raise SolverError(msg)
         open_site(j)
@@ -163,12 +169,16 @@ def coverage_greedy(
                 return state["served"] >= need
             return False
 
+    stalled: list[Mask] = []
     try:
-        mask = greedy_fill(model, gain, add, n_target, stop)
+        mask = greedy_fill(model, gain, add, n_target, stop, stalled=stalled)
     except SolverError:
         if target_weight is None:
             raise
         best = model.covered_weight(np.ones(n, bool))
+        repaired = repair_to_target(model, stalled[0], need, deadline) if stalled and best >= need else None
+        if repaired is not None:
+            return drop_redundant(model, repaired, target_weight) if swap else repaired
         if best >= need:
             # reachable with every candidate open, but the upper quotas let the greedy open only
             # some of a region's candidates, and its picks fell short: the exact MILP decides
@@ -215,6 +225,55 @@ def coverage_greedy(
                 mask[j] = True
         if not improved:
             break
+    return mask
+
+
+def repair_to_target(model: Model, mask: Mask, need: float, deadline: float | None = None) -> Mask | None:
+    """Swap sites within the quotas until ``need`` weight is covered; ``None`` if stuck.
+
+    The greedy fill stalls when upper quotas cap a region whose first picks overlap: every
+    site it may still open adds nothing. Each round takes the single change that covers
+    the most: opening a site the quotas allow, or swapping an open site (not a fixed one)
+    for a closed one. Exact coverage (served weight with capacity) decides each change.
+    """
+    mask = mask.copy()
+    rows = model.rows
+    n = model.n_active
+    r_e, c_e = rows.row_of_entry(), rows.cand
+    lo, hi = model.quota_limits()
+    idx = np.arange(n)
+    cur = model.covered_weight(mask)
+    rounds = 0
+    while cur < need and rounds < SWAP_ROUNDS and not past(deadline):
+        rounds += 1
+        best_val, best_mask = cur, None
+        count = {r: int((model.region[mask] == r).sum()) for r in hi}
+        # the closed sites that reach the most weight no open site reaches are tried first
+        free = ~rows.covered(mask) if model.cap is None else np.ones(rows.n, bool)
+        gain = bincount(c_e, weights=rows.weight[r_e] * free[r_e], minlength=n)
+        gain[mask] = -np.inf
+        tries = [int(k) for k in np.argsort(-gain, kind="stable")[:SWAP_TRIES] if gain[k] > 0]
+        for k in tries:
+            rk = model.region[k]
+            if rk not in hi or count[rk] + 1 <= hi[rk]:
+                trial = mask | (idx == k)
+                val = model.covered_weight(trial)
+                if val > best_val + EPS * max(1.0, best_val):
+                    best_val, best_mask = val, trial
+            for j in np.flatnonzero(mask & ~model.fixed):
+                if not swap_ok(model, int(j), int(k), mask):
+                    continue
+                trial = (mask & (idx != j)) | (idx == k)
+                val = model.covered_weight(trial)
+                if val > best_val + EPS * max(1.0, best_val):
+                    best_val, best_mask = val, trial
+        if best_mask is None:
+            return None
+        mask, cur = best_mask, best_val
+    if cur < need:
+        return None
+    for r, k in lo.items():  # a swap never leaves a lower quota short, but say so plainly
+        assert int((model.region[mask] == r).sum()) >= k
     return mask
 
 
