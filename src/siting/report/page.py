@@ -8,6 +8,7 @@ reader checks it. Written atomically.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -192,6 +193,15 @@ def report_html(
         not_chosen=not_chosen_of(plan),
         services_label=str(params.get("services_label") or "Homeless services"),
     )
+    # the run's own record (parameters, manifest, what was read) holds exact figures about the
+    # incidents (the selection's objective, row counts, the file's SHA-256, first and last
+    # dates): a shareable report shows the release's version of it
+    shown = (
+        plan
+        if internal
+        else dataclasses.replace(plan, parameters=fig.released.parameters, manifest=fig.released.manifest)
+    )
+    params = shown.parameters or {}
     when = str((plan.manifest or {}).get("created") or params.get("date") or "")
     c = plan.candidates
     n_c = 0 if c is None else len(c)
@@ -242,8 +252,8 @@ def report_html(
             intake_section(plan, internal=internal, manifest=None if internal else fig.released.manifest),
         ),
         ("Assumptions", f"<table>{assumptions}</table>"),
-        ("Parameters", parameters(plan)),
-        ("Manifest: inputs by file name and SHA-256", manifest(plan)),
+        ("Parameters", parameters(shown)),
+        ("Manifest: inputs by file name and SHA-256", manifest(shown)),
     ]
     body = "".join(f"<section><h2>{esc(h)}</h2>{content}</section>" for h, content in sections if content)
     return (
