@@ -542,7 +542,7 @@ def _draw_sites(d: _Drawing) -> None:
                     extra.append(
                         (
                             "Adds",
-                            f"{fig.percent(rec.get('chosen_incident_share'))} of its incidents "
+                            f"{fig.adds(rec, ctx.cutoff_min)} of its incidents "
                             "no other chosen site reaches",
                         )
                     )

@@ -105,7 +105,7 @@ def why_not_text(rec: dict[str, Any], ctx: Context) -> str:
         other = str(rec.get("overlap_with") or "")
         who = site_name(other, ctx.names.get(other)) if other else "a chosen site"
         return (
-            f"Overlap: {ctx.fig.percent(rec.get('overlap_share'))} of the incidents it reaches "
+            f"Overlap: {ctx.fig.overlap(rec, ctx.cutoff_min)} of the incidents it reaches "
             f"are already reached by {who}"
         )
     return "With the chosen sites it would reach fewer incidents than the chosen set"

@@ -181,14 +181,34 @@ class Figures:
             out.update(_exact_cover(self.plan, ids, minutes, self))
         else:
             r = self.released.cover([str(i) for i in ids], minutes=minutes)
-            total = float(np.sum(self.released.demand.unit_count))
             out["count"] = str(r["count_label"])
-            out["share"] = (
-                self.percent(float(r["count"]) / total) if total and np.isfinite(r["count"]) else ""
-            )
+            out["share"] = str(r["count_share_label"])
             out["weight_share"] = str(r["share_label"])
         self._cover[key] = out
         return out
+
+    def overlap(self, rec: dict[str, Any], minutes: float | None = None) -> str:
+        """Why-not's "N% of the incidents it reaches are already reached by <site>".
+
+        Internal pages show the selection's exact share; shareable pages the share of the
+        released incidents (never the exact one: a whole percent of a small exact count
+        tells that count)."""
+        if self.internal:
+            return self.percent(rec.get("overlap_share"))
+        other = str(rec.get("overlap_with") or "")
+        if not other:
+            return ""
+        also, mine = self.released.reached_also([str(rec["candidate_id"])], by=[other], minutes=minutes)
+        return str(self.rule.share(also, mine)[1])
+
+    def adds(self, rec: dict[str, Any], minutes: float | None = None) -> str:
+        """A chosen site's "N% of the incidents it reaches no other chosen site reaches"."""
+        if self.internal:
+            return self.percent(rec.get("chosen_incident_share"))
+        site = str(rec.get("site") or "")
+        others = [c for c in str(rec.get("chosen") or "").split(";") if c and c != site]
+        also, mine = self.released.reached_also([site], by=others, minutes=minutes)
+        return str(self.rule.share(mine - also, mine)[1])
 
     def units(self, minutes: float | None = None) -> Units:
         """The what-if's demand units within ``minutes`` (default: the run's cutoff)."""

@@ -88,7 +88,7 @@ def _finding(rec: dict[str, Any], ctx: Context) -> str:
     if kind == "low_rank":
         return (
             f"{site_name(site, ctx.names.get(site))} ranks {fmt(int(rec['site_rank']))} by score but is "
-            f"chosen for what it adds: {ctx.fig.percent(rec.get('chosen_incident_share'))} of the "
+            f"chosen for what it adds: {ctx.fig.adds(rec, ctx.cutoff_min)} of the "
             "incidents it reaches no other chosen site reaches (the score also weighs services and "
             "walking time)."
         )

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .rule import Rule, minutes_label, percent_label, whole_minutes, whole_percent
+from .rule import Rule, minutes_label, whole_minutes
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -222,10 +222,12 @@ def release_candidates(
         out["nearest_service_min"] = ns
         out["nearest_service_min_label"] = np.array([minutes_label(v) for v in ns], dtype=object)
     if hot_w is not None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where((weight > 0) & shown, hot_w / np.where(weight > 0, weight, 1.0), np.nan)
-        out["hotspot_share"] = whole_percent(share) / 100.0
-        out["hotspot_share_label"] = np.array([percent_label(v) for v in share], dtype=object)
+        hs = [
+            rule.share(h, w) if ok else (np.nan, "")
+            for h, w, ok in zip(np.asarray(hot_w, dtype=float), weight, (weight > 0) & shown, strict=True)
+        ]
+        out["hotspot_share"] = np.array([v for v, _ in hs], dtype=np.float64)
+        out["hotspot_share_label"] = np.array([lab for _, lab in hs], dtype=object)
     for c in cands.columns:
         name = str(c)[len("layer_") :] if str(c).startswith("layer_") else None
         if name is None:

@@ -136,12 +136,10 @@ def release_curve(
     """The coverage curve: each row's chosen set re-measured on released units."""
     total = float(unit_weight.sum())
     w = [set_weight(cover, _ids(c), unit_weight, cutoff_min) for c in curve["chosen"]]
-    share = np.array([x / total if total > 0 else 0.0 for x in w])
     out = pd.DataFrame({"n_sites": curve["n_sites"].to_numpy()})
     out["covered_demand_weight"] = rule.released(w)
     out["covered_demand_weight_label"] = rule.labels(w)
-    out["covered_demand_share"] = whole_percent(share) / 100.0
-    out["covered_demand_share_label"] = [percent_label(s) for s in share]
+    out["covered_demand_share"], out["covered_demand_share_label"] = rule.shares(w, total)
     if "gap" in curve.columns:
         gap = curve["gap"].to_numpy(dtype=np.float64)
         out["gap"] = whole_percent(gap) / 100.0
@@ -172,12 +170,9 @@ def release_sensitivity(
     w_a, h_a = np.array(w, dtype=float), np.array(here, dtype=float)
     out["covered_demand_weight"] = rule.released(w_a)
     out["covered_demand_weight_label"] = [rule.label(v) if np.isfinite(v) else "" for v in w_a]
-    share = w_a / total if total > 0 else np.zeros_like(w_a)
-    out["covered_demand_share"] = whole_percent(share) / 100.0
-    out["covered_demand_share_label"] = [percent_label(s) for s in share]
-    hs = h_a / total if total > 0 else np.zeros_like(h_a)
-    out["chosen_here_covered_demand_share"] = whole_percent(hs) / 100.0
-    out["chosen_here_covered_demand_share_label"] = [percent_label(s) for s in hs]
+    out["covered_demand_share"], out["covered_demand_share_label"] = rule.shares(w_a, total)
+    here_share = rule.shares(h_a, total)
+    out["chosen_here_covered_demand_share"], out["chosen_here_covered_demand_share_label"] = here_share
     for col in ("sites", "status"):
         if col in sens.columns:
             out[col] = sens[col].to_numpy()
@@ -283,7 +278,12 @@ def release_impact(
         if m in COUNT_MEASURES:
             value, label = rule.released([v])[0], rule.label(v)
         elif m in SHARE_MEASURES:  # the exact table gives percent; released: a share, whole percent
-            value, label = whole_percent([v / 100.0])[0] / 100.0, percent_label(v / 100.0)
+            if "incidents" in redo.index and "incidents_within_cutoff" in redo.index:
+                value, label = rule.share(
+                    redo.loc["incidents_within_cutoff", "value"], redo.loc["incidents", "value"]
+                )
+            else:
+                value, label = whole_percent([v / 100.0])[0] / 100.0, percent_label(v / 100.0)
         elif m == "deaths_averted":
             value = math.nan
             if np.isfinite(fz_shown):

@@ -23,7 +23,7 @@ from .coverage import UnitCoverage, unit_coverage
 from .demand import ReleasedDemand, release_demand
 from .metadata import release_manifest, release_parameters, release_period
 from .patterns import release_hotspots, release_regions, release_time_profile
-from .rule import Rule, percent_label
+from .rule import Rule
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -143,16 +143,30 @@ class ReleasedPlan:
         cut = self.cutoff_min if minutes is None else float(minutes)
         count = set_weight(self.coverage, [str(i) for i in ids], self.demand.unit_count, cut)
         weight = set_weight(self.coverage, [str(i) for i in ids], self.demand.unit_weight, cut)
-        total = float(self.demand.unit_weight.sum())
-        share = weight / total if total > 0 else 0.0
+        share, share_label = self.rule.share(weight, float(self.demand.unit_weight.sum()))
+        count_share, count_share_label = self.rule.share(count, float(self.demand.unit_count.sum()))
         return {
             "count": self.rule.released([count])[0],
             "count_label": self.rule.label(count),
             "weight": self.rule.released([weight])[0],
             "weight_label": self.rule.label(weight),
-            "share": float(np.floor(share * 100 + 0.5)) / 100,
-            "share_label": percent_label(share),
+            "share": share,
+            "share_label": share_label,
+            "count_share": count_share,
+            "count_share_label": count_share_label,
         }
+
+    def reached_also(
+        self, ids: list[str], *, by: list[str], minutes: float | None = None
+    ) -> tuple[float, float]:
+        """Released incidents within the walk of ``ids``, and how many of them are also
+        within the walk of ``by`` (``(also, all)``): a candidate's overlap with a chosen
+        site, or what a chosen site adds to the others. Show them with :meth:`Rule.share`."""
+        cut = self.cutoff_min if minutes is None else float(minutes)
+        mass = self.demand.unit_count
+        mine = self.coverage.covered([str(i) for i in ids], cut) if ids else np.zeros(len(mass), bool)
+        theirs = self.coverage.covered([str(i) for i in by], cut) if by else np.zeros(len(mass), bool)
+        return float(mass[mine & theirs].sum()), float(mass[mine].sum())
 
     def metadata(self) -> dict[str, Any]:
         """What every shareable file says about itself."""

@@ -157,6 +157,41 @@ class Rule:
         r = self.released([v])[0]
         return self.suppressed_label if np.isnan(r) else f"{int(r):,}"
 
+    def share(self, part: Any, whole: Any) -> tuple[float, str]:
+        """A share of counts (or of weights) as shown: its number (0..1) and its text.
+
+        Whole percent, unless the part or the rest of the whole is below ``threshold + 1``: then
+        the share is a bound ("under 8%", "over 92%"), for a whole percent of a small or
+        released total would otherwise give that small count back (99% of 150 leaves 1 or
+        2). Nothing is shown of a whole of 0..``threshold`` (NaN, "").
+
+        >>> r = Rule()
+        >>> r.share(120, 150), r.share(5, 150), r.share(145, 150), r.share(3, 8)
+        ((0.8, '80%'), (0.08, 'under 8%'), (0.92, 'over 92%'), (nan, ''))
+        >>> r.share(0, 1800)
+        (0.01, 'under 1%')
+        """
+        try:
+            p, w = float(part), float(whole)
+        except (TypeError, ValueError):
+            return math.nan, ""
+        if not (math.isfinite(p) and math.isfinite(w)) or w < self.threshold + 1:
+            return math.nan, ""
+        small = (self.threshold + 1) / w
+        if p < self.threshold + 1:
+            bound = math.ceil(100 * small - 1e-9)
+            return bound / 100, f"under {bound}%"
+        if w - p < self.threshold + 1:
+            bound = math.floor(100 * (1 - small) + 1e-9)
+            return bound / 100, f"over {bound}%"
+        v = float(whole_percent([p / w])[0])
+        return v / 100, f"{int(v)}%"
+
+    def shares(self, parts: npt.ArrayLike, whole: float) -> tuple[F64, list[str]]:
+        """:meth:`share` of each part of one whole: numbers and labels."""
+        out = [self.share(p, whole) for p in np.asarray(parts, dtype=np.float64)]
+        return np.array([v for v, _ in out], dtype=np.float64), [lab for _, lab in out]
+
     def labels(self, values: npt.ArrayLike) -> npt.NDArray[np.object_]:
         """:meth:`label` of every value."""
         return np.array([self.label(v) for v in np.asarray(values, dtype=np.float64)], dtype=object)

@@ -368,6 +368,15 @@
         return r.toLocaleString('en-US');
     };
     S.percent = function (share) { return Math.floor(share * 100 + 0.5 + 1e-9) + '%'; };
+    /* a share as siting.privacy.Rule.share shows it: a bound when the part or the rest is small */
+    S.share = function (rule, part, whole) {
+        if (rule.t < 0) { return whole > 0 ? S.percent(part / whole) : '\u2013'; }
+        if (!(whole >= rule.t + 1)) { return '\u2013'; }
+        var small = (rule.t + 1) / whole;
+        if (part <= rule.t) { return 'under ' + Math.ceil(100 * small - 1e-9) + '%'; }
+        if (whole - part <= rule.t) { return 'over ' + Math.floor(100 * (1 - small) + 1e-9) + '%'; }
+        return S.percent(part / whole);
+    };
 
     S.cover = function (W, members) {
         var seen = new Uint8Array(W.mass.length), sum = 0;
@@ -400,7 +409,7 @@
             var d = Math.floor(share * 100 + 0.5 + 1e-9) - Math.floor(recShare * 100 + 0.5 + 1e-9);
             panel.querySelector('.siting-whatif-set').textContent = set.length ? set.join(', ') : 'none yet';
             panel.querySelector('.siting-whatif-count').textContent = set.length ? S.release(W.rule, v) : '\u2013';
-            panel.querySelector('.siting-whatif-share').textContent = set.length ? S.percent(share) : '\u2013';
+            panel.querySelector('.siting-whatif-share').textContent = set.length ? S.share(W.rule, v, W.total) : '\u2013';
             panel.querySelector('.siting-whatif-diff').textContent = set.length
                 ? (d > 0 ? '+' : d < 0 ? '\u2212' : '\u00b1') + Math.abs(d) + ' points' : '\u2013';
             panel.setAttribute('data-size', String(set.length));
@@ -411,7 +420,7 @@
             update();
         }
         panel.querySelector('.siting-whatif-rec-count').textContent = S.release(W.rule, rec);
-        panel.querySelector('.siting-whatif-rec-share').textContent = S.percent(recShare);
+        panel.querySelector('.siting-whatif-rec-share').textContent = S.share(W.rule, rec, W.total);
         if (group) {
             group.eachLayer(function (layer) {
                 layer.on('click', function (e) {
