@@ -48,12 +48,46 @@ def _settings(plan: Plan) -> tuple[Any, Any, dict[str, Any]]:
     return st, bands, imp
 
 
-def _deaths_label(value: float, fatal: float, rule: Rule) -> str:
+def _deaths_label(value: float, fatal: float, rule: Rule, *, band_hidden: bool = False) -> str:
     if not math.isfinite(value):
         return "not estimated"
+    if band_hidden:
+        return f"not shown (a distance band holds {rule.suppressed_label} fatal incidents)"
     if not (math.isfinite(fatal) and fatal >= rule.threshold + 1):
         return f"not shown ({rule.suppressed_label} fatal incidents)"
     return f"{value:.1f}"
+
+
+def _fatal_by_band(metres: Any, unit_fatal: np.ndarray, bands: Any) -> np.ndarray:
+    """Released fatal mass per chosen site (rows of ``metres``) and effect band (columns),
+    each unit at its nearest chosen site, as the deaths-averted figures count them."""
+    from scipy import sparse
+
+    n_s = metres.shape[0]
+    out = np.zeros((n_s, len(bands)))
+    m = sparse.coo_matrix(metres)
+    if not m.nnz:
+        return out
+    order = np.lexsort((m.row, m.data, m.col))  # per unit: the nearest site first
+    col, row, dist = m.col[order], m.row[order], m.data[order]
+    first = np.ones(col.size, dtype=bool)
+    first[1:] = col[1:] != col[:-1]
+    col, row, dist = col[first], row[first], dist[first]
+    ends = np.array([b.end_m for b in bands])
+    k = np.searchsorted(ends, dist, side="left")
+    ok = k < len(bands)
+    np.add.at(out, (row[ok], k[ok]), np.asarray(unit_fatal, dtype=np.float64)[col[ok]])
+    return out
+
+
+def _band_gate(fatal: np.ndarray, bands: Any, estimate: str, rule: Rule) -> bool:
+    """May a deaths-averted figure over these bands be shown? Only when every band that
+    adds to it (an effect above 0 on a fatal count above 0) holds a count above the
+    threshold: with the three estimates a reader could otherwise solve for each band's count."""
+    for f, b in zip(fatal, bands, strict=True):
+        if b.value(estimate) > 0 and f > 1e-9 and f < rule.threshold + 1:
+            return False
+    return True
 
 
 def release_site_tables(
@@ -90,6 +124,13 @@ def release_site_tables(
         settings=st,
     )
     si = t["site_impact"]
+    by_band = _fatal_by_band(metres, rel.demand.unit_fatal, bands) if has_fatal else None
+    # a site's deaths averted are shown only where each band behind them is above the
+    # threshold, and for every site or none (else the bands' totals give the hidden site's)
+    gate = {
+        e: bool(by_band is not None and all(_band_gate(by_band[s], bands, e, rule) for s in range(len(si))))
+        for e in ("low", "central", "high")
+    }
     per_day = imp.get("demand_per_day")
     total = float(counts.sum())
     hours_rows: list[pd.DataFrame] = []
@@ -129,7 +170,7 @@ def release_site_tables(
         }
         for e in ("low", "central", "high"):
             v = float(getattr(row, f"deaths_{e}"))
-            label = _deaths_label(v, fatal_near, rule)
+            label = _deaths_label(v, fatal_near, rule, band_hidden=not gate[e])
             rec[f"deaths_{e}"] = round(v, 1) if label[:1].isdigit() else math.nan
             rec[f"deaths_{e}_label"] = label
         share = float(hb["hours_share"])
@@ -150,19 +191,27 @@ def release_site_tables(
     out = pd.DataFrame(recs)
     by_curve = attendance_by_curve(minutes, counts)
     out.attrs["attendance_by_curve"] = {k: rule.label(v) for k, v in by_curve.items()}
-    return out, site_hours, _release_bands(t["deaths_bands"], rule) if has_fatal else None
+    return out, site_hours, _release_bands(t["deaths_bands"], rule, bands) if has_fatal else None
 
 
-def _release_bands(table: pd.DataFrame, rule: Rule) -> pd.DataFrame | None:
+def _release_bands(table: pd.DataFrame, rule: Rule, bands: Any = None) -> pd.DataFrame | None:
     if table is None or not len(table):
         return None
     out = table[["band", "start_m", "end_m", "share_low", "share_central", "share_high", "source"]].copy()
     f = table["fatal_incidents"].to_numpy(dtype=float)
     out["fatal_incidents"] = rule.released(f)
     out["fatal_incidents_label"] = rule.labels(f)
+    is_total = (table["band"].astype(str) == "total").to_numpy()
+    per_band = f[~is_total]
     for e in ("low", "central", "high"):
         vals = table[e].to_numpy(dtype=float)
-        labels = [_deaths_label(v, n, rule) for v, n in zip(vals, f, strict=True)]
+        # the total of an estimate is shown only when no band adding to it is hidden
+        # (else the total minus the shown bands is the hidden one)
+        ok = bands is None or len(bands) != per_band.size or _band_gate(per_band, bands, e, rule)
+        labels = [
+            _deaths_label(v, n, rule, band_hidden=bool(tot and not ok))
+            for v, n, tot in zip(vals, f, is_total, strict=True)
+        ]
         out[e] = [round(v, 1) if lab[:1].isdigit() else math.nan for v, lab in zip(vals, labels, strict=True)]
         out[f"{e}_label"] = labels
     return out
@@ -208,7 +257,12 @@ def release_value_curve(plan: Plan, rel: ReleasedPlan, *, workers: int = 1) -> p
         if deaths:
             eff = band_effect(best, bands, estimate)  # type: ignore[arg-type]
             values.append(float(np.dot(mass, eff)))
-            behind.append(float(mass[np.isfinite(best)].sum()))
+            ends = np.array([b.end_m for b in bands])
+            k = np.searchsorted(ends, best, side="left")
+            per = np.bincount(k[k < len(bands)], weights=mass[k < len(bands)], minlength=len(bands))
+            behind.append(
+                float(mass[np.isfinite(best)].sum()) if _band_gate(per, bands, estimate, rule) else 0.0
+            )
         else:
             a = st.curve(np.where(np.isfinite(best), best / speed, np.inf))
             values.append(float(np.dot(mass, a)))
