@@ -346,3 +346,243 @@ def test_derived_figures_say_nothing_beyond_the_published_cells(runs: dict[str, 
     a_f, b_f = _frames(rel), _frames(again)
     for k in a_f:
         pd.testing.assert_frame_equal(a_f[k], b_f[k], check_exact=False, rtol=1e-9)
+
+
+# ------------------------------------------------ 6. the pages show only the release
+#: Columns of the exact run that are decisions or inputs, not figures about incidents.
+DECISIONS = {
+    "candidate_id", "name", "rank", "score", "excluded", "excluded_reason", "region", "why", "rule",
+    "overlap_with", "chosen", "best", "dropped", "site", "site_rank", "finding", "flagged", "n_sites",
+    "minutes", "cutoff_min", "sites", "status", "reason", "fixed", "band", "start_m", "end_m", "source",
+    "measure", "unit", "services_within", "nearest_service_min", "nearest_exclusion", "nearest_exclusion_m",
+    "exclusion_rule_m", "hour", "hours_window", "peak_hour", "label",
+}  # fmt: skip
+
+
+def _scramble(df: Any, salt: float) -> Any:
+    """The same table with every number that is not a decision or an input changed."""
+    if df is None:
+        return None
+    out = df.copy()
+    for col in out.columns:
+        if col in DECISIONS or col == getattr(out, "_geometry_column_name", None):
+            continue
+        if pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+            out[col] = pd.to_numeric(out[col]) * 1.37 + salt
+    return out
+
+
+def _scrambled_run(plan: Any) -> Any:
+    """The run with every exact figure about incidents changed and its decisions (ranks,
+    chosen sites, reasons) kept: incidents moved 40 m and 2 hours, their file's hash, row
+    counts and day-precise dates changed, every exact count, weight, share and walk in its
+    tables and its selection record changed."""
+    import copy
+    import dataclasses
+
+    d = plan.demand.copy()
+    d = d.set_geometry(d.geometry.translate(40.0, -40.0))
+    if "date" in d.columns:
+        d["date"] = pd.to_datetime(d["date"]) + pd.Timedelta(hours=2)
+    params = copy.deepcopy(plan.parameters)
+    sel = params.get("selection") or {}
+    for k, v in list(sel.items()):
+        if isinstance(v, int | float) and not isinstance(v, bool) and k not in ("p",):
+            sel[k] = v * 1.37 + 3
+    for k in ("incidents_from", "incidents_to"):
+        if params.get(k):
+            params[k] = str(pd.Timestamp(params[k]).replace(day=15).date())
+    if params.get("sensitivity"):
+        params["sensitivity"] = _scramble(pd.DataFrame(params["sensitivity"]), 0.01).to_dict("records")
+    man = copy.deepcopy(plan.manifest)
+    dem = (man.get("inputs") or {}).get("demand") or {}
+    dem["sha256"] = "0" * 64
+    for k, v in list(dem.items()):
+        if isinstance(v, int) and not isinstance(v, bool):
+            dem[k] = v + 7
+    intake = dem.get("intake") or {}
+    for k, v in list(intake.items()):
+        if isinstance(v, int) and not isinstance(v, bool):
+            intake[k] = v + 7
+        if k in ("date_first", "date_last") and v:
+            intake[k] = str(pd.Timestamp(str(v)).replace(day=15))
+    for step in intake.get("steps") or []:
+        step["removed"] = int(step.get("removed", 0)) + 7
+    return dataclasses.replace(
+        plan,
+        demand=d,
+        candidates=_scramble(plan.candidates, 0.3),
+        sites=_scramble(plan.sites, 0.3),
+        regions=_scramble(plan.regions, 2.0),
+        coverage_curve=_scramble(plan.coverage_curve, 0.01),
+        impact=_scramble(plan.impact, 0.7),
+        site_impact=_scramble(plan.site_impact, 0.7),
+        site_hours=_scramble(plan.site_hours, 1.0),
+        deaths_bands=_scramble(plan.deaths_bands, 0.7),
+        not_chosen=_scramble(plan.not_chosen, -0.21),
+        findings=_scramble(plan.findings, -0.013),
+        parameters=params,
+        manifest=man,
+    )
+
+
+def _pages(plan: Any, rel: ReleasedPlan, folder: Path) -> tuple[str, str]:
+    from siting.maps import plan_map, save_map
+    from siting.report import save_report
+
+    folder.mkdir(parents=True, exist_ok=True)
+    m, r = folder / "map.html", folder / "report.html"
+    save_map(plan_map(plan, released=rel), m)
+    save_report(plan, r, released=rel)
+    return m.read_text(encoding="utf-8"), r.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["demo", "sparse"])
+def test_shareable_pages_show_the_release_and_nothing_of_the_exact_run(
+    runs: dict[str, Any], name: str, tmp_path: Path
+) -> None:
+    """The map and the report are drawn from the release alone (with the ranks and the
+    choice, which the other attacks take into account): changing every exact figure of the
+    run -- incident positions and times, the incident file's hash, row counts and dates, every
+    exact count, weight, share and walk in its tables, the selection's objective -- leaves
+    both pages byte for byte the same. So every attack on the release is an attack on them."""
+    run = runs[name]
+    m0, r0 = _pages(run.plan, run.rel, tmp_path / "as-run")
+    m1, r1 = _pages(_scrambled_run(run.plan), run.rel, tmp_path / "scrambled")
+    assert r0 == r1, _first_difference(r0, r1)
+    m0, m1 = _same_ids(m0), _same_ids(m1)
+    assert m0 == m1, _first_difference(m0, m1)
+
+
+def _same_ids(html: str) -> str:
+    """Folium's element names (random hex) numbered in order of appearance."""
+    import re
+
+    seen: dict[str, str] = {}
+    return re.sub(r"[0-9a-f]{32}", lambda mt: seen.setdefault(mt.group(0), f"id{len(seen)}"), html)
+
+
+def _first_difference(a: str, b: str) -> str:
+    k = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return f"first difference at {k}:\n  {a[max(0, k - 300) : k + 200]!r}\n  {b[max(0, k - 300) : k + 200]!r}"
+
+
+# ----------------------------------------------- 7. shares against released totals
+def _share_window(text: str) -> tuple[float, float]:
+    """The shares (0..1) a published share label stands for."""
+    s = text.strip()
+    if s.startswith("under "):
+        return 0.0, float(s.removeprefix("under ").removesuffix("%")) / 100
+    if s.startswith("over "):
+        return float(s.removeprefix("over ").removesuffix("%")) / 100, 1.0
+    p = float(s.removesuffix("%"))
+    return max(0.0, (p - 0.5) / 100), min(1.0, (p + 0.5) / 100)
+
+
+def _share_attack(share: str, whole: tuple[float, float]) -> list[tuple[float, float]]:
+    """What a share of a published whole says about the part and the rest (least, most).
+
+    The whole is an estimate (released units), so a label's window is read as real numbers:
+    "20" is anything from 11 up to (not including) 25."""
+    lo, hi = _share_window(share)
+    w_lo, w_hi = whole[0], whole[1] + 1 - 1e-9
+    return [(lo * w_lo, hi * w_hi), ((1 - hi) * w_lo, (1 - lo) * w_hi)]
+
+
+def test_shares_of_released_totals_give_back_no_small_count() -> None:
+    """Every part and whole up to 400 (and between): the share as shown, with the whole as
+    shown, never confines the part or the rest to 1..10; a plain whole percent does (a
+    reader of "99% of 150" knows the rest is 1 or 2 incidents, "95% of 150" 6 to 9)."""
+    from siting.privacy import Rule, percent_label
+
+    rule = Rule()
+    plain = []
+    for whole in np.arange(11, 400.5, 0.5):
+        w = parse_label(rule.label(whole), T, 10)
+        for part in np.arange(0, whole + 0.25, 0.25):
+            label = rule.share(part, whole)[1]
+            for lo, hi in _share_attack(label, w):
+                assert not pinned(lo, hi, T), (part, whole, label, rule.label(whole))
+            if whole == int(whole) and part == int(part):
+                plain += [pinned(lo, hi, T) for lo, hi in _share_attack(percent_label(part / whole), w)]
+    assert any(plain)
+
+
+_PCT = r"((?:under |over )?\d+%)"
+
+
+def _report_shares(html: str) -> list[tuple[str, str, str]]:
+    """(what, share, the label of its whole) for every share of incidents on page 1 and in
+    the why-not table of a shareable report, as a reader finds them in the text."""
+    import html as html_lib
+    import re
+
+    def text(fragment: str) -> str:
+        return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+    first = html.split('<section class="first">', 1)[1].split("</section>", 1)[0]
+    page1 = text(first)
+    found = []
+    reach = re.search(rf"reach {_PCT} of incidents \((\S+) of (\S+)\)", page1)
+    assert reach, page1[:500]
+    total = reach.group(3)
+    found.append(("reach", reach.group(1), total))
+    for mt in re.finditer(rf"{_PCT} of incidents", page1):
+        found.append(("finding", mt.group(1), total))
+    rows = {}  # candidate -> its published incidents within the walk (ranked table)
+    ranked = html.split("<h2>Ranked candidates", 1)[1].split("</table>", 1)[0]
+    for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", ranked, flags=re.S)[1:]:
+        cells = [text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, flags=re.S)]
+        rows[cells[1].split(" ")[0]] = cells[3]
+    for mt in re.finditer(rf"(C\d+) \S+ [^.]*? chosen for what it adds: {_PCT}", page1):
+        found.append((f"adds {mt.group(1)}", mt.group(2), rows[mt.group(1)]))
+    why = html.split("<h2>Why not the higher-ranked candidates", 1)[1].split("</table>", 1)[0]
+    for tr in re.findall(r"<tr>(.*?)</tr>", why, flags=re.S)[1:]:
+        cells = [text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, flags=re.S)]
+        mt = re.match(rf"Overlap: {_PCT} of the incidents", cells[2])
+        if mt:
+            cid = cells[1].split(" ")[0]
+            found.append((f"overlap {cid}", mt.group(1), rows[cid]))
+    return found
+
+
+@pytest.mark.parametrize("name", ["demo", "sparse"])
+def test_shares_on_the_first_page_and_why_not_give_back_no_small_count(
+    runs: dict[str, Any], name: str, tmp_path: Path
+) -> None:
+    """The report's own sentences attacked: "together they reach 80% of incidents (120 of
+    150)", "at 5 minutes the chosen sites reach 40% against 47%", "chosen for what it adds:
+    92% of the incidents it reaches", "Overlap: 84% of the incidents it reaches": each share
+    with the published whole it is a share of (the total, or the candidate's incidents in
+    the ranked table) must confine neither the part nor the rest to 1..10."""
+    run = runs[name]
+    _, report = _pages(run.plan, run.rel, tmp_path)
+    shares = _report_shares(report)
+    assert len(shares) >= 5 and any(w.startswith("overlap") for w, _, _ in shares)
+    leaks = []
+    for what, share, whole in shares:
+        for lo, hi in _share_attack(share, parse_label(whole, T, 10)):
+            if pinned(lo, hi, T):
+                leaks.append(f"{what}: {share} of {whole} -> {lo:.1f}..{hi:.1f}")
+    assert leaks == []
+
+
+def test_map_and_report_state_the_rule_threshold_and_base(runs: dict[str, Any], tmp_path: Path) -> None:
+    """The privacy statement (rule, threshold, rounding base) is on both pages, for the
+    run's own rule: a stricter one is stated as it is."""
+    import html as html_lib
+
+    from siting.privacy import Rule
+
+    run = runs["sparse"]
+    cases = [
+        (None, ("0 to 10", "fewer than 11", "nearest 10")),
+        (Rule(15, 20), ("0 to 15", "fewer than 16", "nearest 20")),
+    ]
+    for rule, words in cases:
+        rel = run.rel if rule is None else release_plan(run.plan, rule)
+        pages = _pages(run.plan, rel, tmp_path / str(rule))
+        for page in pages:
+            text = html_lib.unescape(page)
+            assert rel.statement in text
+            assert all(w in rel.statement for w in words), rel.statement
