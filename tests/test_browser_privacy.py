@@ -14,8 +14,8 @@ dates, times and years, ranks ("rank 3", the Rank column, "3 of 43", list number
 score points ("7 of 15 points"), numbers of sites ("open 2 now, add 1 later", "site 1"),
 quota rules (">= 1"), multipliers ("5 times"), ids and names from the input
 files, booths, hours of the day, numbers of sites, chart axis ticks and bin labels, the
-rule's own wording ("0 to 10"), and the settings sections (assumptions, parameters,
-manifest). The same reader run on the INTERNAL pages finds counts, so it can fail.
+rule's own wording ("0 to 10"), and the assumptions (sources and settings). The same
+reader run on the INTERNAL pages finds counts, so it can fail.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ INCIDENT_LABEL = re.compile(
 )
 #: Numbers that are not counts, removed from running text before it is read.
 NOT_COUNTS = [
+    r"\b[0-9a-f]{64}\b",  # SHA-256 of an input file (the incident file's is withheld)
     r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?",  # dates and timestamps
     r"\b\d+\s+of\s+\d+\s+points?\b",  # score points
     r"\b\d{1,2}:\d{2}\b",  # times of day
@@ -47,13 +48,16 @@ NOT_COUNTS = [
     r"\brank\s+\d+|\bsites?\s+\d+\b|(?:^|\n)\s*\d+\.\s",  # ranks, the n-th chosen site, list numbers
     r"\b(?:open|add|of)\s+\d+\s+(?:now|later|sites?)\b|\bopen \d+ now, add \d+ later",  # numbers of sites
     r"[<>=]=?\s*\d+",  # quota rules (">= 1")
+    r"\bp:\s*\d+",  # the number of sites in the selection's parameters
     r"\b\d+\s+booths?\b|\bbooths?\b[^.;]*?\d+",  # booths
     r"\b\d+\s+(?:sites?|candidates?|services?|street|nodes?|pieces|lines?)\b",  # not incidents
     r"[A-Za-z_]+[-_]?\d+|\d+[A-Za-z_]+",  # ids (C001, OSM-N475..., 3rd)
     r"fewer than \d+|0 to \d+|1 to \d+|\d+ or more",  # the rule's own wording
     r"\b1\s*[-\u2212]\s*t\b",  # the decay curve's formula ("1 - t / 10 min")
 ]
-SKIP_SECTIONS = ("Assumptions", "Parameters", "Manifest", "Privacy rule applied")
+#: Sections of settings and sources only (the parameters and the manifest are read: a
+#: shareable report shows the release's, and a run's record holds exact figures).
+SKIP_SECTIONS = ("Assumptions", "Privacy rule applied")
 
 MAP_JS = """() => {
   const out = [], seen = new Set();
