@@ -164,6 +164,11 @@ def test_fatal_values_named_in_the_column_option(tmp_path: Path) -> None:
     assert "'Unknown' (1 row), in row 4" in msg and "--fatal-column 'OUTCOME=VALUE,VALUE'" in msg
     gdf = read_layer(LayerSpec(p, fatal_column="outcome=deceased, DOA"))
     assert gdf["fatal"].tolist() == [True, False, False, True]
+    intake = gdf.attrs["intake"]
+    assert (intake.fatal_column, intake.fatal_values) == ("OUTCOME", ["deceased", "doa"])
+    assert intake.fatal_used == 2
+    r = run_cli("-q", "inspect", str(p), "--fatal-column", "OUTCOME=Deceased,DOA")
+    assert "fatal: 2 of the rows used (column 'OUTCOME' is 'deceased' or 'doa')" in r.stdout, r.stderr
 
 
 def test_a_missing_column_lists_every_column(tmp_path: Path) -> None:
@@ -250,3 +255,29 @@ def test_location_columns_of_coordinate_pairs(tmp_path: Path) -> None:
     plain.write_text('id,score\n1,"(1, 5)"\n')
     with pytest.raises(InputError, match="no coordinates found"):
         read_layer(LayerSpec(plain))
+
+
+def test_date_and_time_of_day_in_two_columns(tmp_path: Path) -> None:
+    """CAD exports often split the call's date and time: joined, duplicates and hours work."""
+    p = tmp_path / "cad.csv"
+    p.write_text(
+        "INCIDENT_NO,Incident Date,Incident Time,lat,lon\n"
+        "A1,03/13/2022,1742,60.17,24.94\n"  # military time
+        "A2,03/13/2022,5:50 PM,60.17,24.94\n"  # 8 minutes later, same place: a repeat call
+        "A3,03/14/2022,09:05,60.18,24.95\n"
+    )
+    gdf = read_layer(LayerSpec(p))
+    assert list(gdf["id"]) == ["A1", "A3"]
+    assert [str(t) for t in gdf["date"]] == ["2022-03-13 17:42:00", "2022-03-14 09:05:00"]
+    intake = gdf.attrs["intake"]
+    assert intake.date_format == "%m/%d/%Y, times of day from 'Incident Time'"
+    assert next(s for s in intake.steps if s.reason == "duplicate").who == ["A2"]
+    assert list(read_layer(LayerSpec(p, since="2022-03-13T17:45"))["id"]) == ["A2", "A3"]
+    # a time missing in one row: the times are not used, and the summary says why
+    q = tmp_path / "gaps.csv"
+    q.write_text(
+        "id,Incident Date,Incident Time,lat,lon\n"
+        "A1,2022-03-13,17:42,60.17,24.94\nA2,2022-03-13,,60.17,24.95\n"
+    )
+    intake = read_layer(LayerSpec(q)).attrs["intake"]
+    assert "times of day in 'Incident Time' not used: id A2 has none" in intake.notes

@@ -57,6 +57,13 @@ def format_intake(intake: Intake) -> str:
         lines.append(f"  dates ({intake.date_column!r}, read as {intake.date_format}): {span}{undated}")
     elif intake.role == "demand":
         lines.append("  dates: no date column found (name it with --date-column)")
+    if intake.fatal_column:
+        how = (
+            f"column {intake.fatal_column!r} is {' or '.join(map(repr, intake.fatal_values))}"
+            if intake.fatal_values
+            else f"yes/no column {intake.fatal_column!r}"
+        )
+        lines.append(f"  fatal: {_n(intake.fatal_used or 0)} of the rows used ({how})")
     if intake.status_column:
         lines.append(f"  values of {intake.status_column!r}:   read   used")
         vw = max(len(v) for v in intake.status_read) if intake.status_read else 0

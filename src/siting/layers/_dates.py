@@ -203,3 +203,71 @@ def parse_bound(text: str, *, end: bool) -> pd.Timestamp:
     if end and date_only:
         value = value + pd.Timedelta(days=1) - pd.Timedelta(nanoseconds=1)
     return value
+
+
+#: Names of a column holding the time of day of a call when its date is in another column.
+TIME_NAMES = (
+    "time",
+    "call_time",
+    "incident_time",
+    "event_time",
+    "dispatch_time",
+    "alarm_time",
+    "psap_time",
+    "received_time",
+    "time_received",
+    "call_received_time",
+    "time_call_received",
+    "time_of_call",
+    "occurred_time",
+)
+_CLOCK = r"^\s*(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?:\.\d+)?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?\s*$"
+_MILITARY = r"^\s*(?P<hm>\d{3,4})\s*$"
+
+
+def read_times(raw: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Times of day (``17:42``, ``5:42:49 PM``, military ``1742``) as timedeltas from midnight.
+
+    Returns ``(times, missing, bad)``: NaT where missing (``""``, ``NA``) or unreadable.
+
+    >>> t, missing, bad = read_times(pd.Series(["17:42", "5:42:49 PM", "0930", "", "25:00"]))
+    >>> [str(v) for v in t]
+    ['0 days 17:42:00', '0 days 17:42:49', '0 days 09:30:00', 'NaT', 'NaT']
+    >>> missing.tolist(), bad.tolist()
+    ([False, False, False, True, False], [False, False, False, False, True])
+    """
+    text = raw.astype("string").fillna("").str.strip().reset_index(drop=True)
+    missing = np.array(text.str.lower().isin(MISSING_TOKENS), dtype=bool)
+    clock = extract(text, _CLOCK)
+    h = pd.to_numeric(clock["h"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    m = pd.to_numeric(clock["m"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    s = pd.to_numeric(clock["s"], errors="coerce").fillna(0).to_numpy(dtype=np.float64, na_value=np.nan)
+    half = clock["ampm"].astype("string").str.lower().str[0].fillna("").to_numpy(dtype=object)
+    twelve = (half == "a") | (half == "p")
+    in_range = np.where(twelve, (h >= 1) & (h <= 12), h < 24)
+    ok = np.isfinite(h) & np.isfinite(m) & (m < 60) & (s < 60) & in_range
+    h = np.where(twelve, np.where(half == "p", h % 12 + 12, h % 12), h)
+    mil = pd.to_numeric(extract(text, _MILITARY)["hm"], errors="coerce")
+    mil = mil.to_numpy(dtype=np.float64, na_value=np.nan)
+    use_mil = ~ok & np.isfinite(mil) & (mil // 100 < 24) & (mil % 100 < 60)
+    h = np.where(use_mil, mil // 100, h)
+    m = np.where(use_mil, mil % 100, m)
+    s = np.where(use_mil, 0, s)
+    ok |= use_mil
+    seconds = np.where(ok, h * 3600 + m * 60 + s, np.nan)
+    return pd.Series(pd.to_timedelta(seconds, unit="s")), missing, ~missing & ~ok
+
+
+def time_column(
+    frame: pd.DataFrame, cols: list[str], date_column: str, keep: npt.NDArray[np.bool_]
+) -> str | None:
+    """A column named like a time of day (``Incident Time``, ``TIME_RECEIVED``) whose values all
+    read as times: the other half of a date column without times."""
+    for col in cols:
+        plain = re.sub(r"[^0-9a-z]+", "_", str(col).lower()).strip("_")
+        if col == date_column or plain not in TIME_NAMES:
+            continue
+        _, missing, bad = read_times(frame[col][keep].head(500))
+        if not bad.any() and not missing.all():
+            return str(col)
+    return None

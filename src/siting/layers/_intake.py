@@ -75,6 +75,9 @@ class Intake:
     status_column: str | None = None
     status_read: dict[str, int] = field(default_factory=dict)
     status_used: dict[str, int] = field(default_factory=dict)
+    fatal_column: str | None = None
+    fatal_values: list[str] = field(default_factory=list)  # empty: a yes/no column
+    fatal_used: int | None = None  # fatal rows among the rows used
 
     @property
     def rows_used(self) -> int:

@@ -23,7 +23,7 @@ from .._errors import InputError, InputFileNotFoundError, NoCrsError, UnknownFor
 from ..zones import dates_in_one_zone
 from ._coords import find_coordinates
 from ._csv import read_csv_table
-from ._dates import has_time_of_day, parse_bound, parse_dates
+from ._dates import has_time_of_day, parse_bound, parse_dates, read_times, time_column
 from ._flags import flag_problem, flag_rule, parse_flags, read_flags
 from ._intake import Intake, Step, find_duplicates, metre_xy, summarise_status
 from ._spec import MAX_LISTED, READ_FORMATS, LayerSpec, RowNames, column_list, find_column, listed
@@ -278,6 +278,18 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         except (ValueError, TypeError) as exc:
             msg = f"{path}: `date_format` {spec.date_format!r} cannot read column {d_col!r} ({exc})"
             raise InputError(msg) from None
+        t_col = None if has_time_of_day(parsed.values) else time_column(frame, cols, d_col, keep)
+        if t_col is not None:  # the date in one column, the time of day in another
+            times, t_missing, t_bad = read_times(frame[t_col])
+            lacking = keep & parsed.values.notna().to_numpy() & (t_missing | t_bad)
+            if lacking.any():
+                intake.notes.append(
+                    f"times of day in {t_col!r} not used: {who_all.describe(np.flatnonzero(lacking))} "
+                    f"{_have(lacking)} none"
+                )
+            else:
+                parsed.values = parsed.values + times.to_numpy()
+                parsed.format = f"{parsed.format}, times of day from {t_col!r}"
         where_d = f"{path}, column {d_col!r}"
         dates, zone = dates_in_one_zone(frame[d_col], parsed.values, spec.timezone, where=where_d)
         intake.date_column, intake.date_format = d_col, parsed.format
@@ -475,6 +487,9 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     if s_col is not None:
         intake.status_column = s_col
         intake.status_read, intake.status_used = summarise_status(frame[s_col], keep)
+    if "fatal" in gdf.columns:
+        intake.fatal_column, intake.fatal_values = f_col, sorted(f_values or ())
+        intake.fatal_used = int(np.count_nonzero(gdf["fatal"].to_numpy(dtype=bool)))
     if "date" in gdf.columns:
         d = pd.Series(gdf["date"])
         intake.undated = int(d.isna().sum())
