@@ -326,3 +326,35 @@ def find_coordinates(frame: pd.DataFrame, spec: LayerSpec, path: Path, rows: Row
         "--lat-column/--lon-column"
     )
     raise InputError(msg)
+
+
+def geometry_problems(geoms: npt.NDArray[np.object_], crs: Any, rows: RowNames, role: str) -> list[str]:
+    """Invalid geometry, lines, and coordinates outside lat/lon ranges (rows with a geometry)."""
+    problems: list[str] = []
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        problems.append(
+            f"{rows.describe(np.flatnonzero(invalid))} {'has' if int(np.count_nonzero(invalid)) == 1 else 'have'} invalid geometry "
+            "(e.g. self-intersecting polygons); repair them (QGIS: Fix geometries)"
+        )
+    lines = np.isin(shapely.get_type_id(geoms), (1, 2, 5))
+    if lines.any():
+        verb = "is a line" if lines.sum() == 1 else "are lines"
+        problems.append(
+            f"{rows.describe(np.flatnonzero(lines))} {verb}; {'an' if role[0] in 'aeiou' else 'a'} {role} "
+            "layer needs points or polygons (outlines drawn as lines, such as school grounds, belong in "
+            "--exclude, which reads closed lines as areas: siting inspect FILE --role exclusion)"
+        )
+    if crs is not None and getattr(crs, "is_geographic", False):
+        xy = shapely.get_coordinates(geoms[~invalid])
+        if xy.size:
+            bad_lat = np.abs(xy[:, 1]) > 90
+            bad_lon = np.abs(xy[:, 0]) > 180
+            if bad_lat.any() or bad_lon.any():
+                hint = (
+                    "latitude and longitude look swapped"
+                    if bad_lat.any() and not (np.abs(xy[:, 1]) > 180).any() and (np.abs(xy[:, 0]) <= 90).all()
+                    else "coordinates are outside -90..90 latitude / -180..180 longitude"
+                )
+                problems.append(f"{hint}; check the columns or the layer's CRS")
+    return problems

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -269,5 +270,18 @@ def time_column(
             continue
         _, missing, bad = read_times(frame[col][keep].head(500))
         if not bad.any() and not missing.all():
+            return str(col)
+    return None
+
+
+def date_like_column(frame: pd.DataFrame, cols: list[Any], keep: npt.NDArray[np.bool_]) -> str | None:
+    """A column named like a date (``CALL_DATE_TIME``, ``Date/Time``) whose values all read as dates."""
+    named = [c for c in cols if "date" in str(c).lower()] + [c for c in cols if "time" in str(c).lower()]
+    for col in dict.fromkeys(named):
+        sample = frame[col][keep].head(500)
+        if pd.api.types.is_datetime64_any_dtype(sample):
+            return str(col)
+        parsed = parse_dates(sample)
+        if not parsed.bad.any() and parsed.values.notna().any():
             return str(col)
     return None

@@ -21,9 +21,9 @@ import shapely
 from .. import settings
 from .._errors import InputError, InputFileNotFoundError, NoCrsError, UnknownFormatError
 from ..zones import dates_in_one_zone
-from ._coords import find_coordinates
+from ._coords import find_coordinates, geometry_problems
 from ._csv import read_csv_table
-from ._dates import has_time_of_day, parse_bound, parse_dates, read_times, time_column
+from ._dates import date_like_column, has_time_of_day, parse_bound, parse_dates, read_times, time_column
 from ._flags import flag_problem, flag_rule, parse_flags, read_flags
 from ._intake import Intake, Step, find_duplicates, metre_xy, summarise_status
 from ._spec import MAX_LISTED, READ_FORMATS, LayerSpec, RowNames, column_list, find_column, listed
@@ -108,51 +108,6 @@ _parse_bool = parse_flags  # the one flag reader (layers/_flags.py)
 
 def _text(series: pd.Series) -> npt.NDArray[np.object_]:
     return series.astype("str").fillna("").str.strip().to_numpy(dtype=object)
-
-
-def _geometry_problems(geoms: npt.NDArray[np.object_], crs: Any, rows: RowNames, role: str) -> list[str]:
-    """Invalid geometry, lines, and coordinates outside lat/lon ranges (rows with a geometry)."""
-    problems: list[str] = []
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        problems.append(
-            f"{rows.describe(np.flatnonzero(invalid))} {_have(invalid)} invalid geometry "
-            "(e.g. self-intersecting polygons); repair them (QGIS: Fix geometries)"
-        )
-    lines = np.isin(shapely.get_type_id(geoms), (1, 2, 5))
-    if lines.any():
-        verb = "is a line" if lines.sum() == 1 else "are lines"
-        problems.append(
-            f"{rows.describe(np.flatnonzero(lines))} {verb}; {'an' if role[0] in 'aeiou' else 'a'} {role} "
-            "layer needs points or polygons (outlines drawn as lines, such as school grounds, belong in "
-            "--exclude, which reads closed lines as areas: siting inspect FILE --role exclusion)"
-        )
-    if crs is not None and getattr(crs, "is_geographic", False):
-        xy = shapely.get_coordinates(geoms[~invalid])
-        if xy.size:
-            bad_lat = np.abs(xy[:, 1]) > 90
-            bad_lon = np.abs(xy[:, 0]) > 180
-            if bad_lat.any() or bad_lon.any():
-                hint = (
-                    "latitude and longitude look swapped"
-                    if bad_lat.any() and not (np.abs(xy[:, 1]) > 180).any() and (np.abs(xy[:, 0]) <= 90).all()
-                    else "coordinates are outside -90..90 latitude / -180..180 longitude"
-                )
-                problems.append(f"{hint}; check the columns or the layer's CRS")
-    return problems
-
-
-def _date_like_column(frame: pd.DataFrame, cols: list[Any], keep: npt.NDArray[np.bool_]) -> str | None:
-    """A column named like a date (``CALL_DATE_TIME``, ``Date/Time``) whose values all read as dates."""
-    named = [c for c in cols if "date" in str(c).lower()] + [c for c in cols if "time" in str(c).lower()]
-    for col in dict.fromkeys(named):
-        sample = frame[col][keep].head(500)
-        if pd.api.types.is_datetime64_any_dtype(sample):
-            return str(col)
-        parsed = parse_dates(sample)
-        if not parsed.bad.any() and parsed.values.notna().any():
-            return str(col)
-    return None
 
 
 def _have(mask: npt.NDArray[np.bool_]) -> str:
@@ -264,7 +219,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
 
     d_col = find_column(cols, "date", spec.date_column, path)
     if d_col is None and spec.date_column is None:
-        d_col = _date_like_column(frame, cols, keep)
+        d_col = date_like_column(frame, cols, keep)
     dates = None
     zone = ""  # the zone hours of day are read in (siting.zones)
     if (spec.since or spec.until) and d_col is None:
@@ -345,7 +300,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     has_geom = ~shapely.is_missing(geoms) & ~missing
     if has_geom.any():
         problems.extend(
-            _geometry_problems(geoms[has_geom], crs_obj, sub_rows.take(np.flatnonzero(has_geom)), spec.role)
+            geometry_problems(geoms[has_geom], crs_obj, sub_rows.take(np.flatnonzero(has_geom)), spec.role)
         )
     if missing.all() and not problems:
         msg = (
