@@ -459,3 +459,30 @@ def test_basemap_streets_are_encoded_compactly(plan: Plan) -> None:
     # a few bytes a vertex (GeoJSON text took about 20)
     n_vertices = len(coords)
     assert sum(len(s) for layer in streets for s in layer["g"]) < 6 * n_vertices
+
+
+def test_popup_texts_shared_by_many_features_are_stored_once(plan: Plan) -> None:
+    """A county's 20,000 hexagons share one privacy note: the page holds it once, and every
+    popup still reads in full (the page's script and layer_content rebuild the same HTML)."""
+    import json
+
+    from siting.maps.layers import Popups, popup_html
+
+    m = maps.plan_map(plan)
+    hexes = m.siting_specs["Incidents per 250 m hexagon"][0]
+    statement = m.siting_figures.rule.statement()
+    assert json.dumps(hexes).count(json.dumps(statement)[1:-1]) == 1
+    popups = [popup_html(hexes["pop"], i) for i in range(len(hexes["pop"]["d"]))]
+    assert len(popups) > 5 and all(statement in p for p in popups)
+    pops = Popups()
+    pops.add(("Same title", [("Count", "12"), ("Note alone",)], "a shared note"))
+    pops.add(("Same title", [("Count", "7"), ("Note alone",)], "a shared note"))
+    pops.add(("Other", [("Count", 5)], None))
+    spec = pops.spec()
+    assert spec["S"] == ["Same title", "Note alone", "a shared note"]
+    assert spec["d"][0] == [0, [[0, "12"], [1]], 2] and spec["d"][2] == ["Other", [[0, "5"]]]
+    assert popup_html(spec, 1) == (
+        '<div class="siting-popup"><div class="siting-popup-title">Same title</div><table>'
+        '<tr><th>Count</th><td>7</td></tr><tr><td colspan="2" class="siting-sub">Note alone</td></tr></table>'
+        '<div class="siting-popup-note">a shared note</div></div>'
+    )

@@ -10,6 +10,7 @@ popup string per feature took most of a 15 MB page.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,7 +56,43 @@ class Popups:
         self.data.append([title, out, note] if note else [title, out])
 
     def spec(self) -> dict[str, Any]:
-        return {"L": self.labels, "d": self.data}
+        """Row labels once (``L``), and every text more than one popup shows once too (``S``):
+        a feature refers to it by its number (a county's 20,000 hexagons share one privacy
+        note). Every other value is text."""
+        counts: Counter[str] = Counter()
+        data = [
+            [
+                _text(d[0]),
+                [[_text(r[0])] if len(r) == 1 else [r[0], _text(r[1])] for r in d[1]],
+                *map(_text, d[2:]),
+            ]
+            if not isinstance(d, str)
+            else d
+            for d in self.data
+        ]
+        for d in data:
+            if isinstance(d, str):
+                continue
+            counts.update([d[0], *(r[-1] for r in d[1]), *d[2:]])
+        shared = [t for t, n in counts.items() if n > 1 and len(t) > 3]
+        if not shared:
+            return {"L": self.labels, "d": data}
+        ref = {t: i for i, t in enumerate(shared)}
+
+        def r(t: str) -> str | int:
+            return ref.get(t, t)
+
+        out = [
+            [r(d[0]), [[r(row[0])] if len(row) == 1 else [row[0], r(row[1])] for row in d[1]], *map(r, d[2:])]
+            if not isinstance(d, str)
+            else d
+            for d in data
+        ]
+        return {"L": self.labels, "S": shared, "d": out}
+
+
+def _text(v: Any) -> str:
+    return v if isinstance(v, str) else "" if v is None else str(v)
 
 
 def spec(
@@ -139,14 +176,19 @@ def popup_html(pop: dict[str, Any], i: int) -> str:
     d = pop["d"][i]
     if isinstance(d, str):
         return d
+    shared = pop.get("S", [])
+
+    def t(v: str | int) -> str:
+        return shared[v] if isinstance(v, int) else v
+
     rows = "".join(
-        f'<tr><td colspan="2" class="siting-sub">{r[0]}</td></tr>'
+        f'<tr><td colspan="2" class="siting-sub">{t(r[0])}</td></tr>'
         if len(r) == 1
-        else f"<tr><th>{pop['L'][r[0]]}</th><td>{r[1]}</td></tr>"
+        else f"<tr><th>{pop['L'][r[0]]}</th><td>{t(r[1])}</td></tr>"
         for r in d[1]
     )
-    note = f'<div class="siting-popup-note">{d[2]}</div>' if len(d) > 2 and d[2] else ""
-    title = f'<div class="siting-popup-title">{d[0]}</div>'
+    note = f'<div class="siting-popup-note">{t(d[2])}</div>' if len(d) > 2 and t(d[2]) else ""
+    title = f'<div class="siting-popup-title">{t(d[0])}</div>'
     return f'<div class="siting-popup">{title}<table>{rows}</table>{note}</div>'
 
 

@@ -76,16 +76,19 @@
     };
 
     S.popupHtml = function (spec, i) {
-        var d = spec.pop.d[i], L = spec.pop.L, rows = '';
+        var d = spec.pop.d[i], L = spec.pop.L, S = spec.pop.S || [], rows = '';
         if (typeof d === 'string') { return d; }
+        // a number stands for a text the layer's popups share (spec.pop.S)
+        var t = function (v) { return typeof v === 'number' ? S[v] : v; };
         for (var j = 0; j < d[1].length; j++) {
             var row = d[1][j];
             rows += row.length === 1
-                ? '<tr><td colspan="2" class="siting-sub">' + row[0] + '</td></tr>'
-                : '<tr><th>' + L[row[0]] + '</th><td>' + row[1] + '</td></tr>';
+                ? '<tr><td colspan="2" class="siting-sub">' + t(row[0]) + '</td></tr>'
+                : '<tr><th>' + L[row[0]] + '</th><td>' + t(row[1]) + '</td></tr>';
         }
-        return '<div class="siting-popup"><div class="siting-popup-title">' + d[0] + '</div>' +
-            '<table>' + rows + '</table>' + (d[2] ? '<div class="siting-popup-note">' + d[2] + '</div>' : '') +
+        var note = t(d[2]);
+        return '<div class="siting-popup"><div class="siting-popup-title">' + t(d[0]) + '</div>' +
+            '<table>' + rows + '</table>' + (note ? '<div class="siting-popup-note">' + note + '</div>' : '') +
             '</div>';
     };
 
