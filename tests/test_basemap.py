@@ -78,3 +78,51 @@ def test_exclusion_margin_of_the_demo_choice() -> None:
     assert c.loc["C001", "exclusion_margin_m"] == pytest.approx(4.0, abs=0.5)
     inside = c[c["excluded"] & c["excluded_reason"].str.contains("school")]
     assert (inside["exclusion_margin_m"] <= 0).all()
+
+
+def test_full_detail_only_near_candidates_and_walking_areas() -> None:
+    """County size: far from every candidate paths are left out and streets generalised;
+    near one (or inside a walking area) everything is drawn as it is."""
+    import numpy as np
+
+    from siting.maps.basemap import FOCUS_M, Focus, basemap_payload
+    from siting.maps.encode import decode_all
+
+    x0, y0 = 385_000.0, 6_672_000.0
+
+    def wiggly(x: float, y: float) -> shapely.LineString:  # 400 m street, 2 m wiggles every 20 m
+        return shapely.LineString([(x + 20 * i, y + (2.0 if i % 2 else 0.0)) for i in range(21)])
+
+    base = gpd.GeoDataFrame(
+        {
+            "layer": ["street"] * 6,
+            "kind": ["path", "local", "main", "path", "local", "main"],
+            "name": ["", "Near St", "Near Ave", "", "Far St", "Far Ave"],
+        },
+        geometry=[wiggly(x0 + dx, y0 + dy) for dx in (0, 5000) for dy in (0, 50, 100)],
+        crs=CRS,
+    )
+    focus = Focus(points=shapely.points([(x0 + 200, y0 + 60)]), radius_m=FOCUS_M, boxes=np.zeros(0, object))
+    assert list(focus.near(np.asarray(base.geometry.values))) == [True] * 3 + [False] * 3
+
+    def vertices(payload: dict) -> dict[str, int]:  # type: ignore[type-arg]
+        return {
+            layer["cls"]: sum(len(line) for line in decode_all(layer["g"]))
+            for layer in payload["layers"]
+            if layer.get("cls")
+        }
+
+    full = basemap_payload(base, None)
+    near_only = basemap_payload(base, None, focus=focus)
+    assert full is not None and near_only is not None
+    assert vertices(full) == {"path": 42, "local": 42, "main": 42}  # every wiggle of all six
+    # the far path is left out, the far streets lose their 2 m wiggles; the near ones keep them
+    assert vertices(near_only) == {"path": 21, "local": 21 + 2, "main": 21 + 2}
+    assert "Far St" in near_only["names"] and "simplified" in near_only["note"]
+    # a walking area's box counts as near, wherever the candidates are
+    boxed = Focus(
+        points=focus.points,
+        radius_m=FOCUS_M,
+        boxes=np.array([shapely.box(x0 + 4900, y0 - 50, x0 + 5500, y0 + 150)]),
+    )
+    assert vertices(basemap_payload(base, None, focus=boxed)) == vertices(full)

@@ -15,10 +15,14 @@ Every string that comes from input data is escaped with :func:`html.escape` befo
 reaches HTML; JSON embedded in scripts has ``<``, ``>`` and ``&`` escaped too.
 
 Modules: :mod:`.text` (escaping, number formats), :mod:`.assets` (Leaflet inlined or
-linked), :mod:`.colours`, :mod:`.basemap` (streets, minimap), :mod:`.heat` (heat surface),
-:mod:`.popups`, :mod:`.layers` (GeoJSON collections per layer), :mod:`.legend` (title
-panel, legend), :mod:`.draw` (:func:`plan_map`), :mod:`.compare`, :mod:`.save`;
-``_leaflet`` holds the Folium plumbing they share.
+linked), :mod:`.styles` (colours), :mod:`.encode` (encoded polylines), :mod:`.basemap`
+(streets with names, full detail only near candidates and walking areas), :mod:`.heat`
+(heat surface), :mod:`.popups`, :mod:`.layers` (compact layer specs), :mod:`.legend`,
+:mod:`.summary` (summary panel), :mod:`.whatif` and :mod:`.whatif_values` (the offline
+what-if), :mod:`.release` (every figure through the privacy rule), :mod:`.drawing` (the
+data layers' steps), :mod:`.site_layers` (candidates and chosen sites), :mod:`.draw`
+(:func:`plan_map`), :mod:`.compare`, :mod:`.save`; ``_leaflet`` holds the Folium plumbing
+they share.
 """
 
 from __future__ import annotations

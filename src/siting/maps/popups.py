@@ -160,7 +160,8 @@ def candidate_popup(row: dict[str, Any], ctx: Context) -> Popup:
         for c, lab, _how in parts:
             got = round(float(row[f"part_{c}"]) * 100)
             top = round(float(ctx.weights.get(c, np.nan)) * 100) if c in ctx.weights else None
-            rows.append((lab, f"{fmt(got)} of {fmt(top)} points" if top is not None else f"{fmt(got)} points"))
+            points = f"{fmt(got)} of {fmt(top)} points" if top is not None else f"{fmt(got)} points"
+            rows.append((lab, points))
     margin = margin_text(row)
     region = row.get("region")
     if margin or present(region):
