@@ -263,4 +263,8 @@ def test_report_prints_with_the_recommendation_on_page_one(
     assert "Together they reach" in first
     assert "Figure 1" in first and "Kaivokatu" in first  # the map figure, its street names drawn as text
     assert "204 m from Ressun lukio" in first  # the chosen sites' table
+    # the flagged findings print on page 1 too, not alone on a page of their own
+    flags = " ".join(first.split("Check before deciding", 1)[1].split())
+    assert "The best set of 3 sites" in flags and "does not hold" in flags
+    assert "At 5 minutes the chosen sites reach" in flags and "because of the rule" in flags
     assert "Why not the higher-ranked candidates" not in first  # page 1 is the recommendation only

@@ -191,10 +191,19 @@ def map_figure(
         ("10 min walk", ISO_COLOURS[10]),
         ("15 min walk", ISO_COLOURS[15]),
     ]
-    lx = width - 118
+    has_zones = plan.exclusions is not None and len(plan.exclusions)
+    lx = width - 140
+    top = 92 + (14 if has_zones else 0)
     parts.append(
-        f'<rect x="{lx - 6}" y="{height - 92}" width="112" height="84" fill="#ffffff" fill-opacity="0.85"/>'
+        f'<rect x="{lx - 6}" y="{height - top}" width="140" height="{top - 8}" fill="#ffffff" '
+        'fill-opacity="0.85"/>'
     )
+    if has_zones:
+        y = height - top + 12
+        parts.append(
+            f'<rect x="{lx}" y="{y - 8}" width="12" height="9" fill="{EXCLUSION_COLOUR}" fill-opacity="0.25" '
+            f'stroke="{EXCLUSION_COLOUR}"/><text x="{lx + 17}" y="{y}" class="legend">exclusion zone</text>'
+        )
     for i, (lab, c) in enumerate(legend):
         y = height - 80 + 14 * i
         parts.append(

@@ -108,7 +108,8 @@ table.ranked td:nth-child(2){max-width:230px}
 @media print{body{margin:0;max-width:none;padding:0;font-size:11.5px}.first{break-after:page}
 h2{break-after:avoid}h2+*{break-before:avoid}section{break-inside:auto}
 table,svg,.rule,.pair,.charts,figure,.flags{break-inside:avoid}tr{break-inside:avoid}
-a{color:inherit;text-decoration:none}.lead{font-size:13.5px}}
+a{color:inherit;text-decoration:none}.lead{font-size:13.5px}
+figure.map svg{max-height:98mm}.flags{font-size:11px;margin:6px 0}.flags h3{margin:4px 0 2px}}
 """
 
 
