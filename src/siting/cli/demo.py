@@ -56,5 +56,6 @@ def demo(ctx: click.Context, out_dir: str) -> None:
     )
     run_and_write(ctx, scenario, outputs, top=10)
     click.echo(
-        f"map: {out / 'demo.html'}\nreport: {out / 'demo-report.html'}\ntables: {out / 'demo-candidates.gpkg'}"
+        f"map: {out / 'demo.html'}\nreport: {out / 'demo-report.html'}\n"
+        f"tables: {out / 'demo-candidates.gpkg'}"
     )
