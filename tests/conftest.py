@@ -36,6 +36,32 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setattr(settings, "cache_folder", tmp_path_factory.getbasetemp() / "siting-cache")
 
 
+#: The repository's folders no test may write into (tests write under tmp_path).
+REPO = Path(__file__).resolve().parents[1]
+GUARDED = ("maps", "data")
+
+
+def repo_files(root: Path = REPO) -> dict[str, tuple[int, int]]:
+    """Every file under the guarded folders: relative path -> (size, modification time)."""
+    out = {}
+    for top in GUARDED:
+        for path in sorted((root / top).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                st = path.stat()
+                out[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _repository_untouched() -> Iterator[None]:
+    """Fail the run if any test wrote, changed or removed a file in maps/ or data/."""
+    before = repo_files()
+    yield
+    after = repo_files()
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    assert not changed, f"tests wrote into the repository (use tmp_path): {changed[:10]}"
+
+
 # ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
 def demo_network():  # type: ignore[no-untyped-def]

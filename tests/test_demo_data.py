@@ -61,3 +61,19 @@ def test_helsinki_scenario_names_no_foreign_preset() -> None:
     active = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     assert not any("preset" in line for line in active)
     assert "buffer_m = 200" in text
+
+
+def test_the_repository_guard_sees_a_write(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """conftest's session guard compares these listings: a new or changed file shows."""
+    from conftest import repo_files
+
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "data" / "demo").mkdir(parents=True)
+    (tmp_path / "maps" / "README.md").write_text("maps\n")
+    before = repo_files(tmp_path)
+    assert repo_files(tmp_path) == before
+    (tmp_path / "maps" / "demo.html").write_text("<html></html>")
+    assert set(repo_files(tmp_path)) - set(before) == {"maps/demo.html"}
+    (tmp_path / "maps" / "README.md").write_text("changed, longer\n")
+    assert repo_files(tmp_path)["maps/README.md"] != before["maps/README.md"]
+    assert repo_files()  # the real repository has files to guard
