@@ -161,6 +161,17 @@ OPEN_ALL = """() => {
     return n;
 }"""
 
+#: Screen point of a hexagon that is the topmost element there (clicks reach it), or null.
+HEX_IN_SIGHT = """() => {
+    const W = window.innerWidth, H = window.innerHeight;
+    for (const el of document.querySelectorAll('.leaflet-sitingHex-pane path.leaflet-interactive')) {
+        const r = el.getBoundingClientRect();
+        const x = r.left + r.width / 2, y = r.top + r.height / 2;
+        if (x > 0 && y > 0 && x < W && y < H && document.elementFromPoint(x, y) === el) { return [x, y]; }
+    }
+    return null;
+}"""
+
 #: Share of the viewport the map's controls cover (union of their boxes).
 COVERED = """() => {
     const W = window.innerWidth, H = window.innerHeight, step = 4, cols = Math.ceil(W / step);
@@ -226,6 +237,12 @@ def test_a_chosen_site_stays_clickable_after_every_layer_is_toggled(
             text = p.popup_text()
             assert "Chosen site 1: C001" in text, (i, text)
             p.close_popup()
+        # hexagon information stays reachable: a hexagon nothing covers on screen opens its popup
+        p.settle()
+        xy = p.page.evaluate(HEX_IN_SIGHT)
+        assert xy is not None, "no hexagon is on top anywhere on screen"
+        p.click_at(*xy, tap=size == "phone")
+        assert "Incidents in this hexagon" in p.popup_text()
         assert p.errors == []
     finally:
         p.close()
