@@ -238,6 +238,7 @@ def test_a_chosen_site_stays_clickable_after_every_layer_is_toggled(
             assert "Chosen site 1: C001" in text, (i, text)
             p.close_popup()
         # hexagon information stays reachable: a hexagon nothing covers on screen opens its popup
+        p.page.wait_for_selector(".leaflet-popup", state="detached")  # the site's popup fades out
         p.settle()
         xy = p.page.evaluate(HEX_IN_SIGHT)
         assert xy is not None, "no hexagon is on top anywhere on screen"
