@@ -253,6 +253,15 @@ def test_report_prints_with_the_recommendation_on_page_one(
             "**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort()
         )
         page.goto(path.as_uri())
+        page.emulate_media(media="print")
+        # no table cell wraps over eight lines in print (exclusion reasons are footnotes)
+        lines = page.evaluate(
+            "() => Math.max(...[...document.querySelectorAll('td')].map(td => {"
+            " const s = getComputedStyle(td);"
+            " const lh = parseFloat(s.lineHeight) || 1.3 * parseFloat(s.fontSize);"
+            " return (td.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom)) / lh; }))"
+        )
+        assert 1 <= lines <= 8, lines
         pdf = page.pdf(format="A4", print_background=True)
     finally:
         ctx.close()
