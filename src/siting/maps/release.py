@@ -199,7 +199,8 @@ class Figures:
         if not other:
             return ""
         also, mine = self.released.reached_also([str(rec["candidate_id"])], by=[other], minutes=minutes)
-        return str(self.rule.share(also, mine)[1])
+        # a share of fewer than threshold+1 released incidents is not shown
+        return str(self.rule.share(also, mine)[1]) or "a large part"
 
     def adds(self, rec: dict[str, Any], minutes: float | None = None) -> str:
         """A chosen site's "N% of the incidents it reaches no other chosen site reaches"."""
@@ -208,7 +209,7 @@ class Figures:
         site = str(rec.get("site") or "")
         others = [c for c in str(rec.get("chosen") or "").split(";") if c and c != site]
         also, mine = self.released.reached_also([site], by=others, minutes=minutes)
-        return str(self.rule.share(mine - also, mine)[1])
+        return str(self.rule.share(mine - also, mine)[1]) or "some"
 
     def units(self, minutes: float | None = None) -> Units:
         """The what-if's demand units within ``minutes`` (default: the run's cutoff)."""
