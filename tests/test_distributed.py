@@ -25,6 +25,8 @@ def client() -> Iterator[Any]:
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
+        # under load the second worker can join after the client: a broadcast then reaches one
+        c.wait_for_workers(2, timeout=60)
         yield c
 
 

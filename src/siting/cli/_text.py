@@ -58,7 +58,7 @@ def table_text(df: pd.DataFrame) -> str:
         for c in df.columns
         if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
     }
-    return df.to_string(index=False, formatters=formatters)  # type: ignore[arg-type]
+    return df.to_string(index=False, formatters=formatters)
 
 
 __all__ = ["FORMATS", "amount", "one_decimal", "score_text", "table_text"]
