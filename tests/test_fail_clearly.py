@@ -117,3 +117,15 @@ def test_greedy_stalled_by_an_upper_quota_repairs_its_picks_and_matches_the_milp
     g = m.solve(method="greedy")
     assert sorted(g.chosen) == ["B", "C"] and g.objective == 2
     assert sorted(m.solve().chosen) == ["B", "C"]
+
+
+def test_greedy_that_cannot_repair_its_picks_says_why_and_points_to_the_milp(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from siting._errors import SolverError
+    from siting.locate import _greedy
+
+    monkeypatch.setattr(_greedy, "repair_to_target", lambda *a, **k: None)  # swaps that get stuck
+    d = np.array([[1.0, np.inf], [np.inf, 1.0], [1.0, np.inf]])
+    m = FewestSites(d, weights=[3, 2], candidate_ids=["A", "B", "C"], target=1.0, cutoff=10,
+                    regions=["X", "X", "Y"], quotas={"X": ("<=", 1)})  # fmt: skip
+    with pytest.raises(SolverError, match=r"greedy could not reach the target .*quota 'X<=1'.*--method milp"):
+        m.solve(method="greedy")
