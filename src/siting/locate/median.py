@@ -98,6 +98,8 @@ class PMedian(Model):
     sense = 1
     merge_by_distance = True
     options: ClassVar[tuple[str, ...]] = ("p", "beyond", "penalty")
+    #: Try the Lagrangian bound and reduced-cost fixing before the MILP (uncapacitated).
+    lagrangian: bool = True
 
     def __init__(
         self,
@@ -209,6 +211,15 @@ class PMedian(Model):
             best_mask = None
         cap: I64 | None = None
         best_obj = math.inf
+        lag_bound = -math.inf
+        if best_mask is not None and self.lagrangian:
+            from ._median_bound import solve_by_fixing
+
+            done = solve_by_fixing(self, best_mask, t0, time_limit, mip_rel_gap, threads)
+            if isinstance(done, tuple):  # nothing fixed: a better start and a bound
+                best_mask, lag_bound = done
+            else:
+                return done
         if best_mask is not None:
             best_obj = self.evaluate(best_mask)
             cap = np.minimum(true_level(best_mask) + CAP_MARGIN, lv.n_lev)
@@ -266,7 +277,9 @@ class PMedian(Model):
         if best_mask is None:
             msg = "HiGHS found no p-median solution within the time limit"
             raise SolverError(msg)
-        bound = min(bound, best_obj)
+        bound = min(max(bound, lag_bound), best_obj)
+        if not proven and best_obj - bound <= max(1e-6, mip_rel_gap * abs(best_obj)):
+            proven = True
         status = "optimal" if proven else "time-limit-feasible"
         return self.result(best_mask, best_obj, bound, time.perf_counter() - t0, status, "milp")
 
