@@ -128,6 +128,10 @@ def main() -> int:
     ap.add_argument("--spopt-demand", type=int, default=20_000)
     ap.add_argument("--no-spopt", action="store_true")
     ap.add_argument("--ps", default="5,10,20")
+    ap.add_argument("--curve", type=int, default=0,
+                    help="also time the coverage curve for 1..K sites: one model re-solved with warm "
+                         "starts (coverage_curve) against K fresh models, on both sizes")
+    ap.add_argument("--curve-limit", type=float, default=None, help="time limit of each curve (s)")
     args = ap.parse_args()
 
     from siting.locate import MaximalCovering
@@ -146,7 +150,7 @@ def main() -> int:
     print(f"{'p':>3} {'size':>14} {'rows':>7} {'ours_s':>7} {'status':>8} {'gap':>8} "
           f"{'objective':>11} {'greedy':>11} {'greedy_s':>8} {'spopt_s':>8} {'spopt_obj':>11} "
           f"{'ratio':>7}")
-    for p in (int(x) for x in args.ps.split(",")):
+    for p in (int(x) for x in args.ps.split(",") if x):
         for label, c, ww in (("1000x200000", costs, w), (f"1000x{sub}", costs_s, w_s)):
             t1 = time.perf_counter()
             model = MaximalCovering(c, weights=ww, p=p)
@@ -167,8 +171,38 @@ def main() -> int:
             print(f"{p:>3} {label:>14} {model.rows.n:>7} {ours:>7.2f} {r.status[:8]:>8} "
                   f"{r.gap:>8.1e} {r.objective:>11.0f} {g.objective:>11.0f} {gs:>8.2f} "
                   f"{sp_txt:>8} {so_txt:>11} {ratio:>7}", flush=True)
+    if args.curve:
+        curve_rows(costs, w, costs_s, w_s, sub, args.curve, args.curve_limit)
     print(f"# load average at the end {os.getloadavg()[0]:.1f}")
     return 0
+
+
+def curve_rows(costs, w, costs_s, w_s, sub, k_max, limit) -> None:  # type: ignore[no-untyped-def]
+    """The coverage curve 1..k_max: ``coverage_curve`` (one model, each solve warm-started
+    from the previous set) against a fresh model per number of sites (as before), with the
+    same time limit shared the same way (an equal part of what is left per solve)."""
+    from siting.budget import Step
+    from siting.locate import MaximalCovering, coverage_curve
+
+    print(f"# coverage curve 1..{k_max}: wall and process CPU seconds (all threads), time limit {limit}")
+    print(f"{'size':>14} | {'curve_s':>8} {'cpu':>7} {'optimal':>7} | {'fresh_s':>8} {'cpu':>7} {'optimal':>7} | "
+          f"{'same':>5} {'x wall':>6} {'x cpu':>6}")
+    for label, c, ww in (("1000x200000", costs, w), (f"1000x{sub}", costs_s, w_s)):
+        w0, c0 = time.perf_counter(), time.process_time()
+        cur = coverage_curve(c, k_max=k_max, weights=ww, time_limit=limit)
+        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+        w0, c0 = time.perf_counter(), time.process_time()
+        share = Step(limit)
+        fresh = []
+        for k in range(1, k_max + 1):
+            fresh.append(MaximalCovering(c, weights=ww, p=k).solve(share.allot(k_max - k + 1)))
+        wall_f, cpu_f = time.perf_counter() - w0, time.process_time() - c0
+        objs = np.array([r.objective for r in fresh])
+        same = bool(np.allclose(cur["covered_demand_weight"].to_numpy(), objs, rtol=1e-9))
+        n_opt = int((cur["status"] == "optimal").sum())
+        n_opt_f = sum(r.status == "optimal" for r in fresh)
+        print(f"{label:>14} | {wall:>8.2f} {cpu:>7.2f} {n_opt:>7} | {wall_f:>8.2f} {cpu_f:>7.2f} {n_opt_f:>7} | "
+              f"{str(same):>5} {wall_f / wall:>5.1f}x {cpu_f / cpu:>5.1f}x", flush=True)
 
 
 if __name__ == "__main__":

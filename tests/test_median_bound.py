@@ -148,3 +148,54 @@ def test_restricted_milp_matches_the_plain_milp(size, seed: int, p: int, quota: 
     assert r.bound == pytest.approx(r.objective, rel=1e-9)
     if quota:
         assert sum(1 for c in r.chosen if int(c) % 3 == 0) == 2
+
+
+# --------------------------------------------------------------------------- curve and warm starts
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.integers(1, 4))
+def test_curve_reusing_one_model_matches_fresh_solves(inst: dict, k_max: int) -> None:
+    """The curve re-solves one model with warm starts; each row must equal a fresh solve."""
+    from siting.locate import MaximalCovering, coverage_curve
+
+    kw = {k: v for k, v in inst["kw"].items()}
+    curve = coverage_curve(inst["d"], k_max=k_max, weights=inst["w"], cutoff=CUTOFF, **kw)
+    fresh = {}
+    for k in range(1, k_max + 1):
+        try:
+            fresh[k] = MaximalCovering(inst["d"], weights=inst["w"], cutoff=CUTOFF, p=k, **kw).solve()
+        except InfeasibleError:
+            continue
+    assert sorted(fresh) == list(curve["n_sites"])
+    for _, row in curve.iterrows():
+        r = fresh[int(row["n_sites"])]
+        assert row["status"] == r.status == "optimal"
+        assert row["covered_demand_weight"] == pytest.approx(r.objective, abs=1e-9)
+        assert len(row["chosen"].split(";")) == row["n_sites"]
+
+
+@pytest.mark.parametrize("model", ["coverage", "median"])
+def test_warm_start_is_completed_and_kept_exact(model: str) -> None:
+    """A warm start of fewer sites is completed to p within the quotas; a bad one (unknown
+    ids, too many sites) is ignored; the solve stays exact."""
+    from siting.locate import MaximalCovering
+
+    d, w = _euclidean(30, 80, 4)
+    kw: dict = {"weights": w, "regions": ["N" if j % 3 == 0 else "S" for j in range(30)], "quotas": {"N": ("==", 1)}}
+    cls = MaximalCovering if model == "coverage" else PMedian
+    if model == "coverage":
+        kw["cutoff"] = 2.0
+    m = cls(d, p=4, **kw)
+    m.warm_start(["1", "2", "nope"])
+    start = m._warm_or(None)
+    assert start is not None and m.feasible(start) and start[[1, 2]].all()
+    assert int(start[::3].sum()) == 1
+    m.warm_start([str(j) for j in range(10)])  # more than p: ignored
+    assert m._warm_or(None) is None
+    m.warm_start(["0", "3"])  # two in N where the quota allows one: no completion
+    assert m._warm_or(None) is None
+    m.warm_start(["1", "2"])
+    r = m.solve()
+    plain = cls(d, p=4, **kw).solve()
+    assert r.status == "optimal" and r.objective == pytest.approx(plain.objective, rel=1e-9)

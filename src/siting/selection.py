@@ -24,6 +24,8 @@ from .impact_select import VALUE_MODELS, ImpactSpec
 from .locate import MODELS as REGISTRY
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy.typing as npt
 
     from .locate import Capacity, Result
@@ -157,6 +159,7 @@ def solve_selection(
     curve: bool = True,
     progress: Any = None,
     budget: TimeBudget | None = None,
+    start: Sequence[str] = (),
 ) -> tuple[Result, pd.DataFrame]:
     """Solve ``spec`` on a candidates x demand cost matrix; the result and coverage curve.
 
@@ -164,6 +167,7 @@ def solve_selection(
     the same unit (``None``: every pair counts, for a p-median of a full matrix; no curve).
     ``budget`` shares ``spec.time_limit`` between the choice and the curve (steps
     ``choice`` and ``curve``); without one, a budget of just these two steps is used.
+    ``start``: the sites of a related choice (another cutoff), a warm start for the solver.
     """
     from .locate import ValueModel, coverage_curve, value_curve
 
@@ -199,6 +203,8 @@ def solve_selection(
         budget = TimeBudget.for_selection(spec.time_limit, steps=steps)
     with budget.step("choice") as step:  # building the model is part of the choice's time
         model = cls(costs, **{k: options[k] for k in cls.options}, **common)
+        if start:
+            model.warm_start(start)
         result = model.solve(step.allot(), method=spec.method)
     log.info("selection: %s", result.summary())
     if spec.curve_max is None and k_max:
@@ -317,7 +323,7 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
     budget = TimeBudget.for_selection(spec.time_limit, steps=tuple(steps))
 
     def solve(
-        cutoff_m: float, *, curve: bool, within_budget: TimeBudget | None = None
+        cutoff_m: float, *, curve: bool, within_budget: TimeBudget | None = None, start: Sequence[str] = ()
     ) -> tuple[Result, pd.DataFrame]:
         return solve_selection(
             minutes_within(cutoff_m),
@@ -330,6 +336,7 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
             curve=curve,
             progress=progress if curve else None,
             budget=within_budget or budget,
+            start=start,
         )
 
     def one_solve(seconds: float | None) -> TimeBudget:
@@ -364,7 +371,9 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
             else:
                 try:
                     seconds = step.allot(len(cutoffs) - i)
-                    r, _ = solve(cut_min * speed, curve=False, within_budget=one_solve(seconds))
+                    r, _ = solve(  # the run's own choice is the warm start at each cutoff
+                        cut_min * speed, curve=False, within_budget=one_solve(seconds), start=result.chosen
+                    )
                     row = {
                         "n_sites": len(r.chosen),
                         "covered_incidents": r.covered_incidents,

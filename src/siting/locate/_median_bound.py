@@ -317,15 +317,6 @@ def _row_costs(ptr: Any, cand: Any, cost: F64, beyond: F64, is_open: Mask) -> F6
     return out
 
 
-def feasible(model: Any, mask: Mask) -> bool:
-    """Does the open set meet p, the fixed sites and the quotas?"""
-    if int(mask.sum()) != model.p or bool((model.fixed & ~mask).any()):
-        return False
-    lo, hi = model.quota_limits()
-    regs = list(model.region[mask])
-    return all(regs.count(r) >= k for r, k in lo.items()) and all(regs.count(r) <= k for r, k in hi.items())
-
-
 def beyond_costs(model: Any) -> F64:
     """Per merged row, its cost beyond every open site: weight times the penalty, or
     ``inf`` where the row must be reached (``beyond='exclude'``, or no penalty given)."""
@@ -369,7 +360,7 @@ def solve_by_fixing(
     :mod:`siting.locate._median_bound`): the result when the bound proves the best set
     optimal, else the MILP on the candidates left free when fixing removed some; else
     the best set seen and the bound, for the MILP on the whole model."""
-    if not feasible(model, start):  # e.g. fixed sites and lower quotas overfill p: the MILP says
+    if not model.feasible(start):  # e.g. fixed sites and lower quotas overfill p: the MILP says
         return start, -math.inf
     offset = 0.0
     if model.beyond == "penalty" and model.unreached_weight:

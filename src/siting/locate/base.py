@@ -215,7 +215,53 @@ class Model:
             n_d,
             self.rows.n,
         )
+        self._dominated: Mask | None = None
+        self._warm: Mask | None = None
         self._check_feasible()
+
+    def set_p(self, p: int) -> None:
+        """Re-solve the same model for another number of sites (a curve): everything built
+        from the demand is kept; raises :class:`InfeasibleError` as the constructor would."""
+        self.p = p
+        self._check_feasible()
+
+    def warm_start(self, chosen: Sequence[Any]) -> None:
+        """Offer the sites of a related solve (fewer sites, another cutoff) as a start for the
+        next :meth:`solve`: they are completed to ``p`` sites greedily and used when that set
+        is feasible and better than the model's own greedy start. Ids that are not active
+        candidates are ignored; the result stays exact either way."""
+        pos = {self.candidate_ids[a]: k for k, a in enumerate(self.active)}
+        mask = np.zeros(self.n_active, bool)
+        mask[[pos[str(c)] for c in chosen if str(c) in pos]] = True
+        self._warm = mask
+
+    def feasible(self, mask: Mask) -> bool:
+        """Does the open set meet ``p``, the fixed sites and the quotas?"""
+        if (self.p is not None and int(mask.sum()) != self.p) or bool((self.fixed & ~mask).any()):
+            return False
+        lo, hi = self.quota_limits()
+        regs = list(self.region[mask])
+        return all(regs.count(r) >= k for r, k in lo.items()) and all(regs.count(r) <= k for r, k in hi.items())
+
+    def _warm_or(self, start: Mask | None) -> Mask | None:
+        """The better of ``start`` and the warm start completed to ``p`` sites (used once)."""
+        warm, self._warm = self._warm, None
+        if warm is None or self.p is None or int(warm.sum()) > self.p:
+            return start
+        saved = self.fixed
+        try:
+            self.fixed = saved | warm  # the greedy opens these first, then fills up to p
+            cand = self.greedy(swap=False)
+        except SolverError:  # InfeasibleError included: no completion within the quotas
+            return start
+        finally:
+            self.fixed = saved
+        if not self.feasible(cand):
+            return start
+        if start is None:
+            return cand
+        better = (self.evaluate(cand) - self.evaluate(start)) * self.sense < 0
+        return cand if better else start
 
     # ---- what a model adds
 
@@ -317,9 +363,11 @@ class Model:
             return out
         from ._kernels import dominated, sort_by_row
 
-        rows = self.rows
-        order, c_ptr = sort_by_row(rows.cand, n)  # each candidate's rows, ascending
-        out = dominated(c_ptr, rows.row_of_entry()[order], rows.ptr, rows.cand, self.fixed)
+        if self._dominated is None:  # computed once: a curve re-solves the model for each p
+            rows = self.rows
+            order, c_ptr = sort_by_row(rows.cand, n)  # each candidate's rows, ascending
+            self._dominated = dominated(c_ptr, rows.row_of_entry()[order], rows.ptr, rows.cand, self.fixed)
+        out = self._dominated.copy()
         # (a candidate covering nothing is dominated by any other; fixed sites never are)
         keep_needed = self.p if self.p is not None else 1
         if (~out).sum() < keep_needed:
@@ -407,7 +455,8 @@ class Model:
         t0 = time.perf_counter()
         if method == "greedy":
             # the swaps may use most of the limit; the LP bound needs the rest
-            mask = self.greedy(swap=True, deadline=swap_deadline(t0, time_limit, share=0.8))
+            mask = self._warm_or(self.greedy(swap=True, deadline=swap_deadline(t0, time_limit, share=0.8)))
+            assert mask is not None
             obj = self.evaluate(mask)
             bound, status, _ = run_highs(self.build(lp_only=True), time_limit, mip_rel_gap, threads, None)
             if status == "infeasible":
@@ -426,6 +475,7 @@ class Model:
             raise
         except SolverError:
             start = None
+        start = self._warm_or(start)
         quick = None
         if large and start is not None:
             obj0 = self.evaluate(start)

@@ -74,6 +74,7 @@ class MaximalCovering(Model):
         **kw: Any,
     ) -> None:
         super().__init__(costs, weights=weights, candidate_ids=candidate_ids, p=p, **kw)
+        self._lam: F64 | None = None  # the Lagrangian multipliers of the last quick bound
 
     def build(self, lp_only: bool = False) -> Lp:
         if self.cap is not None:
@@ -121,7 +122,9 @@ class MaximalCovering(Model):
         order, c_ptr = sort_by_row(rows.cand, self.n_active)
         c_rows = rows.row_of_entry()[order]
         col_ok = ~self.dominated()
-        lam = rows.weight * 0.5
+        # any multipliers give a valid bound: a curve starts from those of the previous p
+        lam = rows.weight * 0.5 if self._lam is None else self._lam
+        self._lam = lam
         mu, best = 2.0, math.inf
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < seconds and mu >= 1e-6:

@@ -51,13 +51,21 @@ def coverage_curve(
     """
     recs = []
     share = Step(time_limit)
+    model: MaximalCovering | None = None
+    prev: list[str] = []
     for k in range(1, int(k_max) + 1):
-        try:
-            model = MaximalCovering(costs, p=k, **kwargs)
+        try:  # one model for the whole curve: merging and dominance are done once
+            if model is None:
+                model = MaximalCovering(costs, p=k, **kwargs)
+            else:
+                model.set_p(k)
         except InfeasibleError as err:
             log.info("coverage curve: %d sites infeasible (%s)", k, err)
             continue
+        if prev:
+            model.warm_start(prev)  # the best set for k - 1 sites, completed greedily
         r = model.solve(share.allot(int(k_max) - k + 1), method=method)
+        prev = r.chosen
         recs.append(
             {
                 "n_sites": k,

@@ -209,6 +209,7 @@ class PMedian(Model):
             best_mask: Mask | None = self.greedy(swap=True, deadline=swap_deadline(t0, time_limit))
         except SolverError:
             best_mask = None
+        best_mask = self._warm_or(best_mask)
         cap: I64 | None = None
         best_obj = math.inf
         lag_bound = -math.inf
