@@ -64,7 +64,11 @@ def coverage_curve(
             continue
         if prev:
             model.warm_start(prev)  # the best set for k - 1 sites, completed greedily
-        r = model.solve(share.allot(int(k_max) - k + 1), method=method)
+        try:
+            r = model.solve(share.allot(int(k_max) - k + 1), method=method)
+        except InfeasibleError as err:  # e.g. quotas no set of k sites meets (not caught earlier)
+            log.info("coverage curve: %d sites infeasible (%s)", k, err)
+            continue
         prev = r.chosen
         recs.append(
             {
