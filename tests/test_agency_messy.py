@@ -150,6 +150,10 @@ def test_column_names_with_spaces_follow_the_conventions(tmp_path: Path) -> None
     assert list(gdf["id"]) == ["A-1", "A-2"] and intake.id_column == "Incident Number"
     assert intake.date_column == "Call Date/Time" and intake.status_column == "Final Disposition"
     assert str(gdf["date"].iloc[1]) == "2022-01-02 11:00:00"
+    # a parcel layer's own id beats the GIS's row counter
+    q = tmp_path / "parcels.csv"
+    q.write_text("OBJECTID,Parcel ID,Latitude,Longitude\n1,P-7,60.17,24.94\n2,P-9,60.18,24.95\n")
+    assert list(read_layer(LayerSpec(q, role="candidates"))["id"]) == ["P-7", "P-9"]
 
 
 def test_fatal_values_named_in_the_column_option(tmp_path: Path) -> None:
