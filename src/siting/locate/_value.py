@@ -124,6 +124,15 @@ class ValueModel(PMedian):
             msg = f"{self.name}: values must lie in [0, 1]"  # pragma: no cover - curves and bands check this
             raise InputError(msg)
         keep = v > 0
+        #: what rebuilds this model with more candidates excluded (:meth:`without`)
+        self._args: dict[str, Any] = {
+            "costs": costs,
+            "weights": weights,
+            "candidate_ids": candidate_ids,
+            "p": p,
+            "cutoff": cutoff,
+            **kw,
+        }
         #: every cost within reach, valued or not (for other estimates and per-site figures)
         self.raw = sparse.csr_matrix((coo.data, (coo.row, coo.col)), shape=(n_c, n_d))
         # the p-median on c = 1 - v (explicit zeros kept: v = 1 is a real cost of 0)
@@ -183,6 +192,18 @@ class ValueModel(PMedian):
             rows.cand[e], weights=rows.weight[r_e[e]] * (1.0 - rows.dist[e]), minlength=self.n_active
         )
 
+    def own_args(self) -> dict[str, Any]:
+        """The subclass's own constructor arguments (the curve, the bands), for :meth:`without`."""
+        return {}
+
+    def without(self, drop: Mask) -> ValueModel:
+        """The same model with the active candidates ``drop`` excluded too."""
+        args = dict(self._args)
+        ids = [self.candidate_ids[self.active[j]] for j in np.flatnonzero(drop)]
+        args["candidate_ids"] = self.candidate_ids
+        args["excluded"] = [*map(str, args.get("excluded") or ()), *ids]
+        return type(self)(args.pop("costs"), **args, **self.own_args())
+
     def values_for(self, mask: Mask, value_of: Any) -> float:
         """The open set's value under another value function of the same costs (estimates)."""
         raw = self.raw[self.active][mask].tocsc()
@@ -216,7 +237,8 @@ class ValueModel(PMedian):
         start = self.greedy(swap=True, deadline=swap_deadline(t0, time_limit))
         if self.p is not None and int(start.sum()) != self.p:  # fixed sites and lower quotas overfill p
             raise self.infeasible()
-        bound_value, mask, value = lagrangian_bound(self, start)
+        info: dict[str, Any] = {}
+        bound_value, mask, value = lagrangian_bound(self, start, out=info)
         cost = self.evaluate(mask)
         proven = bound_value - value <= mip_rel_gap * max(1.0, abs(value))
         if method == "greedy" or proven:
@@ -225,6 +247,24 @@ class ValueModel(PMedian):
                 mask, cost, self.total_weight - bound_value, time.perf_counter() - t0, status, how
             )
         left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
+        drop = lagrangian_prune(self, info["lam"], value)
+        if drop.any():
+            # the exact MILP on the candidates that can still be in an optimal set: the
+            # ones dropped cannot beat the set in hand, so the optimum and bound carry over
+            sub = self.without(drop).solve(left, method="milp", mip_rel_gap=mip_rel_gap, threads=threads)
+            keep_ids = set(sub.chosen)
+            best = np.array([self.candidate_ids[a] in keep_ids for a in self.active])
+            sub_value, sub_bound = float(sub.objective), min(float(sub.bound), bound_value)
+            if sub_value < value:  # pragma: no cover - the sub-model holds the set in hand
+                best, sub_value = mask, value
+            return self.result(
+                best,
+                self.total_weight - sub_value,
+                self.total_weight - max(sub_bound, sub_value),
+                time.perf_counter() - t0,
+                sub.status,
+                sub.method,
+            )
         res = super().solve(left, method="milp", mip_rel_gap=mip_rel_gap, threads=threads)
         if res.bound > bound_value:  # the Lagrangian bound stays valid: keep the tighter one
             res.bound = max(bound_value, res.objective)
@@ -418,7 +458,51 @@ def best_open_set(model: ValueModel, gain: F64) -> Mask:
     return mask
 
 
-def lagrangian_bound(model: ValueModel, start: Mask, *, iterations: int = 300) -> tuple[float, Mask, float]:
+def lagrangian_prune(model: ValueModel, lam: F64, value: float) -> Mask:
+    """Active candidates that are in no open set worth more than ``value`` (reduced-cost fixing).
+
+    With multipliers ``lam`` (from :func:`lagrangian_bound`), the Lagrangian function with
+    candidate ``j`` forced open is an upper bound on the value of every feasible set that
+    holds ``j``. When that bound is below ``value`` (a set already in hand), no set with
+    ``j`` can be optimal, so ``j`` can be left out of the exact solve without changing its
+    optimum or its bound.
+    """
+    rows = model.rows
+    r_e = rows.row_of_entry()
+    slack = np.maximum(0.0, (1.0 - rows.dist) - lam[r_e])
+    gain = bincount(rows.cand, weights=rows.weight[r_e] * slack, minlength=model.n_active)
+    base = float(np.dot(rows.weight, lam))
+    tol = 1e-7 * max(1.0, abs(value))
+    drop = np.zeros(model.n_active, bool)
+    lo, hi = model.quota_limits()
+    if not lo and not hi and model.p is not None:  # no quotas: the best p-set with j, at once
+        free = np.flatnonzero(~model.fixed)
+        k = model.p - int(model.fixed.sum())
+        if k <= 0 or not len(free):
+            return drop
+        order = free[np.argsort(-gain[free], kind="stable")]
+        top = np.cumsum(gain[order])
+        with_top = top[min(k, len(order)) - 1]  # j among the k best: the k best
+        rest = top[k - 2] if k >= 2 else 0.0  # otherwise j and the k - 1 best
+        rank = np.empty(len(order), np.int64)
+        rank[np.searchsorted(free, order)] = np.arange(len(order))
+        fixed_gain = float(gain[model.fixed].sum())
+        forced_all = np.where(rank < k, with_top, gain[free] + rest) + base + fixed_gain
+        drop[free] = forced_all < value - tol
+        return drop
+    for j in np.flatnonzero(~model.fixed):
+        model.fixed[j] = True
+        try:
+            forced = base + float(gain[best_open_set(model, gain)].sum())
+        finally:
+            model.fixed[j] = False
+        drop[j] = forced < value - tol
+    return drop
+
+
+def lagrangian_bound(
+    model: ValueModel, start: Mask, *, iterations: int = 300, out: dict[str, Any] | None = None
+) -> tuple[float, Mask, float]:
     """An upper bound on the best value, by Lagrangian relaxation of "each incident counts once".
 
     With multipliers ``lam_r >= 0`` for ``sum_j x_rj <= 1``, every
@@ -447,6 +531,7 @@ def lagrangian_bound(model: ValueModel, start: Mask, *, iterations: int = 300) -
     np.maximum.at(lam, r_e[o], v[o])  # each row's value in the start set
     best_mask, target = start.copy(), value_of(start)  # the best choice seen: a lower bound
     best = math.inf
+    best_lam = lam.copy()
     theta = 2.0
     stall = 0
     for _ in range(iterations):
@@ -455,7 +540,7 @@ def lagrangian_bound(model: ValueModel, start: Mask, *, iterations: int = 300) -
         y = best_open_set(model, gain)
         value = float(np.dot(w, lam) + gain[y].sum())
         if value < best - 1e-12:
-            best, stall = value, 0
+            best, stall, best_lam = value, 0, lam.copy()
         else:
             stall += 1
             if stall >= 10:
@@ -472,4 +557,6 @@ def lagrangian_bound(model: ValueModel, start: Mask, *, iterations: int = 300) -
         if norm <= 0:
             break
         lam = np.maximum(0.0, lam - theta * (value - target) / norm * g)
+    if out is not None:
+        out["lam"] = best_lam
     return max(best, target), best_mask, target

@@ -80,6 +80,9 @@ class MaximizeAttendance(ValueModel):
     def value_of(self, costs: F64) -> F64:
         return self.curve(costs)
 
+    def own_args(self) -> dict[str, Any]:
+        return {"curve": self.curve}
+
     def reach(self) -> float:
         return self.curve.reach
 

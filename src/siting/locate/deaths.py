@@ -103,6 +103,9 @@ class MaximizeDeathsAverted(ValueModel):
     def value_of(self, costs: F64) -> F64:
         return band_effect(costs, self.bands, self.estimate)
 
+    def own_args(self) -> dict[str, Any]:
+        return {"bands": self.bands, "estimate": self.estimate}
+
     def reach(self) -> float:
         return max(b.end_m for b in self.bands)
 
