@@ -283,7 +283,8 @@ def test_pruned_candidates_are_in_no_better_set(inst: dict, kind: str) -> None:
     except InfeasibleError:
         return
     info: dict = {}
-    _, _, value = lagrangian_bound(m, start, iterations=5, out=info)  # a loose bound prunes less, never wrongly
+    # a loose bound (few steps) prunes less, never wrongly
+    _, _, value = lagrangian_bound(m, start, iterations=5, out=info)
     drop = lagrangian_prune(m, info["lam"], value)
     ids = inst["kw"]["candidate_ids"]
     dropped = {ids.index(m.candidate_ids[m.active[j]]) for j in np.flatnonzero(drop)}

@@ -342,6 +342,9 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
     def one_solve(seconds: float | None) -> TimeBudget:
         return TimeBudget(seconds, {"choice": 1.0})
 
+    v_costs: Any = None
+    v_weights: Any = None
+    v_cutoff: float | None = None
     if spec.model in VALUE_MODELS:  # their own reach and weights (deaths: fatal incidents, metres)
         from .impact_select import model_inputs
 
@@ -457,6 +460,17 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
 
     from .choice import explain_choice  # why these sites (map and report): planner-map's module
 
+    def resolve(s: SelectionSpec, seconds: float | None) -> Result:
+        if s.model in VALUE_MODELS:  # the value models' own reach and weights (deaths: metres, fatal)
+            return solve_selection(
+                v_costs, s, weights=v_weights, candidate_ids=ids, cutoff=v_cutoff, regions=regions,
+                excluded=excluded, curve=False, budget=one_solve(seconds),
+            )[0]
+        return solve_selection(
+            minutes_within(sc.cutoff_m), s, weights=weights, candidate_ids=ids, cutoff=sc.cutoff_min,
+            regions=regions, excluded=excluded, curve=False, budget=one_solve(seconds),
+        )[0]
+
     with budget.step("explain") as step:
         explain_choice(
             plan,
@@ -466,10 +480,7 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
             within=minutes_within(sc.cutoff_m),
             weights=weights,
             regions=regions,
-            resolve=lambda s: solve_selection(
-                minutes_within(sc.cutoff_m), s, weights=weights, candidate_ids=ids, cutoff=sc.cutoff_min,
-                regions=regions, excluded=excluded, curve=False, budget=one_solve(step.allot()),
-            )[0],
+            resolve=lambda s: resolve(s, step.allot()),
             within_at=lambda mnt: minutes_within(mnt * speed) if mnt * speed <= prep.wide_m + 1e-9 else None,
         )  # fmt: skip
     plan.parameters["time"] = budget.report()

@@ -414,13 +414,28 @@ def _write_released_summary(path: str, rel: Any, result: Result, overwrite: bool
 def _print_summary(result: Result, *, err: bool, time_used: dict[str, Any] | None = None) -> None:
     from ..impact import percent
 
-    lines = [
+    head = (
         f"{result.model}: objective {result.objective:.6g}, bound {result.bound:.6g}, "
         f"gap {result.gap:.2%}, {result.status} ({result.method}, {result.solve_seconds:.2f} s); "
-        f"covered {amount(result.covered_incidents)} of {amount(result.total_incidents)} incidents "
-        f"({percent(100 * result.covered_incident_share)}), demand weight {amount(result.covered_weight)} of "
-        f"{amount(result.total_weight)} ({percent(100 * result.covered_share)})",
-    ]
+    )
+    share = percent(100 * result.covered_incident_share)
+    if result.model == "deaths":  # its incidents are the fatal ones, reached where an effect applies
+        head += (
+            f"{amount(result.covered_incidents)} of {amount(result.total_incidents)} fatal incidents "
+            f"({share}) lie where the {result.chosen_on} estimate gives an effect"
+        )
+    elif result.model == "attendance":
+        head += (
+            f"{amount(result.covered_incidents)} of {amount(result.total_incidents)} incidents "
+            f"({share}) within the attendance curve's reach"
+        )
+    else:
+        head += (
+            f"covered {amount(result.covered_incidents)} of {amount(result.total_incidents)} incidents "
+            f"({share}), demand weight {amount(result.covered_weight)} of "
+            f"{amount(result.total_weight)} ({percent(100 * result.covered_share)})"
+        )
+    lines = [head]
     estimates = getattr(result, "estimates", None)
     if estimates:
         lines.append(f"  {result.value_name} (chosen on {result.chosen_on}): low {estimates['low']:.3g}, "
