@@ -12,20 +12,37 @@ DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "scenario.toml"
 
 
 @pytest.fixture(scope="module")
-def run():  # type: ignore[no-untyped-def]
+def prepared():  # type: ignore[no-untyped-def]
     from siting.cli.run import read_scenario_file
-    from siting.pipeline import prepare, score_plan
+    from siting.pipeline import prepare
+
+    sc, _ = read_scenario_file(DEMO)
+    return prepare(sc, wide=True)
+
+
+def _choose(prep, select: dict):  # type: ignore[no-untyped-def]
+    from siting.pipeline import score_plan
     from siting.privacy import release_plan
     from siting.selection import SelectionSpec, choose_sites
 
-    sc, _ = read_scenario_file(DEMO)
-    prep = prepare(sc, wide=True)
     plan = score_plan(prep)
-    spec = SelectionSpec.from_mapping(
-        {"model": "deaths", "p": 2, "demand_per_day": 300, "curve_max": 2, "sensitivity": False}
-    )
-    choose_sites(prep, plan, spec)
+    choose_sites(prep, plan, SelectionSpec.from_mapping(select))
     return plan, release_plan(plan)
+
+
+@pytest.fixture(scope="module")
+def run(prepared):  # type: ignore[no-untyped-def]
+    return _choose(
+        prepared, {"model": "deaths", "p": 2, "demand_per_day": 300, "curve_max": 2, "sensitivity": False}
+    )
+
+
+@pytest.fixture(scope="module")
+def attendance_run(prepared):  # type: ignore[no-untyped-def]
+    return _choose(
+        prepared,
+        {"model": "attendance", "p": 2, "decay": "exponential", "curve_max": 0, "sensitivity": False},
+    )
 
 
 def _section(html: str) -> str:
@@ -130,7 +147,7 @@ def test_whatif_payload_sums_like_the_report(run) -> None:  # type: ignore[no-un
     """The what-if's sum for the chosen set is the released figure the report shows."""
     import json
 
-    from siting.maps.whatif_values import VALUE_JS, set_value, value_payload
+    from siting.maps.whatif_values import set_value, value_payload
 
     plan, rel = run
     payload = value_payload(plan, rel)
@@ -143,27 +160,78 @@ def test_whatif_payload_sums_like_the_report(run) -> None:  # type: ignore[no-un
     other = next(str(c) for c in plan.candidates["candidate_id"] if str(c) not in chosen)
     assert set_value(payload, [*chosen, other]) >= set_value(payload, chosen) - 1e-9
     assert set_value(payload, chosen[:1]) <= set_value(payload, chosen) + 1e-9
-    assert len(json.dumps(payload)) < 500_000 and "function sitingSetValue" in VALUE_JS
+    assert len(json.dumps(payload)) < 500_000
 
 
-def test_whatif_sum_in_a_browser_matches_python(run, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The page's JavaScript sum gives the Python sum (no network, Debian's chromium)."""
-    import json
+def test_attendance_whatif_payload_by_hand(attendance_run) -> None:  # type: ignore[no-untyped-def]
+    """Attendance: each released unit counts once, at its most attractive site of the set, and
+    the set's sum is the per-site released attendance when the sites reach disjoint units."""
+    from siting.decay import DecayCurve
+    from siting.maps.whatif_values import set_value, value_payload
 
-    from siting.maps.whatif_values import VALUE_JS, set_value, value_payload
-
-    plan, rel = run
+    plan, rel = attendance_run
     payload = value_payload(plan, rel)
-    ids = [str(c) for c in plan.candidates["candidate_id"]][:5]
-    page_html = f"<html><body><script>{VALUE_JS}\nwindow.V = {json.dumps(payload)};</script></body></html>"
-    path = tmp_path / "whatif.html"
-    path.write_text(page_html, encoding="utf-8")
-    page = browser.new_page()
+    assert payload is not None and payload["kind"] == "attendance"
+    a, b = (str(c) for c in plan.sites["candidate_id"])
+    # by hand from the pairs: the max per unit over the two sites, times the unit's mass
+    best: dict[int, float] = {}
+    for cid in (a, b):
+        flat = payload["pairs"][cid]
+        for u, v in zip(flat[::2], flat[1::2], strict=True):
+            best[u] = max(best.get(u, 0.0), v)
+    assert set_value(payload, [a, b]) == pytest.approx(sum(payload["mass"][u] * v for u, v in best.items()))
+    curve = DecayCurve.default("exponential")
+    assert max(v for f in payload["pairs"].values() for v in f[1::2]) <= 1.0
+    assert min(v for f in payload["pairs"].values() for v in f[1::2]) >= round(float(curve(curve.limit)), 3)
+
+
+def _whatif(p) -> None:  # type: ignore[no-untyped-def]
+    p.ready()
+    p.page.click(".siting-whatif summary")
+    p.page.check("input.siting-whatif-mode")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("which", ["run", "attendance_run"])
+def test_whatif_shows_the_value_models_figure_in_a_browser(  # type: ignore[no-untyped-def]
+    which: str, size: str, request, browser, tmp_path: Path
+) -> None:
+    """The map's what-if shows the set's deaths averted (low / central / high) or expected
+    attendance, as the Python sum prints it, for the recommended set and after a click; the
+    page's JavaScript sum equals Python's for any set and estimate (no network, chromium)."""
+    from test_browser import SIZES, Page
+
+    from siting import maps
+    from siting.maps.whatif_values import set_value, value_payload, value_text
+
+    plan, rel = request.getfixturevalue(which)
+    fig = maps.release.figures(plan, released=rel)
+    rule = fig.rule_js()
+    payload = value_payload(plan, rel)
+    path = maps.save_map(maps.plan_map(plan, released=rel), tmp_path / "m.html")
+    chosen = [str(c) for c in plan.sites["candidate_id"]]
+    other = [
+        str(c) for c in plan.candidates["candidate_id"] if str(c) not in chosen and str(c) in payload["pairs"]
+    ]
+    p = Page(browser, path, SIZES[size])
     try:
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
-        page.goto(path.as_uri())
-        for est in ("low", "central", "high"):
-            got = page.evaluate(f"() => sitingSetValue(window.V, {json.dumps(ids)}, '{est}')")
-            assert got == pytest.approx(set_value(payload, ids, est), rel=1e-9)
+        _whatif(p)
+        want_rec = value_text(payload, chosen, rule)
+        assert p.page.inner_text(".siting-whatif-rec-value") == want_rec
+        if which == "run":
+            assert re.fullmatch(r"\d+\.\d / \d+\.\d / \d+\.\d", want_rec), want_rec
+        p.page.click("button.siting-whatif-rec")
+        assert p.page.inner_text(".siting-whatif-value") == want_rec
+        p.page.evaluate("(id) => Siting.whatifToggle(id)", chosen[0])  # take one site out
+        assert p.page.inner_text(".siting-whatif-value") == value_text(payload, chosen[1:], rule)
+        p.page.evaluate("(id) => Siting.whatifToggle(id)", other[0])  # and another in
+        assert p.page.inner_text(".siting-whatif-value") == value_text(payload, [*chosen[1:], other[0]], rule)
+        # the raw sums, for several sets and every estimate
+        for ids in (chosen, other[:3], [*chosen, *other[:4]]):
+            for est in ("low", "central", "high") if which == "run" else (None,):
+                js = "([V, ids, est]) => Siting.setValue(V, ids, est)[0]"
+                got = p.page.evaluate(js, [payload, ids, est])
+                assert got == pytest.approx(set_value(payload, ids, est), rel=1e-9, abs=1e-12)
+        assert p.errors == [] and p.blocked == []
     finally:
-        page.close()
+        p.close()

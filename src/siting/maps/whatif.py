@@ -33,7 +33,7 @@ def whatif_data(plan: Plan, fig: Figures, *, layer: str = CANDIDATE_LAYER) -> di
     atoms = [units.atoms[pos[c]] if c in pos else [] for c in ids]
     chosen = [str(c) for c in plan.sites["candidate_id"]] if plan.sites is not None else []
     rec = [ids.index(c) for c in chosen if c in ids]
-    return {
+    out = {
         "ids": ids,
         "cand": atoms,
         "mass": [round(float(m), 3) for m in np.asarray(units.mass)],
@@ -42,6 +42,12 @@ def whatif_data(plan: Plan, fig: Figures, *, layer: str = CANDIDATE_LAYER) -> di
         "rule": fig.rule_js(),
         "group": layer,
     }
+    from .whatif_values import value_payload  # attendance and deaths runs: their own sum
+
+    value = value_payload(plan, fig.released) if fig.released is not None else None
+    if value is not None:
+        out["value"] = value
+    return out
 
 
 def whatif_html(plan: Plan, fig: Figures, *, cutoff_min: float) -> str:
@@ -73,7 +79,35 @@ def whatif_html(plan: Plan, fig: Figures, *, cutoff_min: float) -> str:
         "<tr><td>Your set</td><td class='siting-whatif-count'></td><td class='siting-whatif-share'></td></tr>"
         f"{rec_rows}</table>"
         f"<p>Difference from the recommended set: <b class='siting-whatif-diff'></b></p>"
+        f"{_value_rows(plan, has_rec)}"
         f'<p class="siting-privacy">Incidents within a {cut}-minute walk of any site of the set, '
         f"{esc(how)}.</p>"
         "</div></details>"
+    )
+
+
+def _value_rows(plan: Plan, has_rec: Any) -> str:
+    """The value models' own figure for the set (attendance, or deaths averted low / central / high)."""
+    model = ((plan.parameters or {}).get("selection") or {}).get("model")
+    if model not in ("attendance", "deaths"):
+        return ""
+    if model == "deaths":
+        head = "Deaths averted (low / central / high)"
+        how = (
+            "each fatal incident takes the effect of the distance band of its nearest site of the set; "
+            "shown only where more fatal incidents than the threshold lie behind it"
+        )
+    else:
+        head = "Expected attendance (incidents)"
+        how = (
+            "each incident counts once, at its most attractive site of the set, times the share "
+            "expected to attend at that walking time"
+        )
+    rec = (
+        "<tr><td>Recommended set</td><td class='siting-whatif-rec-value'></td></tr>" if has_rec else ""
+    )
+    return (
+        f"<table class='siting-whatif-figs siting-whatif-values'><tr><th></th><th>{esc(head)}</th></tr>"
+        f"<tr><td>Your set</td><td class='siting-whatif-value'></td></tr>{rec}</table>"
+        f"<p class='siting-privacy'>{esc(how)}.</p>"
     )

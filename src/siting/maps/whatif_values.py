@@ -4,7 +4,8 @@ The what-if adds and removes sites in the page. Coverage is a sum over "atoms" (
 reached by the same candidates); attendance and deaths averted are not, because each
 incident counts once at its *most valuable* site of the set. So each candidate carries its
 (unit, value) pairs and the page sums ``mass x max value`` over the set
-(:data:`VALUE_JS`, the same sum :func:`set_value` does in Python).
+(``Siting.setValue`` in ``static/siting-map.js``, the same sum :func:`set_value` does in
+Python; ``Siting.valueText`` and :func:`value_text` print it as the page does).
 
 Shareable pages use the released demand units (count and fatal masses) and the released
 reach, like every other shareable figure; the page shows the sum through the rule
@@ -24,22 +25,6 @@ if TYPE_CHECKING:
 
 #: Most (candidate, unit) pairs a page carries (about 12 bytes each in the page).
 MAX_PAIRS = 150_000
-
-#: The page's sum: ``V`` is :func:`value_payload`'s dict, ``ids`` the set's candidate ids.
-VALUE_JS = """function sitingSetValue(V, ids, estimate) {
-  var best = {}, sum = 0;
-  ids.forEach(function (id) {
-    var pairs = V.pairs[id];
-    if (!pairs) { return; }
-    for (var i = 0; i < pairs.length; i += 2) {
-      var u = pairs[i], v = V.kind === 'deaths' ? V.effects[estimate][pairs[i + 1]] : pairs[i + 1];
-      if (!(u in best) || v > best[u]) { best[u] = v; }
-    }
-  });
-  for (var u in best) { sum += V.mass[u] * best[u]; }
-  return sum;
-}"""
-
 
 def value_payload(plan: Plan, released: Any = None, *, max_pairs: int = MAX_PAIRS) -> dict[str, Any] | None:
     """The what-if's data for attendance or deaths runs (``None`` for the other models).
@@ -114,7 +99,72 @@ def value_payload(plan: Plan, released: Any = None, *, max_pairs: int = MAX_PAIR
 
 
 def set_value(payload: dict[str, Any], ids: list[str], estimate: str | None = None) -> float:
-    """What :data:`VALUE_JS` computes, in Python (tests and the report use the same sum)."""
+    """What the page's ``Siting.setValue`` computes, in Python (tests and the report use the same sum)."""
+    return _set_sum(payload, ids, estimate)[0]
+
+
+def value_text(payload: dict[str, Any], ids: list[str], rule: dict[str, Any]) -> str:
+    """The what-if's text for a set, as the page's ``Siting.valueText`` prints it.
+
+    ``rule`` is the page's rule (:meth:`siting.maps.release.Figures.rule_js`).
+
+    >>> V = {"kind": "deaths", "estimate": "low", "mass": [12.0], "pairs": {"a": [0, 0]},
+    ...      "effects": {"low": [0.35], "central": [0.51], "high": [0.67]}}
+    >>> rule = {"t": 10, "base": 10, "first": 20, "sup": "fewer than 11"}
+    >>> value_text(V, ["a"], rule), value_text(V, [], rule) == chr(0x2013)  # an empty set: a dash
+    ('4.2 / 6.1 / 8.0', True)
+    >>> value_text({**V, "mass": [3.0]}, ["a"], rule)
+    'not shown (fewer than 11 fatal incidents)'
+    >>> two = {**V, "mass": [12.0, 3.0], "pairs": {"a": [0, 0, 1, 1]},
+    ...        "effects": {"low": [0.35, 0.0], "central": [0.51, 0.3], "high": [0.67, 0.6]}}
+    >>> value_text(two, ["a"], rule)  # 3 fatal in the outer band: only the low estimate shows
+    '4.2 / not shown / not shown'
+    """
+    if not ids:
+        return "\u2013"
+    if payload["kind"] != "deaths":
+        v = _set_sum(payload, ids, None)[0]
+        if not v >= rule["t"] + 1:
+            return str(rule["sup"])
+        r = max(math.floor(v / rule["base"] + 0.5) * rule["base"], rule["first"])
+        return f"{r:,.0f}"
+    if not _set_sum(payload, ids, "low")[1] >= rule["t"] + 1:
+        return f"not shown ({rule['sup']} fatal incidents)"
+    mass = band_mass(payload, ids)
+    out = []
+    for e in ("low", "central", "high"):
+        ok = all(
+            not (eff > 0 and m > 1e-9 and m < rule["t"] + 1)
+            for eff, m in zip(payload["effects"][e], mass, strict=True)
+        )
+        out.append(f"{_set_sum(payload, ids, e)[0]:.1f}" if ok else "not shown")
+    return " / ".join(out)
+
+
+def band_mass(payload: dict[str, Any], ids: list[str]) -> list[float]:
+    """Deaths: fatal mass behind the set per distance band, each unit at its nearest site of
+    the set (``Siting.bandMass``). An estimate is shown only when every band adding to it
+    holds more than the threshold, as on the report (:mod:`siting.privacy.sites_impact`).
+
+    >>> V = {"mass": [12.0, 3.0], "pairs": {"a": [0, 0, 1, 1], "b": [1, 0]},
+    ...      "effects": {"low": [0.35, 0.0], "central": [0.51, 0.3], "high": [0.67, 0.6]}}
+    >>> band_mass(V, ["a"]), band_mass(V, ["a", "b"])
+    ([12.0, 3.0], [15.0, 0.0])
+    """
+    band: dict[int, int] = {}
+    for cid in ids:
+        flat = payload["pairs"].get(str(cid), [])
+        for i in range(0, len(flat), 2):
+            u, k = int(flat[i]), int(flat[i + 1])
+            if k < band.get(u, 1 << 30):
+                band[u] = k
+    out = [0.0] * len(payload["effects"]["low"])
+    for u, k in band.items():
+        out[k] += float(payload["mass"][u])
+    return out
+
+
+def _set_sum(payload: dict[str, Any], ids: list[str], estimate: str | None) -> tuple[float, float]:
     best: dict[int, float] = {}
     est = estimate or payload["estimate"]
     for cid in ids:
@@ -128,7 +178,8 @@ def set_value(payload: dict[str, Any], ids: list[str], estimate: str | None = No
             )
             if v > best.get(u, -math.inf):
                 best[u] = v
-    return float(sum(payload["mass"][u] * v for u, v in best.items()))
+    value = float(sum(payload["mass"][u] * v for u, v in best.items()))
+    return value, float(sum(payload["mass"][u] for u in best))
 
 
 def _priority(plan: Plan) -> list[str]:

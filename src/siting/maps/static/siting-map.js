@@ -392,6 +392,56 @@
         return sum;
     };
 
+    /* The value models' sum (attendance, deaths averted): each unit counts once, at its most
+       valuable site of the set. V: whatif_values.value_payload; returns [value, mass behind it].
+       siting.maps.whatif_values.set_value is the same sum in Python. */
+    S.setValue = function (V, ids, estimate) {
+        var best = {}, sum = 0, behind = 0, est = estimate || V.estimate;
+        ids.forEach(function (id) {
+            var pairs = V.pairs[id];
+            if (!pairs) { return; }
+            for (var i = 0; i < pairs.length; i += 2) {
+                var u = pairs[i], v = V.kind === 'deaths' ? V.effects[est][pairs[i + 1]] : pairs[i + 1];
+                if (!(u in best) || v > best[u]) { best[u] = v; }
+            }
+        });
+        for (var u in best) { sum += V.mass[u] * best[u]; behind += V.mass[u]; }
+        return [sum, behind];
+    };
+    /* Deaths: the fatal mass behind the set in each distance band, every unit at its nearest
+       site of the set (its best band). */
+    S.bandMass = function (V, ids) {
+        var band = {}, out = V.effects.low.map(function () { return 0; });
+        ids.forEach(function (id) {
+            var pairs = V.pairs[id];
+            if (!pairs) { return; }
+            for (var i = 0; i < pairs.length; i += 2) {
+                var u = pairs[i], k = pairs[i + 1];
+                if (!(u in band) || k < band[u]) { band[u] = k; }
+            }
+        });
+        for (var u in band) { out[band[u]] += V.mass[u]; }
+        return out;
+    };
+    /* As the report prints it: attendance through the count rule; deaths low / central / high to
+       one decimal, only with more fatal incidents behind them than the threshold
+       (whatif_values.value_text in Python). */
+    S.valueText = function (V, ids, rule) {
+        if (!ids.length) { return '\u2013'; }
+        if (V.kind !== 'deaths') { return S.release(rule, S.setValue(V, ids)[0]); }
+        var first = S.setValue(V, ids, 'low');
+        if (!(first[1] >= rule.t + 1)) { return 'not shown (' + rule.sup + ' fatal incidents)'; }
+        // as the report: an estimate is shown only when every band adding to it holds more
+        // fatal incidents than the threshold (else the three estimates give each band's count)
+        var mass = S.bandMass(V, ids);
+        return ['low', 'central', 'high'].map(function (e) {
+            var ok = V.effects[e].every(function (eff, k) {
+                return !(eff > 0 && mass[k] > 1e-9 && mass[k] < rule.t + 1);
+            });
+            return ok ? S.setValue(V, ids, e)[0].toFixed(1) : 'not shown';
+        }).join(' / ');
+    };
+
     S.whatif = function (map, W, groups) {
         var panel = map.getContainer().querySelector('.siting-whatif');
         if (!panel) { return; }
@@ -415,6 +465,8 @@
             panel.querySelector('.siting-whatif-share').textContent = set.length ? S.share(W.rule, v, W.total) : '\u2013';
             panel.querySelector('.siting-whatif-diff').textContent = set.length
                 ? (d > 0 ? '+' : d < 0 ? '\u2212' : '\u00b1') + Math.abs(d) + ' points' : '\u2013';
+            var valueCell = panel.querySelector('.siting-whatif-value');
+            if (W.value && valueCell) { valueCell.textContent = S.valueText(W.value, set, W.rule); }
             panel.setAttribute('data-size', String(set.length));
         }
         function toggle(id) {
@@ -424,6 +476,10 @@
         }
         panel.querySelector('.siting-whatif-rec-count').textContent = S.release(W.rule, rec);
         panel.querySelector('.siting-whatif-rec-share').textContent = S.share(W.rule, rec, W.total);
+        var recValue = panel.querySelector('.siting-whatif-rec-value');
+        if (W.value && recValue) {
+            recValue.textContent = S.valueText(W.value, W.rec.map(function (i) { return W.ids[i]; }), W.rule);
+        }
         if (group) {
             group.eachLayer(function (layer) {
                 layer.on('click', function (e) {
