@@ -118,6 +118,7 @@ def test_attendance_model_through_the_cli(tmp_path: Path) -> None:
         (["--model", "attendance", "--decay", "gravity"], "--decay"),
         (["--model", "deaths", "--effect-band", "500:0.9:0.1:0.2"], "--effect-band"),
         (["--model", "deaths", "--capacity", "2", "--demand-per-day", "50"], "--capacity"),
+        (["--model", "attendance", "--capacity-rule", "erlang"], "--capacity-rule"),
     ],
 )
 def test_bad_impact_flags_exit_2(extra: list[str], hint: str) -> None:

@@ -170,3 +170,43 @@ def test_booth_plan_and_the_rule_of_thumb() -> None:
         booths.booth_plan([1.0] * 23)
     with pytest.raises(InputError):
         booths.booths_for_wait(float("nan"))
+
+
+# ----------------------------------------------------------------------------- capacity by the queue
+def test_queue_capacity_by_hand() -> None:
+    """One booth is M/M/1: mean wait rho x s / (1 - rho) = 5 min at s = 27 needs rho = 5/32, so
+    0.347 visits an hour; flat over 18 open hours that is 6.25 visits a day, where the rule
+    says 40. Twelve booths flat over 18 hours come close to the rule (they pool the waits)."""
+    assert booths.arrivals_within_wait(1) == pytest.approx(5 / 32 * 60 / 27, abs=1e-7)
+    flat = [1.0] * 18 + [0.0] * 6
+    assert booths.visits_within_wait(1, flat) == pytest.approx(6.25, abs=1e-6)
+    twelve = booths.visits_within_wait(12, flat)
+    assert 0.8 * 12 * 40 < twelve < 12 * 40
+    # a profile with a busy hour: the busiest open hour decides; closing it raises capacity
+    peaky = [1.0] * 24
+    peaky[22] = 4.0
+    shut = np.ones(24, bool)
+    shut[22] = False
+    assert booths.visits_within_wait(3, peaky) == pytest.approx(booths.arrivals_within_wait(3) / (4 / 27))
+    assert booths.visits_within_wait(3, peaky, open_hours=shut) == pytest.approx(
+        booths.arrivals_within_wait(3) / (1 / 27)
+    )
+    assert booths.visits_within_wait(0, flat) == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.lists(st.integers(0, 20), min_size=24, max_size=24).filter(lambda c: sum(c) > 0),
+    st.floats(5, 60),
+    st.floats(0.5, 15),
+)
+def test_queue_capacity_agrees_with_the_booth_plan(
+    n: int, counts: list[int], service: float, target: float
+) -> None:
+    """The capacity of n booths is where the booth plan switches from at most n to more than n."""
+    cap = booths.visits_within_wait(n, counts, service_min=service, target_wait_min=target)
+    prof = np.asarray(counts, float) / sum(counts)
+    below = booths.booth_plan(cap * 0.999 * prof, service_min=service, target_wait_min=target)
+    above = booths.booth_plan(cap * 1.001 * prof, service_min=service, target_wait_min=target)
+    assert int(below["booths"].max()) <= n < int(above["booths"].max())

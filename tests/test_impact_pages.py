@@ -235,3 +235,46 @@ def test_whatif_shows_the_value_models_figure_in_a_browser(  # type: ignore[no-u
         assert p.errors == [] and p.blocked == []
     finally:
         p.close()
+
+
+def test_queue_capacity_per_candidate_on_the_demo(prepared) -> None:  # type: ignore[no-untyped-def]
+    """--capacity-rule erlang: each candidate's visits a day are where its booth plan (the
+    incidents within its cutoff by hour, over its recommended hours) needs more than its
+    booths; recomputed here from the incidents' hours with pandas."""
+    import numpy as np
+    import pandas as pd
+
+    from siting import booths
+    from siting.hours import local_hours, recommend_hours
+    from siting.impact_select import erlang_capacity
+    from siting.pipeline import within
+    from siting.selection import SelectionSpec
+
+    spec = SelectionSpec.from_mapping(
+        {"model": "attendance", "p": 2, "booths": 3, "demand_per_day": 300, "capacity_rule": "erlang"}
+    )
+    cap = erlang_capacity(prepared, spec)
+    assert cap.visits is not None and set(cap.visits) == set(prepared.candidate_ids)
+    hours = local_hours(prepared.demand.kept["date"], None)
+    reach = within(prepared.demand_metres_wide, prepared.scenario.cutoff_m).tocsr()
+    checked = 0
+    for k, cid in enumerate(prepared.candidate_ids):
+        h = hours[reach.indices[reach.indptr[k] : reach.indptr[k + 1]]]
+        if not len(h):
+            continue
+        prof = pd.Series(h[h >= 0]).value_counts().reindex(range(24), fill_value=0).to_numpy(float)
+        open_ = recommend_hours(prof, also=None).open_mask()
+        v = cap.visits[cid]
+        assert 0 < v < 3 * 40  # three booths by the queue take fewer than the rule's 120
+        for f, ok in ((0.999, True), (1.001, False)):
+            plan = booths.booth_plan(f * v * prof / prof.sum(), open_hours=open_)
+            assert (int(plan["booths"].max()) <= 3) == ok
+        checked += 1
+        if checked == 5:
+            break
+    assert checked == 5
+    with pytest.raises(ValueError, match="needs `booths`"):
+        SelectionSpec.from_mapping({"model": "attendance", "capacity_rule": "erlang"})
+    with pytest.raises(ValueError, match="capacity_rule"):
+        SelectionSpec.from_mapping({"model": "attendance", "capacity_rule": "queue"})
+    assert np.isfinite(list(cap.visits.values())).all()

@@ -310,3 +310,19 @@ def test_pruning_keeps_the_exact_answer_on_a_larger_instance() -> None:
     full = PMedian.solve(MaximizeAttendance(m, p=3, curve="linear"), method="milp")  # no pruning
     assert r.status == full.status == "optimal"
     assert r.objective == pytest.approx(full.objective, abs=TOL)
+
+
+def test_capacity_in_visits_by_site() -> None:
+    """Capacity given as visits a day per site (the queue's figure) replaces booths x 40.
+    Site a reaches incidents at 0 and 2 min (1 + 0.8 by the linear curve), b one at 0 min.
+    300 visits a day for 3 units of weight: a unit is 100 visits. a may take 50 visits
+    (0.5 units), b keeps booths x 40 = 40 visits (0.4 units): p=1 picks a (0.5 > 0.4)."""
+    t = np.array([[0.0, 2.0, np.inf], [np.inf, np.inf, 0.0]])
+    cap = Capacity(booths=1, demand_per_day=300, visits={"a": 50.0})
+    assert cap.visits_per_day(["a", "b"]).tolist() == [50.0, 40.0]
+    r = MaximizeAttendance(t, candidate_ids=["a", "b"], p=1, capacity=cap).solve()
+    assert r.chosen == ["a"] and r.objective == pytest.approx(0.5) and r.status == "optimal"
+    both = MaximizeAttendance(t, candidate_ids=["a", "b"], p=2, capacity=cap).solve()
+    assert both.objective == pytest.approx(0.9)
+    with pytest.raises(InputError, match="unknown candidate"):
+        Capacity(booths=1, demand_per_day=300, visits={"zz": 1.0}).visits_per_day(["a"])

@@ -256,6 +256,83 @@ def booth_plan(
     )
 
 
+def arrivals_within_wait(
+    booths: int,
+    *,
+    service_min: float = DEFAULT_SERVICE_MIN,
+    target_wait_min: float = DEFAULT_TARGET_WAIT_MIN,
+) -> float:
+    """The most visits an hour ``booths`` take with the mean wait at or under the target.
+
+    The inverse of :func:`booths_for_wait` (bisection to 1e-9 visits an hour; the mean wait
+    grows with the arrivals).
+
+    A hand check: one booth is an M/M/1 queue, whose mean wait is ``rho x service / (1 - rho)``;
+    5 minutes at 27-minute visits needs ``rho = 5/32``, 0.347 visits an hour.
+
+    >>> round(arrivals_within_wait(1), 4), round(5 / 32 * 60 / 27, 4)
+    (0.3472, 0.3472)
+    >>> arrivals_within_wait(0)
+    0.0
+    """
+    n = _servers(booths)
+    s = _service(service_min)
+    if not (math.isfinite(target_wait_min) and target_wait_min >= 0):
+        msg = f"`target_wait_min` must be a number of minutes >= 0, got {target_wait_min}"
+        raise InputError(msg)
+    if n == 0:
+        return 0.0
+    lo, hi = 0.0, n * 60.0 / s  # at hi the queue is unstable
+    while hi - lo > 1e-9:
+        mid = (lo + hi) / 2
+        if mean_wait_min(n, mid, s) <= target_wait_min:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def visits_within_wait(
+    booths: int,
+    profile: npt.ArrayLike,
+    *,
+    open_hours: npt.ArrayLike | None = None,
+    service_min: float = DEFAULT_SERVICE_MIN,
+    target_wait_min: float = DEFAULT_TARGET_WAIT_MIN,
+) -> float:
+    """A site's capacity in visits a day by the queue: the most visits ``booths`` take in a
+    day, visits spread over the hours like ``profile`` (24 values), with the mean wait at or
+    under the target in every open hour.
+
+    The busiest open hour decides: capacity is :func:`arrivals_within_wait` divided by that
+    hour's share of the day's visits. This is the figure a capacitated selection uses with
+    ``--capacity-rule erlang``, in place of booths x 40 uses a day; it agrees with
+    :func:`booth_plan`, which asks for at most ``booths`` booths for up to this many visits.
+
+    A hand check: one booth, visits spread evenly over 18 open hours, 27-minute visits and a
+    5-minute mean wait: 0.347 an hour, 6.25 a day (the 40-uses rule would say 40).
+
+    >>> prof = [1.0] * 18 + [0.0] * 6
+    >>> round(visits_within_wait(1, prof), 2)
+    6.25
+    >>> visits_within_wait(3, [0.0] * 24)
+    0.0
+    """
+    v = np.asarray(profile, dtype=np.float64).ravel()
+    if len(v) != 24 or not np.all(np.isfinite(v)) or np.any(v < 0):
+        msg = "`profile` needs 24 finite values >= 0 (hours 0..23)"
+        raise InputError(msg)
+    is_open = np.ones(24, bool) if open_hours is None else np.asarray(open_hours, bool).ravel()
+    if len(is_open) != 24:
+        msg = "`open_hours` needs 24 booleans (hours 0..23)"
+        raise InputError(msg)
+    total = float(v.sum())
+    peak = float(v[is_open].max()) / total if total > 0 and is_open.any() else 0.0
+    if peak <= 0:
+        return 0.0
+    return arrivals_within_wait(booths, service_min=service_min, target_wait_min=target_wait_min) / peak
+
+
 def traffic_for(servers: int, p_wait: float) -> float:
     """The offered load (erlangs) at which ``servers`` give a probability of waiting ``p_wait``.
 

@@ -55,9 +55,19 @@ class ImpactSpec:
     hours_share: float = DEFAULT_TARGET
     wait_target_min: float = DEFAULT_TARGET_WAIT_MIN
     booth_minutes: float = DEFAULT_SERVICE_MIN
+    #: a capacitated site's visits a day: booths x uses a day ("uses"), or by the queue ("erlang")
+    capacity_rule: str = "uses"
 
     #: ``[select]`` keys (and the CLI flags' names, with ``-`` for ``_``).
-    KEYS = ("decay", "effect_bands", "estimate", "hours_share", "wait_target", "booth_minutes")
+    KEYS = (
+        "decay",
+        "effect_bands",
+        "estimate",
+        "hours_share",
+        "wait_target",
+        "booth_minutes",
+        "capacity_rule",
+    )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], problems: list[str]) -> ImpactSpec:
@@ -83,6 +93,11 @@ class ImpactSpec:
             problems.append(f"`estimate` must be 'low' or 'central' (never 'high'), got {est!r}")
         else:
             spec.estimate = est
+        rule = str(data.get("capacity_rule") or "uses")
+        if rule not in ("uses", "erlang"):
+            problems.append(f"`capacity_rule` must be 'uses' or 'erlang', got {rule!r}")
+        else:
+            spec.capacity_rule = rule
         for key, attr, lo_open in (
             ("hours_share", "hours_share", True),
             ("wait_target", "wait_target_min", False),
@@ -133,6 +148,7 @@ class ImpactSpec:
             "hours_share": self.hours_share,
             "wait_target_min": self.wait_target_min,
             "booth_minutes": self.booth_minutes,
+            "capacity_rule": self.capacity_rule,
         }
 
 
@@ -245,6 +261,62 @@ def matrix_model_inputs(inputs: Mapping[str, Any], spec: Any, speed_m_per_min: f
     }
 
 
+def incident_hours(prep: Prepared) -> tuple[npt.NDArray[np.int64] | None, str]:
+    """Hour of day of each kept incident in the data's timezone (``-1``: unknown), or
+    ``None`` and why not."""
+    kept = prep.demand.kept
+    if "date" not in kept.columns:
+        return None, "the incidents have no date column: hours not estimated"
+    try:
+        hours = local_hours(kept["date"], getattr(prep.scenario, "timezone", None))
+    except InputError as exc:
+        return None, f"hours not estimated: {exc}"
+    if not (hours >= 0).any():
+        return None, "the incidents' dates carry no time of day: hours not estimated"
+    return hours, ""
+
+
+def erlang_capacity(prep: Prepared, spec: Any) -> Any:
+    """``spec.capacity`` with each candidate's visits a day by the queue (``capacity_rule = "erlang"``).
+
+    A candidate's visits follow the hour profile of the incidents within its walking cutoff
+    (the whole layer's profile where it reaches none with a time of day) over its
+    recommended opening hours; its capacity is the most visits a day its booths take with
+    the mean wait at or under ``wait_target`` in the busiest open hour
+    (:func:`siting.booths.visits_within_wait`).
+    """
+    from dataclasses import replace
+
+    from .booths import visits_within_wait
+    from .hours import hourly_counts, recommend_hours
+    from .pipeline import within
+
+    cap = spec.capacity
+    imp: ImpactSpec = spec.impact
+    hours, why = incident_hours(prep)
+    if hours is None:
+        msg = f"--capacity-rule erlang needs the incidents' times of day; {why} (or use --capacity-rule uses)"
+        raise InputError(msg)
+    ids = prep.candidate_ids
+    booths = cap.booths if hasattr(cap.booths, "get") else dict.fromkeys(ids, float(cap.booths))
+    reach = within(prep.demand_metres_wide, prep.scenario.cutoff_m).tocsr()
+    everyone = hourly_counts(hours)
+    visits: dict[str, float] = {}
+    for k, cid in enumerate(ids):
+        b = float(booths.get(cid, cap.default_booths))
+        if b != int(b):
+            msg = f"--capacity-rule erlang needs whole booths; {cid} has {b:g}"
+            raise InputError(msg)
+        prof = hourly_counts(hours[reach.indices[reach.indptr[k] : reach.indptr[k + 1]]])
+        if prof.sum() <= 0:
+            prof = everyone
+        open_ = recommend_hours(prof, target=imp.hours_share, also=None).open_mask()
+        visits[cid] = visits_within_wait(
+            int(b), prof, open_hours=open_, service_min=imp.booth_minutes, target_wait_min=imp.wait_target_min
+        )
+    return replace(cap, visits=visits)
+
+
 # --------------------------------------------------------------------------- per-site tables
 
 
@@ -282,19 +354,8 @@ def site_figures(prep: Prepared, spec: Any, chosen: list[str]) -> dict[str, Any]
         else sparse.csr_matrix((len(rows), n_d))
     )
     kept = prep.demand.kept
-    hours = None
-    note = ""
-    years = None
-    if "date" in kept.columns:
-        try:
-            hours = local_hours(kept["date"], getattr(sc, "timezone", None))
-        except InputError as exc:
-            note = f"hours not estimated: {exc}"
-        years = data_years(kept["date"])
-        if hours is not None and not (hours >= 0).any():
-            hours, note = None, "the incidents' dates carry no time of day: hours not estimated"
-    else:
-        note = "the incidents have no date column: hours not estimated"
+    hours, note = incident_hours(prep)
+    years = data_years(kept["date"]) if "date" in kept.columns else None
     st = SiteSettings(
         curve=imp.decay,
         bands=imp.bands,

@@ -9,6 +9,7 @@ cutoff) and the sensitivity of the choice to the walking cutoff.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -141,6 +142,8 @@ class SelectionSpec:
         if data.get("sensitivity", True) is False:
             spec.sensitivity_min = ()
         spec.impact = ImpactSpec.from_mapping(data, problems)
+        if spec.impact.capacity_rule == "erlang" and spec.capacity is None:
+            problems.append("`capacity_rule = \"erlang\"` needs `booths` (and `demand_per_day`)")
         if problems:
             msg = f"{source}: " + "; ".join(problems)
             raise InputError(msg)
@@ -345,6 +348,10 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
     v_costs: Any = None
     v_weights: Any = None
     v_cutoff: float | None = None
+    if spec.capacity is not None and spec.impact.capacity_rule == "erlang":
+        from .impact_select import erlang_capacity
+
+        spec = dataclasses.replace(spec, capacity=erlang_capacity(prep, spec))
     if spec.model in VALUE_MODELS:  # their own reach and weights (deaths: fatal incidents, metres)
         from .impact_select import model_inputs
 
@@ -455,6 +462,7 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
         "fixed": list(spec.fixed),
         "demand_per_day": spec.demand_per_day,
         "uses_per_booth_per_day": spec.uses_per_booth_per_day,
+        "capacity_rule": spec.impact.capacity_rule if spec.capacity is not None else None,
     }
     plan.parameters["sensitivity"] = sensitivity.to_dict("records") if len(sensitivity) else []
 

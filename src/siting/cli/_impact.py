@@ -61,6 +61,15 @@ _OPTIONS = [
         metavar="MIN",
         help="Booths: mean minutes a visit occupies a booth.",
     ),
+    click.option(
+        "--capacity-rule",
+        type=click.Choice(["uses", "erlang"]),
+        default="uses",
+        show_default=True,
+        help="--capacity: a site takes booths x --uses-per-booth visits a day (uses), or the visits "
+        "a day its booths serve with the mean wait under --wait-target in its busiest open hour, "
+        "visits spread like the incidents it reaches (erlang; needs incident times).",
+    ),
 ]
 
 
@@ -82,6 +91,7 @@ def pop_impact(kw: dict[str, Any]) -> Any:
         "hours_share": kw.pop("hours_share"),
         "wait_target": kw.pop("wait_target"),
         "booth_minutes": kw.pop("booth_minutes"),
+        "capacity_rule": kw.pop("capacity_rule"),
     }
     problems: list[str] = []
     spec = ImpactSpec.from_mapping(data, problems)

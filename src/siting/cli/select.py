@@ -164,6 +164,13 @@ def select(ctx: click.Context, **kw: Any) -> None:
     matrix = kw.pop("matrix")
     summary_path = kw.pop("summary_json")
     impact_spec = pop_impact(kw)
+    if impact_spec.capacity_rule == "erlang" and (booths is None or matrix):
+        msg = (
+            "--capacity-rule erlang needs --capacity BOOTHS"
+            if booths is None
+            else "--capacity-rule erlang needs the incidents' times and walking reach, not --matrix"
+        )
+        raise click.BadParameter(msg, param_hint="--capacity-rule")
     if model_name == "deaths" and booths is not None:
         msg = "--model deaths takes no --capacity (its effects are death rates near sites, not visits)"
         raise click.BadParameter(msg, param_hint="--capacity")

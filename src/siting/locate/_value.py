@@ -231,6 +231,8 @@ class ValueModel(PMedian):
         otherwise ``method='greedy'`` returns the set with that bound and its gap, and
         ``method='milp'`` goes on to the exact MILP (keeping the tighter bound).
         """
+        if self.cap is not None and method in ("milp", "greedy"):
+            return self._solve_capacitated(time_limit, method, mip_rel_gap, threads)
         if self.cap is not None or method not in ("milp", "greedy"):
             return super().solve(time_limit, method=method, mip_rel_gap=mip_rel_gap, threads=threads)
         t0 = time.perf_counter()
@@ -268,6 +270,36 @@ class ValueModel(PMedian):
         res = super().solve(left, method="milp", mip_rel_gap=mip_rel_gap, threads=threads)
         if res.bound > bound_value:  # the Lagrangian bound stays valid: keep the tighter one
             res.bound = max(bound_value, res.objective)
+            res.gap = (res.bound - res.objective) / max(abs(res.objective), 1e-12) if res.objective else 0.0
+        res.solve_seconds = time.perf_counter() - t0
+        return res
+
+    def _solve_capacitated(
+        self, time_limit: float | None, method: str, mip_rel_gap: float, threads: int | None
+    ) -> Result:
+        """With capacity: greedy plus swaps bounded by the LP relaxation first; when the bound
+        meets the set, it is optimal (``status='optimal'``, ``method='greedy'``) and no branching
+        is needed; otherwise ``milp`` goes on to the exact MILP."""
+        t0 = time.perf_counter()
+        half = None if time_limit is None else 0.5 * time_limit
+        first = super().solve(half, method="greedy", mip_rel_gap=1e-9, threads=threads)
+        proven = math.isfinite(first.bound) and first.bound - first.objective <= mip_rel_gap * max(
+            1.0, abs(first.objective)
+        )
+        if proven:
+            first.status = "optimal"
+        if proven or method == "greedy":
+            first.solve_seconds = time.perf_counter() - t0
+            return first
+        left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - t0))
+        res = super().solve(left, method="milp", mip_rel_gap=mip_rel_gap, threads=threads)
+        if first.objective > res.objective + 1e-9 * max(1.0, abs(first.objective)):  # stopped early
+            first.bound = min(first.bound, res.bound)
+            first.gap = (first.bound - first.objective) / max(abs(first.objective), 1e-12)
+            first.status, first.solve_seconds = res.status, time.perf_counter() - t0
+            return first
+        if math.isfinite(first.bound) and first.bound < res.bound:  # both bounds are valid
+            res.bound = max(first.bound, res.objective)
             res.gap = (res.bound - res.objective) / max(abs(res.objective), 1e-12) if res.objective else 0.0
         res.solve_seconds = time.perf_counter() - t0
         return res

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,15 +47,32 @@ class Capacity:
         12-13 booths).
     default_booths
         Booths at candidates absent from a ``booths`` mapping.
+    visits
+        Optional ``candidate_id -> visits a day`` the site can take, in place of
+        ``booths x uses_per_booth_per_day`` (candidates not named keep that product). The
+        queue's figure (:func:`siting.booths.visits_within_wait`, ``--capacity-rule erlang``)
+        comes in here.
     """
 
     booths: float | Mapping[str, float]
     demand_per_day: float
     uses_per_booth_per_day: float = field(default_factory=lambda: settings.uses_per_booth_per_day)
     default_booths: float = 0.0
+    visits: Mapping[str, float] | None = None
 
     def visits_per_day(self, candidate_ids: Sequence[str]) -> F64:
         """Capacity of each candidate in visits per day."""
+        if self.visits is not None:
+            unknown = sorted(set(map(str, self.visits)) - set(candidate_ids))
+            if unknown:
+                msg = f"`capacity.visits` names unknown candidate ids {unknown[:5]}; check the ids"
+                raise InputError(msg)
+            by_rule = replace(self, visits=None).visits_per_day(candidate_ids)
+            v = np.array([float(self.visits.get(c, r)) for c, r in zip(candidate_ids, by_rule, strict=True)])
+            if not np.all(np.isfinite(v)) or np.any(v < 0):
+                msg = "`capacity.visits` must be finite and >= 0"
+                raise InputError(msg)
+            return v
         if isinstance(self.booths, Mapping):
             unknown = sorted(set(map(str, self.booths)) - set(candidate_ids))
             if unknown:
