@@ -232,6 +232,22 @@ def test_whatif_shows_the_value_models_figure_in_a_browser(  # type: ignore[no-u
                 js = "([V, ids, est]) => Siting.setValue(V, ids, est)[0]"
                 got = p.page.evaluate(js, [payload, ids, est])
                 assert got == pytest.approx(set_value(payload, ids, est), rel=1e-9, abs=1e-12)
+        # the band gate: 3 fatal incidents in the outer band hide the estimates it adds to
+        two = {
+            "kind": "deaths",
+            "estimate": "low",
+            "mass": [12.0, 3.0, 20.0],
+            "pairs": {"a": [0, 0, 1, 1], "b": [2, 0, 1, 0]},
+            "effects": {"low": [0.35, 0.0], "central": [0.51, 0.3], "high": [0.67, 0.6]},
+        }
+        rule10 = {"t": 10, "base": 10, "first": 20, "sup": "fewer than 11"}
+        for ids in (["a"], ["b"], ["a", "b"]):
+            js = "([V, ids, r]) => Siting.valueText(V, ids, r)"
+            assert p.page.evaluate(js, [two, ids, rule10]) == value_text(two, ids, rule10)
+        assert value_text(two, ["a"], rule10) == "4.2 / not shown / not shown"
+        # one decimal as Python prints it, ties (exact quarters) to the even digit
+        for x in (12.25, 12.75, 0.25, 3.35, 8.05, 1.15, 2.5, 17.849):
+            assert p.page.evaluate("(x) => Siting.fixed1(x)", x) == f"{x:.1f}", x
         assert p.errors == [] and p.blocked == []
     finally:
         p.close()

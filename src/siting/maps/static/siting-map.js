@@ -426,6 +426,16 @@
     /* As the report prints it: attendance through the count rule; deaths low / central / high to
        one decimal, only with more fatal incidents behind them than the threshold
        (whatif_values.value_text in Python). */
+    /* One decimal as Python prints it: exact ties (x.x5 held exactly, i.e. quarters) go to the
+       even digit, where toFixed would round up. */
+    S.fixed1 = function (x) {
+        var q = x * 4;
+        if (q === Math.round(q) && Math.abs(q % 2) === 1) {
+            var n = Math.floor(x * 10);
+            return ((n % 2 === 0 ? n : n + 1) / 10).toFixed(1);
+        }
+        return x.toFixed(1);
+    };
     S.valueText = function (V, ids, rule) {
         if (!ids.length) { return '\u2013'; }
         if (V.kind !== 'deaths') { return S.release(rule, S.setValue(V, ids)[0]); }
@@ -438,7 +448,7 @@
             var ok = V.effects[e].every(function (eff, k) {
                 return !(eff > 0 && mass[k] > 1e-9 && mass[k] < rule.t + 1);
             });
-            return ok ? S.setValue(V, ids, e)[0].toFixed(1) : 'not shown';
+            return ok ? S.fixed1(S.setValue(V, ids, e)[0]) : 'not shown';
         }).join(' / ');
     };
 
