@@ -277,3 +277,13 @@ def test_report_prints_with_the_recommendation_on_page_one(
     assert "The best set of 3 sites" in flags and "does not hold" in flags
     assert "At 5 minutes the chosen sites reach" in flags and "because of the rule" in flags
     assert "Why not the higher-ranked candidates" not in first  # page 1 is the recommendation only
+
+
+def test_impact_table_shows_each_figure_once_as_text(demo_text: str) -> None:
+    # one value per measure, as the release words it: a share reads "84%", never "0.8"
+    sec = demo_text.split("<h2>Impact, with its range and sources</h2>", 1)[1].split("</section>", 1)[0]
+    head = re.findall(r"<th>([^<]*)</th>", sec.split("</thead>", 1)[0])
+    assert head == ["measure", "value", "unit", "source"], head
+    rows = dict(re.findall(r"<tr><td>([^<]*)</td><td[^>]*>([^<]*)</td>", sec))
+    assert re.fullmatch(r"(?:under |over )?\d{1,3}%", rows["incident share within cutoff"]), rows
+    assert "deaths averted" in rows and "_" not in "".join(rows)

@@ -245,7 +245,19 @@ def impact(plan: Plan, fig: Figures) -> str:
     imp = plan.impact if fig.internal else fig.released.impact
     if imp is None or len(imp) == 0:
         return '<p class="note">No impact estimate in this run.</p>'
-    return table(_display(pd.DataFrame(imp), fig))
+    t = _display(pd.DataFrame(imp), fig)
+    # one figure per measure, as text: the released label (shareable) or the exact text
+    # (internal); the raw value/low/high columns would print a share of 0.84 as "0.8"
+    shown = next((c for c in ("label", "text") if c in t.columns), None)
+    if shown is not None:
+        t = pd.DataFrame(
+            {
+                "measure": t["measure"].astype(str).str.replace("_", " "),
+                "value": t[shown],
+                **{c: t[c] for c in ("unit", "source") if c in t.columns},
+            }
+        )
+    return table(t)
 
 
 def time_profile_section(plan: Plan, fig: Figures) -> str:
