@@ -85,7 +85,7 @@ def county_plan(k: int, n_cand: int, n_dem: int, n_sites: int, seed: int) -> obj
     import shapely
 
     from siting.plan import Plan
-    from siting.reach import isochrones
+    from siting.isochrones import isochrones
 
     net, basemap = tiled(k)
     rng = np.random.default_rng(seed)

@@ -47,7 +47,8 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from siting.network import Snapped, StreetNetwork
-from siting.reach import node_reach, reach_totals, walking_reach
+from siting.reach import node_reach, walking_reach
+from siting.reach_totals import reach_totals
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from siting._errors import InputError
 from siting.network import Snapped, StreetNetwork, load_network
-from siting.reach import Reach, isochrones, node_reach, walking_reach
+from siting.isochrones import isochrones
+from siting.reach import Reach, node_reach, walking_reach
 
 TOL = 1e-6
 
@@ -387,7 +388,7 @@ def test_chains_cycles_and_long_chain() -> None:
 
 
 def test_reach_totals_match_pairs(demo: StreetNetwork, demo_points: tuple[Snapped, Snapped]) -> None:
-    from siting.reach import reach_totals
+    from siting.reach_totals import reach_totals
 
     src, tgt = demo_points
     w = np.random.default_rng(5).uniform(0.5, 3.0, len(tgt))
@@ -414,7 +415,7 @@ def test_reach_totals_match_pairs(demo: StreetNetwork, demo_points: tuple[Snappe
 
 
 def test_reach_totals_edge_cases(tiny: StreetNetwork) -> None:
-    from siting.reach import reach_totals
+    from siting.reach_totals import reach_totals
 
     src = snapped([0], [20.0], [5.0])
     tgt = snapped([1, 3, 0], [10.0, 30.0, 90.0], [2.0, 1.0, 0.0])

@@ -2,7 +2,7 @@
 
 The sources of a reach are independent, so they are cut into tasks of
 ``sources_per_task`` sources. The network's junction graph (plain arrays, see
-:class:`siting.reach._Routing`) is scattered to every worker once per client and reused
+:class:`siting._routing._Routing`) is scattered to every worker once per client and reused
 by later calls; the target index is scattered once per call.
 
 For a network too big to copy to every worker (a state), give ``tile_m``: sources are
@@ -37,17 +37,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._errors import InputError, MissingDependencyError
-from .reach import (
-    Reach,
-    _check,
-    _check_cutoff,
-    _concat_rows,
-    _node_rows,
-    _prepare,
-    _Routing,
-    _target_rows,
-    _TargetIndex,
-)
+from ._routing import _Routing, _TargetIndex
+from .reach import Reach, _check, _check_cutoff, _concat_rows, _node_rows, _prepare, _target_rows
 
 if TYPE_CHECKING:
     import numpy.typing as npt

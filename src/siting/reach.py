@@ -15,10 +15,10 @@ independent: ``workers`` threads split them, and results do not depend on the nu
 of workers (:mod:`siting.distributed` spreads them over a Dask cluster).
 
 * :func:`walking_reach`: source x target walks within a cutoff (sparse).
-* :func:`reach_totals`: per source, count / weight / weighted walk of the targets within
-  several cutoffs, without keeping the pairs.
+* :func:`siting.reach_totals.reach_totals`: per source, count / weight / weighted walk of
+  the targets within several cutoffs, without keeping the pairs.
 * :func:`node_reach`: source x network node walks (for isochrones and interop).
-* :func:`isochrones`: polygons of the reached network, for maps.
+* :func:`siting.isochrones.isochrones`: polygons of the reached network, for maps.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,11 +36,11 @@ from scipy import sparse
 
 from . import _dijkstra
 from ._errors import InputError
+from ._routing import _Routing, _routing, _TargetIndex
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    import geopandas as gpd
 
     from .network import Snapped, StreetNetwork
 
@@ -55,10 +54,7 @@ _CHUNK = 64
 
 __all__ = [
     "Reach",
-    "ReachTotals",
-    "isochrones",
     "node_reach",
-    "reach_totals",
     "walking_reach",
     "walking_reach_layers",
 ]
@@ -147,206 +143,6 @@ def _check_cutoff(cutoff_m: float) -> float:
         msg = f"`cutoff_m` must be a finite number of metres >= 0, got {cutoff_m!r}"
         raise InputError(msg)
     return c
-
-
-def _morton(x: F64, y: F64) -> npt.NDArray[np.uint64]:
-    """Morton (Z-order) codes of coordinates quantised to 21 bits each."""
-    if x.size == 0:
-        return np.zeros(0, dtype=np.uint64)
-    codes = []
-    for c in (x, y):
-        span = float(c.max() - c.min()) or 1.0
-        q = ((c - c.min()) / span * ((1 << 21) - 1)).astype(np.uint64)
-        for shift, mask in (
-            (16, 0x0000FFFF0000FFFF),
-            (8, 0x00FF00FF00FF00FF),
-            (4, 0x0F0F0F0F0F0F0F0F),
-            (2, 0x3333333333333333),
-            (1, 0x5555555555555555),
-        ):
-            q = (q | (q << np.uint64(shift))) & np.uint64(mask)
-        codes.append(q)
-    return codes[0] | (codes[1] << np.uint64(1))
-
-
-@dataclass(frozen=True, eq=False)
-class _Routing:
-    """The junction graph of a network (chains of degree-2 nodes contracted), plain arrays.
-
-    Built once per network and kept while the network lives; it is all the compiled
-    kernels need, so it is also what is sent to Dask workers. Nodes are renumbered
-    internally (junctions first in Morton order of their coordinates, then the inner
-    nodes chain by chain) so that a catchment's memory is close together whatever
-    order the network's nodes came in; ``node_int``/``node_orig`` map both ways.
-    """
-
-    n_nodes: int
-    node_int: I64
-    node_orig: I64
-    # per edge: its chain, the position of its u end along the chain, direction a -> b
-    edge_chain: I64
-    edge_pos_u: F64
-    edge_fwd: npt.NDArray[np.bool_]
-    # per chain: end junctions, length, inner nodes (CSR) and their positions
-    ch_a: I64
-    ch_b: I64
-    ch_len: F64
-    cn_ptr: I64
-    cn_node: I64
-    cn_pos: F64
-    # junction graph arcs (CSR over all node ids; inner nodes have none)
-    indptr: I64
-    indices: I64
-    arc_w: F64
-    arc_chain: I64
-    arc_fwd: npt.NDArray[np.bool_]
-
-    @classmethod
-    def build(cls, net: StreetNetwork) -> _Routing:
-        (junction, edge_chain, edge_pos_u, edge_fwd, ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos) = (
-            _dijkstra.build_chains(
-                net.n_nodes, net.edge_u, net.edge_v, net.edge_length_m, net.indptr, net.arc_edge
-            )
-        )
-        n = net.n_nodes
-        jn = np.flatnonzero(junction)
-        jn = jn[np.argsort(_morton(net.x[jn], net.y[jn]), kind="stable")]
-        jrank = np.empty(n, dtype=np.int64)
-        jrank[jn] = np.arange(jn.size)
-        # chains (and so their inner nodes) in the order of their a junction
-        corder = np.argsort(jrank[ch_a], kind="stable")
-        cnew = np.empty_like(corder)
-        cnew[corder] = np.arange(corder.size)
-        lens = np.diff(cn_ptr)[corder]
-        starts = cn_ptr[:-1][corder]
-        cn_ptr = np.zeros(corder.size + 1, dtype=np.int64)
-        np.cumsum(lens, out=cn_ptr[1:])
-        take = np.repeat(starts - cn_ptr[:-1], lens) + np.arange(int(cn_ptr[-1]))
-        cn_node, cn_pos = cn_node[take], cn_pos[take]
-        ch_a, ch_b, ch_len = ch_a[corder], ch_b[corder], ch_len[corder]
-        edge_chain = cnew[edge_chain]
-        node_orig = np.concatenate([jn, cn_node]).astype(np.int64)
-        if node_orig.size != n:  # every node is a junction or inside exactly one chain
-            msg = "internal error: chain decomposition does not cover every node"
-            raise RuntimeError(msg)
-        node_int = np.empty(n, dtype=np.int64)
-        node_int[node_orig] = np.arange(n, dtype=np.int64)
-        ch_a, ch_b, cn_node = node_int[ch_a], node_int[ch_b], node_int[cn_node]
-        nch = ch_a.size
-        tail = np.concatenate([ch_a, ch_b])
-        head = np.concatenate([ch_b, ch_a])
-        chain = np.concatenate([np.arange(nch), np.arange(nch)]).astype(np.int64)
-        fwd = np.concatenate([np.ones(nch, bool), np.zeros(nch, bool)])
-        order = np.argsort(tail, kind="stable")
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
-        return cls(
-            n,
-            node_int,
-            node_orig,
-            edge_chain,
-            edge_pos_u,
-            edge_fwd,
-            ch_a,
-            ch_b,
-            ch_len,
-            cn_ptr,
-            cn_node,
-            cn_pos,
-            indptr,
-            head[order].astype(np.int64),
-            np.concatenate([ch_len, ch_len])[order],
-            chain[order],
-            fwd[order],
-        )
-
-    def locate(self, pts: Snapped) -> tuple[I64, F64]:
-        """Chain and position along it (from its ``a`` end) of snapped points."""
-        e = pts.edge
-        chain = self.edge_chain[e]
-        pos = np.where(self.edge_fwd[e], self.edge_pos_u[e] + pts.offset_m, self.edge_pos_u[e] - pts.offset_m)
-        return chain, np.clip(pos, 0.0, self.ch_len[chain])
-
-    def seeds(self, chain: I64, pos: F64, leg: F64) -> tuple[I64, I64, F64]:
-        """Two seeds per source: the ends of its chain with the distance walked to them."""
-        n = chain.size
-        seed_node = np.empty(2 * n, dtype=np.int64)
-        seed_dist = np.empty(2 * n, dtype=np.float64)
-        seed_node[0::2] = self.ch_a[chain]
-        seed_node[1::2] = self.ch_b[chain]
-        seed_dist[0::2] = leg + pos
-        seed_dist[1::2] = leg + (self.ch_len[chain] - pos)
-        return np.arange(0, 2 * n + 1, 2, dtype=np.int64), seed_node, seed_dist
-
-
-_ROUTING: weakref.WeakKeyDictionary[StreetNetwork, _Routing] = weakref.WeakKeyDictionary()
-_ROUTING_LOCK = threading.Lock()
-
-
-def _routing(net: StreetNetwork) -> _Routing:
-    with _ROUTING_LOCK:
-        r = _ROUTING.get(net)
-        if r is None:
-            r = _ROUTING[net] = _Routing.build(net)
-            log.debug(
-                "junction graph: %d of %d nodes are junctions, %d chains",
-                int(np.count_nonzero(np.diff(r.indptr))),
-                net.n_nodes,
-                r.ch_a.size,
-            )
-        return r
-
-
-@dataclass(frozen=True, eq=False)
-class _TargetIndex:
-    """Targets looked up by junction (both ends of their chain) and by chain.
-
-    Targets are renumbered internally in the order of their chain (chains follow their
-    first junction's Morton order), so that a catchment's targets are close together in
-    memory; ``t_orig`` maps an internal target id back to its position.
-    """
-
-    n_targets: int
-    t_orig: I64
-    tn_ptr: I64
-    tn_target: I64
-    tn_add: F64
-    tc_ptr: I64
-    tc_target: I64
-    tc_pos: F64
-    tc_leg: F64
-
-    @classmethod
-    def build(cls, rt: _Routing, tgt: Snapped) -> _TargetIndex:
-        chain, pos = rt.locate(tgt)
-        return cls.from_located(rt, chain, pos, tgt.leg_m.astype(np.float64))
-
-    @classmethod
-    def from_located(cls, rt: _Routing, chain: I64, pos: F64, leg: F64) -> _TargetIndex:
-        """From targets' chain, position along it and leg."""
-        n = chain.size
-        t_orig = np.argsort(chain, kind="stable").astype(np.int64)  # internal -> position
-        chain, pos, leg = chain[t_orig], pos[t_orig], leg[t_orig]
-        node = np.concatenate([rt.ch_a[chain], rt.ch_b[chain]])
-        target = np.concatenate([np.arange(n), np.arange(n)]).astype(np.int64)
-        add = np.concatenate([pos + leg, (rt.ch_len[chain] - pos) + leg])
-        order = np.argsort(node, kind="stable")
-        tn_ptr = np.zeros(rt.n_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(node, minlength=rt.n_nodes), out=tn_ptr[1:])
-        nch = rt.ch_a.size
-        tc_ptr = np.zeros(nch + 1, dtype=np.int64)
-        np.cumsum(np.bincount(chain, minlength=nch), out=tc_ptr[1:])
-        return cls(
-            n,
-            t_orig,
-            tn_ptr,
-            target[order],
-            add[order].astype(np.float64),
-            tc_ptr,
-            np.arange(n, dtype=np.int64),
-            pos,
-            leg,
-        )
 
 
 # ==================================================================== execution
@@ -575,7 +371,7 @@ def walking_reach(
 
     See Also
     --------
-    reach_totals : per-source sums without keeping the pairs.
+    siting.reach_totals.reach_totals : per-source sums without keeping the pairs.
     siting.distributed.walking_reach_dask : the same on a Dask cluster.
 
     Examples
@@ -742,223 +538,3 @@ def node_reach(
 
     indptr, nodes, metres = _run_chunks(ns, run, lambda: _workspace(n_nodes, 0), workers)
     return Reach(ns, n_nodes, cutoff, indptr, nodes, metres)
-
-
-@dataclass(frozen=True, eq=False)
-class ReachTotals:
-    """Per-source sums over the targets within each cutoff, without the pairs.
-
-    Arrays ``count``, ``weight`` and ``weighted_metres`` have shape
-    ``(n_sources, len(cutoffs_m))``; ``nearest_m`` is the nearest target's walk within
-    the largest cutoff (``inf`` when none). Memory grows with the sources, not with the
-    number of (source, target) pairs.
-    """
-
-    cutoffs_m: F64
-    count: I64
-    weight: F64
-    weighted_metres: F64
-    nearest_m: F64
-
-    def mean_metres(self) -> F64:
-        """Weighted mean walk of the targets within each cutoff (``nan`` where none)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.weight > 0, self.weighted_metres / self.weight, np.nan)
-
-
-def reach_totals(
-    net: StreetNetwork,
-    sources: Snapped,
-    targets: Snapped,
-    *,
-    cutoffs_m: Sequence[float],
-    weights: npt.ArrayLike | None = None,
-    workers: int | None = None,
-) -> ReachTotals:
-    """Count, weight and weighted walk of the targets within each cutoff, per source.
-
-    The same walks as :func:`walking_reach` (one search per source, to the largest
-    cutoff), summed in the kernel instead of kept as pairs, so memory stays bounded
-    however many targets there are. ``weights`` align with ``targets`` (default 1).
-    """
-    cuts = np.asarray(sorted(_check_cutoff(c) for c in cutoffs_m), dtype=np.float64)
-    if cuts.size == 0:
-        msg = "`cutoffs_m` must hold at least one cutoff"
-        raise InputError(msg)
-    order = np.argsort(np.asarray([float(c) for c in cutoffs_m]), kind="stable")
-    workers = _check_workers(workers)
-    _check(net, sources, "sources")
-    _check(net, targets, "targets")
-    ns, nt, nc = len(sources), len(targets), cuts.size
-    w = np.ones(nt) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
-    if w.size != nt or not np.all(np.isfinite(w)):
-        msg = f"`weights` must be {nt} finite numbers (one per kept target), got {w.size}"
-        raise InputError(msg)
-    if ns == 0 or nt == 0:
-        z = np.zeros((ns, nc))
-        return ReachTotals(
-            np.asarray(cutoffs_m, dtype=np.float64), z.astype(np.int64), z, z.copy(), np.full(ns, np.inf)
-        )
-    rt, chain, pos, leg = _prepare(net, sources)
-    ti = _TargetIndex.build(rt, targets)
-    bounds = [(a, min(a + _CHUNK, ns)) for a in range(0, ns, _CHUNK)]
-
-    def run(ab: tuple[int, int], ws: dict[str, Any]) -> tuple[Any, ...]:
-        a, b = ab
-        seed_ptr, seed_node, seed_dist = rt.seeds(chain[a:b], pos[a:b], leg[a:b])
-        return _dijkstra.totals_chunk(  # type: ignore[no-any-return]
-            rt.indptr,
-            rt.indices,
-            rt.arc_w,
-            seed_ptr,
-            seed_node,
-            seed_dist,
-            chain[a:b],
-            pos[a:b],
-            leg[a:b],
-            ti.tn_ptr,
-            ti.tn_target,
-            ti.tn_add,
-            ti.tc_ptr,
-            ti.tc_target,
-            ti.tc_pos,
-            ti.tc_leg,
-            ti.t_orig,
-            w,
-            cuts,
-            ws["dist"],
-            ws["touched"],
-            ws["best"],
-            ws["tseen"],
-        )
-
-    if workers == 1 or len(bounds) <= 1:
-        ws = _workspace(rt.n_nodes, nt)
-        parts = [run(ab, ws) for ab in bounds]
-    else:
-        local = threading.local()
-
-        def task(ab: tuple[int, int]) -> tuple[Any, ...]:
-            ws = getattr(local, "ws", None)
-            if ws is None:
-                ws = local.ws = _workspace(rt.n_nodes, nt)
-            return run(ab, ws)
-
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="siting-reach") as pool:
-            parts = list(pool.map(task, bounds))
-    # back to the caller's order of cutoffs
-    inv = np.empty_like(order)
-    inv[order] = np.arange(order.size)
-    count, wsum, wmet, nearest = (np.concatenate([p[i] for p in parts]) for i in range(4))
-    return ReachTotals(
-        np.asarray([float(c) for c in cutoffs_m]), count[:, inv], wsum[:, inv], wmet[:, inv], nearest
-    )
-
-
-# ==================================================================== isochrones
-def _reached_pieces(
-    net: StreetNetwork, nodes: I64, metres: F64, cutoff: float, edge: int, offset: float, leg: float
-) -> list[Any]:
-    """Line pieces of the network within ``cutoff`` of one source (reached edge parts)."""
-    import shapely
-    from shapely.ops import substring
-
-    geoms = net.edge_geometries()
-    r_own = cutoff - leg
-    if r_own < 0:
-        return []
-    keep = metres <= cutoff
-    nodes, metres = nodes[keep], metres[keep]
-    d = dict(zip(nodes.tolist(), metres.tolist(), strict=True))
-    # edges incident to a reached node
-    starts, stops = net.indptr[nodes], net.indptr[nodes + 1]
-    if nodes.size:
-        counts = stops - starts
-        arc = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        edges = np.unique(net.arc_edge[arc])
-    else:
-        edges = np.zeros(0, np.int64)
-    pieces: list[Any] = []
-    full: list[int] = []
-    for e in edges.tolist():
-        length = float(net.edge_length_m[e])
-        du = d.get(int(net.edge_u[e]))
-        dv = d.get(int(net.edge_v[e]))
-        ru = -1.0 if du is None else cutoff - du
-        rv = -1.0 if dv is None else cutoff - dv
-        if ru >= 0 and rv >= 0 and ru + rv >= length:
-            full.append(e)
-            continue
-        if ru > 0:
-            pieces.append(substring(geoms[e], 0.0, min(ru, length)))
-        if rv > 0:
-            pieces.append(substring(geoms[e], max(length - rv, 0.0), length))
-    if full:
-        pieces.extend(geoms[np.asarray(full)])
-    length = float(net.edge_length_m[edge])
-    a, b = max(offset - r_own, 0.0), min(offset + r_own, length)
-    pieces.append(substring(geoms[edge], a, b) if b > a else shapely.line_interpolate_point(geoms[edge], a))
-    return pieces
-
-
-def isochrones(
-    net: StreetNetwork,
-    sources: Snapped,
-    cutoffs_m: Sequence[float],
-    *,
-    buffer_m: float = 35.0,
-    workers: int | None = None,
-) -> gpd.GeoDataFrame:
-    """Walking isochrone polygons in the network's CRS, for maps.
-
-    Each polygon is the reached part of the network (whole edges and the reached parts
-    of partially reached ones, including the source's own edge) buffered by
-    ``buffer_m``. A source whose off-network leg alone exceeds a cutoff gets an empty
-    polygon.
-
-    Returns
-    -------
-    GeoDataFrame
-        Columns ``source`` (position in ``sources``), ``cutoff_m``, geometry; one row per
-        source and cutoff, sources first, cutoffs in the order given.
-    """
-    import geopandas as gpd
-    import shapely
-
-    cuts = [_check_cutoff(c) for c in cutoffs_m]
-    if not buffer_m > 0:
-        msg = f"`buffer_m` must be positive, got {buffer_m!r}"
-        raise InputError(msg)
-    rows_src: list[int] = []
-    rows_cut: list[float] = []
-    geoms: list[Any] = []
-    if cuts and len(sources):
-        reach = node_reach(net, sources, max(cuts), workers=workers)
-        for i in range(len(sources)):
-            nodes, metres = reach.row(i)
-            for c in cuts:
-                pieces = _reached_pieces(
-                    net,
-                    nodes,
-                    metres,
-                    c,
-                    int(sources.edge[i]),
-                    float(sources.offset_m[i]),
-                    float(sources.leg_m[i]),
-                )
-                if pieces:
-                    # buffering pieces one by one then merging is ~100x faster than
-                    # buffering one multi-part geometry
-                    poly = shapely.union_all(
-                        shapely.buffer(np.asarray(pieces, dtype=object), buffer_m, quad_segs=4)
-                    )
-                else:
-                    poly = shapely.Polygon()
-                rows_src.append(i)
-                rows_cut.append(c)
-                geoms.append(poly)
-    return gpd.GeoDataFrame(
-        {"source": np.asarray(rows_src, dtype=np.int64), "cutoff_m": np.asarray(rows_cut, dtype=np.float64)},
-        geometry=gpd.GeoSeries(geoms, crs=net.crs) if geoms else gpd.GeoSeries([], crs=net.crs),
-        crs=net.crs,
-    )

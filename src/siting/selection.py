@@ -297,7 +297,7 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
 
     from .impact import impact_table, nearest_chosen_distance
     from .pipeline import within
-    from .reach import isochrones
+    from .isochrones import isochrones
 
     sc = prep.scenario
     if spec.quotas:
