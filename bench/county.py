@@ -145,7 +145,7 @@ SCIPY = r"""
 import sys, time, json
 import numpy as np, pandas as pd, geopandas as gpd
 from scipy.sparse import csgraph
-from siting.network import load_network
+from siting.network_load import load_network
 work, cutoff_m, cache = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 net = load_network(f"{work}/county.gpkg", cache_folder=cache)
 df = pd.read_csv(f"{work}/candidates.csv")

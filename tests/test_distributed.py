@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import shapely
 
-from siting.network import Snapped, StreetNetwork, load_network
+from siting.network import Snapped, StreetNetwork
+from siting.network_load import load_network
 from siting.reach import Reach, node_reach, walking_reach
 
 if TYPE_CHECKING:

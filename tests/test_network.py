@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
-from siting import network as network_mod
+from siting import network_load as network_mod
 from siting._errors import (
     InputError,
     InputFileNotFoundError,
@@ -36,7 +36,8 @@ from siting._errors import (
 from siting._line_layer import read_line_layer
 from siting._lines import repair_lines
 from siting._osm import _is_walkable, read_osm_lines
-from siting.network import StreetNetwork, load_network
+from siting.network import StreetNetwork
+from siting.network_load import load_network
 
 UTM = "EPSG:32635"  # central Helsinki is in UTM zone 35N
 X0, Y0 = 385000.0, 6671000.0

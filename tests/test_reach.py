@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from siting._errors import InputError
-from siting.network import Snapped, StreetNetwork, load_network
+from siting.network import Snapped, StreetNetwork
+from siting.network_load import load_network
 from siting.isochrones import isochrones
 from siting.reach import Reach, node_reach, walking_reach
 

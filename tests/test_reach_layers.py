@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from siting.network import StreetNetwork, load_network
+from siting.network import StreetNetwork
+from siting.network_load import load_network
 from siting.reach import walking_reach, walking_reach_layers
 
 

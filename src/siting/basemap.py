@@ -295,7 +295,7 @@ def read_basemap(
     GeoDataFrame or None
         Columns ``layer``, ``kind``, ``name`` and geometry, in ``crs``.
     """
-    from .network import LINE_SUFFIXES, is_osm_file
+    from .network_load import LINE_SUFFIXES, is_osm_file
 
     src = str(source)
     path = Path(src)

@@ -381,7 +381,7 @@ def generate(folder: str | Path, *, seed: int = SEED) -> list[Path]:
     """Write the demo layers into ``folder``; returns the paths written."""
     import geopandas as gpd  # noqa: F401  (imported for its side effect on pandas accessors)
 
-    from .network import load_network
+    from .network_load import load_network
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)

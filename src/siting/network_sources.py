@@ -23,7 +23,7 @@ def check_network_source(
     """Cheap checks of a network source before any layer work: it exists, its format is
     known, and a ``where`` filter is valid (on line layers only). Raises what
     :func:`load_network` would."""
-    from .network import LINE_SUFFIXES, is_osm_file
+    from .network_load import LINE_SUFFIXES, is_osm_file
 
     src = str(source)
     if where and (src.startswith("place:") or is_osm_file(src) or src.lower().endswith(".npz")):
@@ -89,7 +89,7 @@ def line_layer_summary(
     import pandas as pd
 
     from ._line_layer import read_line_layer
-    from .network import project_to_utm
+    from .network_load import project_to_utm
 
     everything = read_line_layer(path, layer=layer)
     lines = read_line_layer(path, layer=layer, where=where, walkable_only=not all_road_classes)

@@ -28,7 +28,8 @@ from . import settings
 from ._errors import InputError
 from .inputs import DEFAULT_SERVICES_LABEL, Inputs, PointLayer, filters, read_inputs, snap_layer
 from .layers import regions_of, to_network_crs
-from .network import StreetNetwork, load_network
+from .network import StreetNetwork
+from .network_load import load_network
 from .plan import Plan
 from .score import ExtraLayer, check_weights, score_candidates
 

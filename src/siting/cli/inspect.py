@@ -243,7 +243,7 @@ def inspect(
     gdf = read_layer(spec)
     intake: Intake = gdf.attrs["intake"]
     if network:
-        from ..network import load_network
+        from ..network_load import load_network
         from ..pipeline import snap_layer
         from ..scenario import resolve_network
 

@@ -1,0 +1,202 @@
+"""Loading a street network: from an OSM file, a place name (OSMnx) or a county's line layer.
+
+:func:`load_network` reads the source, builds a :class:`~siting.network.StreetNetwork`
+and caches it by the source's content (SHA-256) and the build options, so a second run
+on the same file loads arrays instead of rebuilding.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+
+from . import settings
+from ._errors import InputError, NetworkError, NoCrsError
+from .network import _CACHE_VERSION, StreetNetwork
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+log = logging.getLogger("siting.network")
+
+#: Suffixes read as street-centreline layers (anything else is OSM, a place or a cache).
+LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet", ".zip")
+
+__all__ = ["LINE_SUFFIXES", "is_osm_file", "load_network", "project_to_utm"]
+
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 of a file; of a Shapefile with its sidecar files; of every file in a folder."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+    elif path.suffix.lower() == ".shp":
+        files = sorted(p for p in path.parent.glob(f"{glob.escape(path.stem)}.*") if p.is_file())
+    else:
+        files = [path]
+    h = hashlib.sha256()
+    for file in files:
+        h.update(file.name.encode() + b"\0")
+        with file.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def _cache_key(kind: str, ident: str, options: dict[str, Any]) -> str:
+    blob = json.dumps({"kind": kind, "id": ident, "opts": options, "v": _CACHE_VERSION}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def is_osm_file(path: str | os.PathLike[str]) -> bool:
+    name = str(path).lower()
+    return name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.xml", ".osm.bz2", ".osm.gz"))
+
+
+def load_network(
+    source: str | os.PathLike[str],
+    *,
+    largest_component: bool = True,
+    split_crossings: bool = True,
+    snap_tolerance_m: float | None = None,
+    layer: str | None = None,
+    where: str | None = None,
+    all_road_classes: bool = False,
+    use_cache: bool | None = None,
+    cache_folder: str | os.PathLike[str] | None = None,
+) -> StreetNetwork:
+    """Build (or load from cache) a walking network.
+
+    Parameters
+    ----------
+    source
+        An OpenStreetMap file (``.osm.pbf``, ``.osm``), a street-centreline line layer
+        (GeoPackage, Shapefile, GeoJSON, GeoParquet), a cached network (``.npz``), or
+        ``place:NAME`` for an OSMnx download (needs internet).
+    largest_component
+        Keep only the largest connected component (dropped nodes are logged).
+    split_crossings
+        For line layers: split lines where they cross (``False`` keeps crossings such as
+        bridges unconnected; lines are still joined where one ends on another or where
+        they share a vertex).
+    snap_tolerance_m
+        For line layers: join line ends closer than this (default ``settings.snap_ends_tolerance_m``).
+    where
+        For line layers: keep only the lines this OGR SQL filter selects.
+    all_road_classes
+        Keep road classes nobody walks on (TIGER S1100/S1630, OSM motorway and trunk
+        roads), which are left out by default (:mod:`siting._walkable`).
+    """
+    cache = settings.use_cache if use_cache is None else use_cache
+    folder = Path(cache_folder) if cache_folder is not None else settings.cache_folder
+    tol = settings.snap_ends_tolerance_m if snap_tolerance_m is None else float(snap_tolerance_m)
+    src = str(source)
+    from .network_sources import check_network_source
+
+    check_network_source(src, layer=layer, where=where)
+    opts = {
+        "lcc": largest_component, "split": split_crossings, "tol": tol, "layer": layer,
+        "where": where, "all_classes": all_road_classes, "walk_rules": 2,
+    }
+
+    if src.startswith("place:"):
+        place = src[len("place:"):].strip()
+        key = _cache_key("place", place, opts)
+        loader = lambda: _from_place(place, all_road_classes=all_road_classes)  # noqa: E731
+    else:
+        path = Path(src)
+        if path.suffix.lower() == ".npz":
+            return StreetNetwork.load(path)
+        key = _cache_key("file", _file_digest(path), opts | {"name": path.name})
+        if is_osm_file(path):
+            loader = lambda: _from_osm_file(path, all_road_classes=all_road_classes)  # noqa: E731
+        else:
+            loader = lambda: _from_line_layer(  # noqa: E731
+                path, layer=layer, split_crossings=split_crossings, tol=tol, where=where,
+                all_road_classes=all_road_classes,
+            )
+
+    cache_file = folder / f"network-{key}.npz"
+    if cache and cache_file.exists():
+        try:
+            net = StreetNetwork.load(cache_file)
+            log.info("loaded cached network %s", cache_file)
+            return net
+        except Exception as exc:  # a corrupt cache is rebuilt, not fatal
+            log.warning("ignoring unreadable network cache %s (%s)", cache_file, exc)
+    net = loader()
+    if net.n_edges == 0:
+        msg = f"{src}: no walkable street lines found"
+        raise NetworkError(msg)
+    if largest_component:
+        net = net.largest_component()
+    if cache:
+        try:
+            net.save(cache_file)
+        except OSError as exc:
+            log.warning("could not write network cache %s (%s)", cache_file, exc)
+    return net
+
+
+def project_to_utm(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Project a layer to the UTM zone of its own data (computed, never hard-coded)."""
+    if gdf.crs is None:
+        msg = "layer has no CRS; set one (e.g. EPSG:4326) before projecting"
+        raise NoCrsError(msg)
+    if gdf.crs.is_projected and gdf.crs.to_epsg() and 32601 <= gdf.crs.to_epsg() <= 32760:
+        return gdf
+    utm = gdf.to_crs(4326).estimate_utm_crs() if len(gdf) else None
+    if utm is None:
+        msg = "cannot choose a UTM zone for an empty layer"
+        raise InputError(msg)
+    return gdf.to_crs(utm)
+
+
+def _from_osm_file(path: Path, *, all_road_classes: bool = False) -> StreetNetwork:
+    from ._osm import read_osm_lines
+
+    lines, osm_ids = read_osm_lines(path, all_road_classes=all_road_classes)
+    proj = project_to_utm(lines)
+    ids = None
+    if osm_ids is not None:
+        pts = shapely.points(osm_ids[["lon", "lat"]].to_numpy())
+        import geopandas as gpd
+
+        p = gpd.GeoSeries(pts, crs=4326).to_crs(proj.crs)
+        xy = np.round(shapely.get_coordinates(p.values), 3)
+        ids = {(float(a), float(b)): int(i) for (a, b), i in zip(xy, osm_ids["id"], strict=True)}
+    return StreetNetwork.from_lines(
+        proj, source=f"osm:{path.name}", osm_ids=ids, build_report=dict(lines.attrs.get("read_report", {}))
+    )
+
+
+def _from_place(place: str, *, all_road_classes: bool = False) -> StreetNetwork:
+    from ._osm import read_place_lines
+
+    lines = read_place_lines(place, all_road_classes=all_road_classes)
+    return StreetNetwork.from_lines(
+        project_to_utm(lines), source=f"place:{place}", build_report=dict(lines.attrs.get("read_report", {}))
+    )
+
+
+def _from_line_layer(
+    path: Path, *, layer: str | None, split_crossings: bool, tol: float, where: str | None = None,
+    all_road_classes: bool = False,
+) -> StreetNetwork:
+    from ._line_layer import read_line_layer
+    from ._lines import repair_lines
+
+    lines = read_line_layer(path, layer=layer, where=where, walkable_only=not all_road_classes)
+    proj = project_to_utm(lines)
+    repaired, report = repair_lines(proj, tolerance_m=tol, split_crossings=split_crossings)
+    log.info("street lines repaired: %s", ", ".join(f"{k}={v}" for k, v in report.items()))
+    build = dict(lines.attrs.get("read_report", {}))
+    build["repair"] = report
+    return StreetNetwork.from_lines(repaired, source=f"lines:{path.name}", build_report=build)
