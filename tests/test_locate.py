@@ -568,7 +568,7 @@ def test_summary_keys() -> None:
     assert r.covered_share == 0.5
 
 
-@pytest.mark.parametrize("module", ["base", "coverage", "median", "fewest_sites"])
+@pytest.mark.parametrize("module", ["_inputs", "coverage", "median", "fewest_sites"])
 def test_doctests(module: str) -> None:
     import importlib
 

@@ -22,6 +22,7 @@ from scipy import sparse
 from .._errors import InfeasibleError, InputError, SolverError
 from ..impact import amount
 from ._common import F64, I64, Mask, Rows, bincount, merge_rows, to_coo
+from ._inputs import Quota, check_quota, incident_counts, parse_quota
 from ._highs import Lp, run_highs
 from .capacity import Capacity, served_lp
 from .result import SITE_COLUMNS, Result
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Quota = tuple[str, int]
 
 #: Merged demand rows from which a model counts as county-sized: the MILP then starts from
 #: greedy plus swaps and first tries a quick bound (:meth:`Model.quick_bound`).
@@ -47,9 +47,6 @@ MIN_MILP_SECONDS = 0.05
 def _within(bound: float, obj: float, rel_gap: float) -> bool:
     """Is the gap between a bound and an objective within ``rel_gap``?"""
     return abs(bound - obj) <= rel_gap * max(abs(obj), 1e-12)
-_OPS = {">=": ">=", "==": "==", "=": "==", "<=": "<="}
-
-
 #: Share of a solve's time limit the greedy start's swaps may use (the MILP gets the rest).
 SWAP_SHARE = 0.25
 
@@ -57,31 +54,6 @@ SWAP_SHARE = 0.25
 def swap_deadline(t0: float, time_limit: float | None, share: float = SWAP_SHARE) -> float | None:
     """When a solve that started at ``t0`` must stop improving its greedy start by swaps."""
     return None if time_limit is None else t0 + share * time_limit
-
-
-def parse_quota(text: str) -> tuple[str, Quota]:
-    """Parse ``'NAME>=1'``, ``'NAME==1'`` (or ``=``) or ``'NAME<=2'`` into ``(name, (op, k))``.
-
-    Examples
-    --------
-    >>> parse_quota("Seattle>=1")
-    ('Seattle', ('>=', 1))
-    >>> parse_quota("King County = 2")
-    ('King County', ('==', 2))
-    """
-    for op in (">=", "<=", "==", "="):
-        if op in text:
-            name, _, k = text.partition(op)
-            name = name.strip()
-            try:
-                kk = int(k.strip())
-            except ValueError:
-                kk = -1
-            if not name or kk < 0:
-                break
-            return name, (_OPS[op], kk)
-    msg = f"quota {text!r} is not of the form 'NAME>=K', 'NAME==K' or 'NAME<=K' (K a whole number)"
-    raise InputError(msg)
 
 
 class Model:
@@ -137,7 +109,7 @@ class Model:
             raise InputError(msg)
         self.candidate_ids = ids
         self.total_weight = float(w.sum())
-        self.counts = _counts(counts, n_d)
+        self.counts = incident_counts(counts, n_d)
         self.total_incidents = int(self.counts.sum())
         self.excluded_weight = 0.0
         self.cutoff = cutoff
@@ -178,13 +150,9 @@ class Model:
                 msg = f"`regions` has {len(reg)} labels but there are {n_c} candidates"
                 raise InputError(msg)
         self.region = reg[self.active]
-        self.quotas: dict[str, Quota] = {}
-        for name, q in (quotas or {}).items():
-            op, k = q
-            if op not in _OPS or int(k) != k or k < 0:
-                msg = f"quota for {name!r} must be ('>=' | '==' | '<=', whole number >= 0), got {q!r}"
-                raise InputError(msg)
-            self.quotas[str(name)] = (_OPS[op], int(k))
+        self.quotas: dict[str, Quota] = {
+            str(name): check_quota(name, q) for name, q in (quotas or {}).items()
+        }
 
         self.capacity = capacity
         self.cap: F64 | None = None
@@ -608,17 +576,3 @@ class Model:
             served_weight=float(served),
             excluded_weight=float(self.excluded_weight),
         )
-
-
-def _counts(counts: npt.ArrayLike | None, n_d: int) -> I64:
-    """Incidents per demand point: whole numbers >= 0 (default 1 each)."""
-    if counts is None:
-        return np.ones(n_d, np.int64)
-    c = np.asarray(counts, dtype=np.float64).ravel()
-    if len(c) != n_d:
-        msg = f"`counts` has {len(c)} values but the cost matrix has {n_d} demand columns"
-        raise InputError(msg)
-    if not np.all(np.isfinite(c)) or np.any(c < 0) or np.any(c != np.round(c)):
-        msg = "`counts` (incidents per demand point) must be whole numbers >= 0"
-        raise InputError(msg)
-    return c.astype(np.int64)
