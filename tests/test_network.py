@@ -208,9 +208,9 @@ def test_repair_matches_geos_noding_on_random_lines(monkeypatch: pytest.MonkeyPa
     chosen so that no GEOS piece is that short: checked first.) With a small ``chunk``
     the crossings are searched in many chunks.
     """
-    from siting import _lines
+    from siting import _line_meets
 
-    monkeypatch.setattr(_lines, "_CHUNK", chunk)
+    monkeypatch.setattr(_line_meets, "_CHUNK", chunk)
     rng = np.random.default_rng(0)
     a, b = rng.uniform(0, 1000, (2, 80, 2))
     lines = gpd.GeoDataFrame(geometry=shapely.linestrings(np.stack([a, b], axis=1)), crs=UTM)
