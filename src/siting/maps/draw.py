@@ -13,9 +13,6 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from .. import settings
 from ._leaflet import folium_module, macro, new_map, panel, to_wgs84
 from .assets import asset_html
 from .basemap import is_finite_bounds, network_bounds
@@ -31,7 +28,6 @@ from .drawing import (
     draw_zones,
 )
 from .legend import DEFINITIONS, swatch
-from .popups import Context
 from .release import figures
 from .site_layers import draw_candidates, draw_sites
 from .styles import (
@@ -43,7 +39,7 @@ from .styles import (
     REGION,
     VIRIDIS,
 )
-from .summary import names_of, not_chosen_of, sites_order, summary_html
+from .summary import plan_context, summary_html
 from .text import esc, js_json
 from .whatif import CANDIDATE_LAYER, whatif_data, whatif_html
 
@@ -140,22 +136,7 @@ def plan_map(
     folium = folium_module()
     internal = bool(internal or include_incident_points)
     fig = figures(plan, released=released, internal=internal, hex_size_m=hex_size_m)
-    params = plan.parameters or {}
-    ctx = Context(
-        fig=fig,
-        cutoff_min=float(params.get("cutoff_min", settings.cutoff_min)),
-        n_ranked=int(pd.to_numeric(plan.candidates["rank"], errors="coerce").notna().sum())
-        if plan.candidates is not None and "rank" in plan.candidates.columns
-        else 0,
-        weights={str(k): float(v) for k, v in (params.get("weights") or {}).items()},
-        layer_roles={
-            k: str(v.get("role")) for k, v in (params.get("layers") or {}).items() if isinstance(v, dict)
-        },
-        chosen=sites_order(plan),
-        names=names_of(plan),
-        not_chosen=not_chosen_of(plan),
-        services_label=str(params.get("services_label") or "Homeless services"),
-    )
+    ctx = plan_context(plan, fig)
     m = _m if _m is not None else new_map(folium, title=plan.name)
     d = Drawing(plan=plan, fig=fig, ctx=ctx, m=m, folium=folium)
     macro(_PANES_TEMPLATE).add_to(m)

@@ -233,3 +233,27 @@ def sites_table(plan: Plan) -> pd.DataFrame:
             t = t.merge(look, on="candidate_id", how="left")
     first = [col for col in ("candidate_id", "name", "rank", "score", "region", "reason") if col in t.columns]
     return t[first + [col for col in t.columns if col not in first]]
+
+
+def plan_context(plan: Plan, fig: Any) -> Context:
+    """The :class:`~.popups.Context` of a plan and its figures, shared by the map and the report."""
+    from .. import settings
+    from .popups import Context
+
+    params = plan.parameters or {}
+    c = plan.candidates
+    return Context(
+        fig=fig,
+        cutoff_min=float(params.get("cutoff_min", settings.cutoff_min)),
+        n_ranked=int(pd.to_numeric(c["rank"], errors="coerce").notna().sum())
+        if c is not None and "rank" in c.columns
+        else 0,
+        weights={str(k): float(v) for k, v in (params.get("weights") or {}).items()},
+        layer_roles={
+            k: str(v.get("role")) for k, v in (params.get("layers") or {}).items() if isinstance(v, dict)
+        },
+        chosen=sites_order(plan),
+        names=names_of(plan),
+        not_chosen=not_chosen_of(plan),
+        services_label=str(params.get("services_label") or "Homeless services"),
+    )

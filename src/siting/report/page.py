@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .. import privacy, settings
+from .. import privacy
 from .._atomic import write_bytes_atomic
 from ..maps import esc, fmt
 from ..maps.legend import DEFINITIONS
 from ..maps.popups import Context
 from ..maps.release import figures
-from ..maps.summary import findings, headline, names_of, not_chosen_of, reach_sentence, sites_order
+from ..maps.summary import findings, headline, plan_context, reach_sentence
 from .figure import map_figure
 from .impact_led import impact_led_section
 from .intake import intake_section
@@ -182,18 +182,7 @@ def report_html(
     params = plan.parameters or {}
     internal = internal or bool(params.get("include_incident_points", False))
     fig = figures(plan, released=released, internal=internal)
-    ctx = Context(
-        fig=fig,
-        cutoff_min=float(params.get("cutoff_min", settings.cutoff_min)),
-        n_ranked=int(pd.to_numeric(plan.candidates["rank"], errors="coerce").notna().sum())
-        if plan.candidates is not None and "rank" in plan.candidates.columns
-        else 0,
-        weights={str(k): float(v) for k, v in (params.get("weights") or {}).items()},
-        chosen=sites_order(plan),
-        names=names_of(plan),
-        not_chosen=not_chosen_of(plan),
-        services_label=str(params.get("services_label") or "Homeless services"),
-    )
+    ctx = plan_context(plan, fig)
     # the run's own record (parameters, manifest, what was read) holds exact figures about the
     # incidents (the selection's objective, row counts, the file's SHA-256, first and last
     # dates): a shareable report shows the release's version of it
