@@ -101,7 +101,7 @@ def test_r_export_read_row_by_row_gives_the_same_layer(tmp_path: Path) -> None:
     assert changed.sum() == 1 and slow["DISPOSITION_TEXT"][changed].str.contains("\n").all()
     # rows keep the line they start on: after the blank line and the line break, one more each
     assert fast.attrs["intake"].to_dict()["rows_read"] == slow.attrs["intake"].to_dict()["rows_read"]
-    assert slow.attrs["row_labels"][-1] == f"row {int(fast.attrs['row_labels'][-1].split()[1]) + 2}"
+    assert slow.attrs["row_names"].labels()[-1] == f"row {int(fast.attrs['row_names'].numbers[-1]) + 2}"
 
 
 def test_duplicate_keeps_a_fatal_outcome_from_the_repeat_call(tmp_path: Path) -> None:

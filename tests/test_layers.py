@@ -215,3 +215,13 @@ def test_csv_with_projected_xy_needs_a_crs(tmp_path) -> None:  # type: ignore[no
     d = tmp_path / "deg.csv"
     d.write_text("id,x,y\n1,24.94,60.17\n")
     assert read_layer(LayerSpec(d)).crs.to_epsg() == 4326
+
+
+def test_row_names_are_shared_not_copied_by_every_column_access(tmp_path):
+    # pandas deep-copies attrs on each column access and derived frame; the row names of a
+    # 200,000-row layer were a list of strings, copied dozens of times in one score run.
+    path = write_points(tmp_path / "pts.csv", [(i, 0) for i in range(50)], crs="EPSG:4326", site=list(range(50)))
+    gdf = read_layer(LayerSpec(path))
+    names = gdf.attrs["row_names"]
+    assert gdf[["id"]].attrs["row_names"] is names and gdf.geometry.to_frame().attrs["row_names"] is names
+    assert names.labels([0, 49]) == ["row 2", "row 51"]

@@ -152,7 +152,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     Columns: a text ``id`` (the layer's id column, else the row or feature number), a
     float ``weight`` (1 where the file has none), optional ``date``, ``fatal`` and
     ``name``, the file's other columns as they are; the file's CRS. ``attrs`` holds
-    ``intake`` (an :class:`Intake`: what was read, removed and why), ``row_labels``
+    ``intake`` (an :class:`Intake`: what was read, removed and why), ``row_names``
     (each row as the file names it), ``id_column``, ``source``, ``role``,
     ``layer_name`` and ``coordinate_columns``.
 
@@ -459,7 +459,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         layer_name=spec.name,
         coordinate_columns=coord_cols,
         id_column=id_col,
-        row_labels=kept_rows.labels(),
+        row_names=kept_rows,
         intake=intake,
         timezone=zone,
     )
@@ -471,10 +471,10 @@ def who_of(gdf: gpd.GeoDataFrame, positions: Any) -> list[str]:
     pos = np.asarray(positions, dtype=np.int64)
     if gdf.attrs.get("id_column"):
         return [str(v) for v in gdf["id"].to_numpy()[pos]]
-    labels = gdf.attrs.get("row_labels")
-    if labels is None or len(labels) != len(gdf):
+    names = gdf.attrs.get("row_names")
+    if names is None or len(names.numbers) != len(gdf):
         return [f"row {p + 1}" for p in pos.tolist()]
-    return [str(labels[p]) for p in pos.tolist()]
+    return names.labels(pos)
 
 
 def describe_rows(gdf: gpd.GeoDataFrame, positions: Any) -> str:
