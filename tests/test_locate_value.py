@@ -164,6 +164,9 @@ def test_attendance_by_hand() -> None:
     assert v["a"] == pytest.approx(1.0) and v["b"] == pytest.approx(2.2)
     assert "adds 1 expected attendance" in both.sites.set_index("candidate_id").loc["a", "reason"]
     assert both.covered_weight == 4  # the incident at exactly 10 min attends with 0: out of reach
+    heavy = MaximizeAttendance(t, weights=np.full(5, 1500.0), candidate_ids=["a", "b"], p=2).solve()
+    # 1,500 x (1 + 0): whole with separators, as a planner reads it (was "adds 1.5e+03")
+    assert "adds 1,500 expected attendance" in heavy.sites.set_index("candidate_id").loc["a", "reason"]
     s = both.summary()
     assert s["value_name"] == "expected attendance" and "linear" in s["description"]
 

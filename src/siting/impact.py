@@ -310,6 +310,17 @@ def number(x: float) -> str:
     return f"{_round_half_up(x, 0):,.0f}"
 
 
+def figure(x: float) -> str:
+    """Three significant figures, and whole numbers with separators from 1,000 (never ``1e+03``).
+
+    >>> figure(1.0), figure(0.3456), figure(12.34), figure(999.4), figure(999.6), figure(123456.7)
+    ('1', '0.346', '12.3', '999', '1,000', '123,457')
+    """
+    if not math.isfinite(x):
+        return ""
+    return f"{x:,.0f}" if abs(x) >= 999.5 else f"{x:.3g}"
+
+
 def amount(x: float) -> str:
     """A count or a demand weight as text: a whole number with separators, else one decimal.
 

@@ -419,7 +419,7 @@ def _write_released_summary(path: str, rel: Any, result: Result, overwrite: bool
 
 
 def _print_summary(result: Result, *, err: bool, time_used: dict[str, Any] | None = None) -> None:
-    from ..impact import percent
+    from ..impact import figure, percent
 
     head = (
         f"{result.model}: objective {result.objective:.6g}, bound {result.bound:.6g}, "
@@ -445,8 +445,8 @@ def _print_summary(result: Result, *, err: bool, time_used: dict[str, Any] | Non
     lines = [head]
     estimates = getattr(result, "estimates", None)
     if estimates:
-        lines.append(f"  {result.value_name} (chosen on {result.chosen_on}): low {estimates['low']:.3g}, "
-                     f"central {estimates['central']:.3g}, high {estimates['high']:.3g}")
+        lines.append(f"  {result.value_name} (chosen on {result.chosen_on}): low {figure(estimates['low'])}, "
+                     f"central {figure(estimates['central'])}, high {figure(estimates['high'])}")
     for row in result.sites.itertuples(index=False):
         lines.append(f"  {row.candidate_id}: {row.reason}")
     if time_used:

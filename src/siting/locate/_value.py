@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import sparse
 
 from .._errors import InfeasibleError, InputError, SolverError
+from ..impact import figure
 from ..budget import Step
 from ._common import F64, Mask, bincount, to_coo
 from ._highs import Lp, make_lp, run_highs
@@ -331,9 +332,9 @@ class ValueModel(PMedian):
             if self.fixed[j]:
                 why = "fixed open (required or existing)"
             elif math.isnan(alone):
-                why = f"takes in {per_site[j]:.3g} {self.value_name} within its capacity"
+                why = f"takes in {figure(per_site[j])} {self.value_name} within its capacity"
             else:
-                why = f"adds {alone:.3g} {self.value_name} no other chosen site would"
+                why = f"adds {figure(alone)} {self.value_name} no other chosen site would"
             if reg is not None:
                 why += f"; region {reg}"
             reasons.append(why)
