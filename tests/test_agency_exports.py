@@ -324,6 +324,7 @@ def test_inspect_prints_the_summary_on_stdout(tmp_path: Path) -> None:
         and bad.stderr.startswith("Error: ")
         and "no column named 'DISP'" in bad.stderr
     )
+    assert "--where" in bad.stderr and "--demand-where" not in bad.stderr  # the flag this command has
     assert "Traceback" not in bad.stderr
 
 

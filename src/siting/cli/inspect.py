@@ -238,6 +238,7 @@ def inspect(
         role=role,
         layer=layer_name,
         crs=kw.pop("csv_crs"),
+        where_flag="--where",
         **{k: v for k, v in kw.items() if v is not None},
     )
     gdf = read_layer(spec)

@@ -52,6 +52,8 @@ def detect_format(path: str | Path) -> str:
 
 def where_flag(spec: LayerSpec) -> str:
     """How the user gave this layer's filter, for messages."""
+    if spec.where_flag:
+        return spec.where_flag
     if spec.role in _FLAGS and spec.name == spec.role:
         return _FLAGS[spec.role]
     return f"where (layer {spec.name})"

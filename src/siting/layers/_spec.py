@@ -136,6 +136,9 @@ class LayerSpec:
         them all. ``None``: ``settings.duplicate_minutes`` for demand layers.
     label
         What the layer is called on maps and in the report (services: "naloxone sites").
+    where_flag
+        How the user gave ``where``, for messages (``siting inspect --where``); by default
+        the run's own flag for the role (``--demand-where``).
     """
 
     path: str | os.PathLike[str]
@@ -160,6 +163,7 @@ class LayerSpec:
     timezone: str | None = None  # hours of day in this zone (see siting.zones)
     duplicate_minutes: float | None = None
     label: str | None = None
+    where_flag: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
