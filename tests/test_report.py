@@ -287,3 +287,19 @@ def test_impact_table_shows_each_figure_once_as_text(demo_text: str) -> None:
     rows = dict(re.findall(r"<tr><td>([^<]*)</td><td[^>]*>([^<]*)</td>", sec))
     assert re.fullmatch(r"(?:under |over )?\d{1,3}%", rows["incident share within cutoff"]), rows
     assert "deaths averted" in rows and "_" not in "".join(rows)
+
+
+def test_assumptions_say_which_capacity_rule_chose_the_sites(demo: tuple[Any, Any]) -> None:
+    import copy
+    import html
+
+    def capacity_row(page: str) -> str:
+        return html.unescape(re.search(r"<th>Capacity</th><td>(.*?)</td>", page).group(1))
+
+    p, rel = demo
+    assert capacity_row(report.report_html(p, released=rel)).startswith("40 supervised uses per booth")
+    for rule, words in (("erlang", "by the queue (Erlang C)"), ("uses", "its booths x 40 supervised uses")):
+        q = copy.deepcopy(p)
+        q.parameters["selection"].update(capacity_rule=rule, demand_per_day=300, uses_per_booth_per_day=40)
+        row = capacity_row(report.report_html(q, released=privacy.release_plan(q)))
+        assert words in row and "chosen within each candidate's capacity" in row, row

@@ -40,7 +40,11 @@ PUBLIC_PARAMETERS = (
     "timezone",
 )
 #: Keys of ``parameters['selection']`` that describe the problem, not its exact answer.
-PUBLIC_SELECTION = ("model", "p", "quotas", "fixed", "status", "method", "target")
+PUBLIC_SELECTION = (
+    "model", "p", "quotas", "fixed", "status", "method", "target",
+    # the capacity the choice was held to: settings the user gave, not answers
+    "capacity_rule", "demand_per_day", "uses_per_booth_per_day",
+)  # fmt: skip
 WITHHELD_SHA = "withheld in shareable outputs (it could confirm a guess at the file)"
 
 

@@ -46,6 +46,36 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("siting.report")
 
+def capacity_assumption(params: dict[str, Any]) -> str:
+    """The Capacity row of the assumptions: the rule the choice used, when it used one.
+
+    >>> capacity_assumption({})[:40]
+    '40 supervised uses per booth per day (In'
+    >>> "the queue (Erlang C)" in capacity_assumption({"selection": {"capacity_rule": "erlang"}})
+    True
+    """
+    default = dict(ASSUMPTIONS)["Capacity"]
+    sel = params.get("selection") or {}
+    rule = sel.get("capacity_rule")
+    if rule == "erlang":
+        wait = (params.get("impact_led") or {}).get("wait_target_min", 5)
+        per_day = sel.get("demand_per_day")
+        return (
+            "The sites were chosen within each candidate's capacity by the queue (Erlang C): the visits "
+            f"a day its booths serve with the mean wait under {fmt(wait)} minutes in its busiest open "
+            "hour, visits spread over the hours like the incidents it reaches"
+            + (f" ({fmt(per_day)} visits a day for all incidents)" if per_day else "")
+            + f". Cross-check: {default}"
+        )
+    if rule == "uses":
+        uses = sel.get("uses_per_booth_per_day") or 40
+        return (
+            f"The sites were chosen within each candidate's capacity: its booths x {fmt(uses)} supervised "
+            f"uses per booth per day. Source of the default: {default}"
+        )
+    return default
+
+
 #: Rows of the ranked table shown (the rest are counted in a note).
 MAX_TABLE_ROWS = 300
 
@@ -220,7 +250,10 @@ def report_html(
     classification = "internal" if internal else "public"
     if not internal:
         sensitivity = None  # a caller's table is exact; the released one comes from fig
-    assumptions = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in ASSUMPTIONS)
+    assumptions = "".join(
+        f"<tr><th>{esc(k)}</th><td>{esc(capacity_assumption(params) if k == 'Capacity' else v)}</td></tr>"
+        for k, v in ASSUMPTIONS
+    )
     terms = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in DEFINITIONS)
     sections = [
         ("Why not the higher-ranked candidates", why_not(plan, ctx)),
