@@ -57,10 +57,13 @@ def _point_segment(px, py, ax, ay, bx, by):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def build_grid(coords, seg_start, minx, miny, cell, nx, ny):  # type: ignore[no-untyped-def]
-    """Cells (CSR ``cell_ptr``/``cell_seg``, row-major ``j * nx + i``) -> segments touching them.
+def build_grid(coords, seg_start, seg_edge, minx, miny, cell, nx, ny):  # type: ignore[no-untyped-def]
+    """Cells (CSR ``cell_ptr``, row-major ``j * nx + i``) -> the segments touching them.
 
-    ``seg_start[k]`` is the index in ``coords`` of segment ``k``'s first end.
+    ``seg_start[k]`` is the index in ``coords`` of segment ``k``'s first end and
+    ``seg_edge[k]`` its edge. Each cell's entries are stored together, in segment order,
+    so a query reads memory in order: ``cell_xy[t]`` = (ax, ay, bx, by) of entry ``t``
+    and ``cell_edge[t]`` its edge.
     """
     ncell = nx * ny
     count = np.zeros(ncell + 1, np.int64)
@@ -76,7 +79,9 @@ def build_grid(coords, seg_start, minx, miny, cell, nx, ny):  # type: ignore[no-
                 count[j * nx + i + 1] += 1
     for c in range(ncell):
         count[c + 1] += count[c]
-    cell_seg = np.empty(count[ncell], np.int64)
+    total = count[ncell]
+    cell_xy = np.empty((total, 4), np.float64)
+    cell_edge = np.empty(total, np.int64)
     fill = count[:ncell].copy()
     for k in range(seg_start.size):
         c = seg_start[k]
@@ -88,9 +93,14 @@ def build_grid(coords, seg_start, minx, miny, cell, nx, ny):  # type: ignore[no-
         for j in range(j0, j1 + 1):
             for i in range(i0, i1 + 1):
                 q = j * nx + i
-                cell_seg[fill[q]] = k
-                fill[q] += 1
-    return count, cell_seg
+                t = fill[q]
+                cell_xy[t, 0] = ax
+                cell_xy[t, 1] = ay
+                cell_xy[t, 2] = bx
+                cell_xy[t, 3] = by
+                cell_edge[t] = seg_edge[k]
+                fill[q] = t + 1
+    return count, cell_xy, cell_edge
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -273,3 +283,4 @@ def cell_order(px: F64, py: F64, minx: float, miny: float, cell: float, nx: int,
     j = np.clip(np.floor((py - miny) / cell), -1, ny)
     key = np.nan_to_num((j + 1) * (nx + 2) + (i + 1), nan=-1.0)
     return np.argsort(key, kind="stable").astype(np.int64)
+

@@ -305,11 +305,8 @@ class StreetNetwork:
                 seg_edge = np.repeat(np.arange(self.n_edges, dtype=np.int64), np.diff(off) - 1)
                 coords = np.ascontiguousarray(self.edge_coords, dtype=np.float64)
                 minx, miny, cell, nx, ny = _snap.grid_shape(coords, seg_start.size)
-                cell_ptr, cell_seg = _snap.build_grid(coords, seg_start, minx, miny, cell, nx, ny)
-                # each cell's segments stored together, so a query reads memory in order
-                c = seg_start[cell_seg]
-                cell_xy = np.column_stack([coords[c], coords[c + 1]])
-                grid = (cell_ptr, cell_xy, seg_edge[cell_seg], minx, miny, cell, nx, ny)
+                cell_ptr, cell_xy, cell_edge = _snap.build_grid(coords, seg_start, seg_edge, minx, miny, cell, nx, ny)
+                grid = (cell_ptr, cell_xy, cell_edge, minx, miny, cell, nx, ny)
                 object.__setattr__(self, "_snap_grid_arrays", grid)
             return grid  # type: ignore[no-any-return]
 
