@@ -15,6 +15,7 @@ duplicate calls), ``_read`` (:func:`read_layer`), ``_polygons`` (:func:`read_pol
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from .._errors import CrsMismatchError, NoCrsError
@@ -61,9 +62,44 @@ def to_network_crs(gdf: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         msg = f"{gdf.attrs.get('source', 'layer')}: no CRS; set one before combining with the network"
         raise NoCrsError(msg)
-    out = gdf.to_crs(crs)
+    out = _points_to_crs(gdf, crs)
+    if out is None:
+        out = gdf.to_crs(crs)
     out.attrs = dict(gdf.attrs)
     return out
+
+
+def _points_to_crs(gdf: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame | None:
+    """A layer of plain 2-D points in ``crs``: the same coordinates as geopandas' ``to_crs``
+    (the same pyproj transformation), without its copy of every geometry before
+    overwriting its coordinates; ``None`` for anything else (geopandas does it)."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+    from pyproj import CRS
+
+    target = CRS.from_user_input(crs)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    if (
+        not geoms.size
+        or gdf.crs.is_exact_same(target)
+        or not (shapely.get_type_id(geoms) == 0).all()
+        or shapely.has_z(geoms).any()
+    ):
+        return None
+    xy = shapely.get_coordinates(geoms)
+    if len(xy) != geoms.size:  # empty points
+        return None
+    x, y = _transformer(gdf.crs, target).transform(xy[:, 0], xy[:, 1])
+    name = gdf.geometry.name
+    return gdf.set_geometry(gpd.GeoSeries(shapely.points(x, y), index=gdf.index, crs=target, name=name))
+
+
+@functools.lru_cache(maxsize=16)
+def _transformer(source: Any, target: Any) -> Any:
+    from pyproj import Transformer
+
+    return Transformer.from_crs(source, target, always_xy=True)
 
 
 def check_same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
