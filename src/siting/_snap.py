@@ -284,3 +284,22 @@ def cell_order(px: F64, py: F64, minx: float, miny: float, cell: float, nx: int,
     key = np.nan_to_num((j + 1) * (nx + 2) + (i + 1), nan=-1.0)
     return np.argsort(key, kind="stable").astype(np.int64)
 
+
+def warm_up() -> None:
+    """Load every kernel from numba's cache (compiling it the first time), on a tiny network.
+
+    The first call of a numba function in a process sets numba up (about 0.5 s of CPU);
+    doing it here, in a thread while the network loads, takes that off the snapping step.
+    The arguments have the types and layouts that :meth:`StreetNetwork.snap` passes.
+    """
+    coords = np.array([[0.0, 0.0], [10.0, 0.0]])
+    seg = np.zeros(1, np.int64)
+    minx, miny, cell, nx, ny = grid_shape(coords, 1)
+    cell_ptr, cell_xy, cell_edge = build_grid(coords, seg, seg, minx, miny, cell, nx, ny)
+    px = np.array([1.0])
+    py = np.array([1.0])
+    out_e = np.empty(1, np.int64)
+    out_d = np.empty(1)
+    order = cell_order(px, py, minx, miny, cell, nx, ny)
+    nearest_edges(px, py, order[0:1], 5.0, cell_ptr, cell_xy, cell_edge, minx, miny, cell, nx, ny, out_e, out_d)
+    locate_on_edges(px, py, np.zeros(1, np.int64), np.array([0, 2], np.int64), coords, out_d)

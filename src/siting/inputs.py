@@ -9,6 +9,9 @@ the points far from every street to the layer's :class:`~siting.layers.Intake`.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -122,6 +125,39 @@ def snap_layer(
         )
         raise InputError(msg)
     return layer
+
+
+def warm_up_snapping() -> threading.Thread:
+    """Numba set up and the snapping kernels loaded in a thread while the network loads.
+
+    Setting numba up is Python work (about 0.7 s of CPU, once per process) and loading a
+    cached network is mostly reading and sorting arrays, which let other threads run: on
+    two cores most of the set-up is hidden. Started only once every layer has been read
+    and checked, so a bad layer still fails before numba is imported.
+    """
+
+    def run() -> None:
+        try:
+            from . import _snap
+
+            _snap.warm_up()
+        except Exception:  # the snapping step meets (and reports) any real problem itself
+            log.debug("warming up the snapping kernels failed", exc_info=True)
+
+    thread = threading.Thread(target=run, name="siting-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+@contextmanager
+def joined_on_error(thread: threading.Thread) -> Iterator[None]:
+    """Wait for ``thread`` if the block fails: the process may exit next, and a thread
+    still importing numba then could write to a closing stderr."""
+    try:
+        yield
+    except BaseException:
+        thread.join()
+        raise
 
 
 @dataclass

@@ -26,7 +26,16 @@ from scipy import sparse
 
 from . import settings
 from ._errors import InputError
-from .inputs import DEFAULT_SERVICES_LABEL, Inputs, PointLayer, filters, read_inputs, snap_layer
+from .inputs import (
+    DEFAULT_SERVICES_LABEL,
+    Inputs,
+    PointLayer,
+    filters,
+    joined_on_error,
+    read_inputs,
+    snap_layer,
+    warm_up_snapping,
+)
 from .layers import regions_of, to_network_crs
 from .network import StreetNetwork
 from .network_load import load_network
@@ -226,7 +235,8 @@ def prepare(
         with _step(progress, "reading layers"):
             inputs = read_inputs(sc, check_network=network is None)
     if network is None:
-        with _step(progress, "building the street network"):
+        warming = warm_up_snapping()
+        with _step(progress, "building the street network"), joined_on_error(warming):
             network = load_network(
                 sc.network,
                 split_crossings=sc.split_crossings,
