@@ -193,8 +193,48 @@ def _stderr_is_terminal() -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    A run that finished (as the ``siting`` command, ``argv`` not given) ends at once,
+    without the interpreter freeing every object one by one: see :func:`_end_process`.
+    """
     cli.main(args=argv, prog_name="siting")
+    if argv is None:
+        _end_process()
+
+
+def _end_process() -> None:
+    """End a finished command now, skipping the interpreter's teardown.
+
+    After a county run, Python's own exit spent about 0.5 s of CPU (over a second of wall
+    time on a busy machine) freeing hundreds of thousands of geometries, strings and
+    arrays one by one, after every output was written. What exit does that matters is
+    done first: the ``atexit`` handlers (logging's flush, ``weakref.finalize``, coverage)
+    and flushing stdout and stderr. Where anything could still be lost (a thread still
+    running, an output stream that will not flush) the normal exit runs instead.
+    """
+    import atexit
+    import os
+    import threading
+
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and t.is_alive() and not t.daemon for t in threading.enumerate()):
+        return
+    if not _flushed():  # a closed pipe: Python reports it as it always does
+        return
+    atexit._run_exitfuncs()  # (they run once: the list is emptied)
+    if _flushed():
+        os._exit(0)
+
+
+def _flushed() -> bool:
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 if __name__ == "__main__":  # pragma: no cover

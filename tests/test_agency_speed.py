@@ -1,0 +1,102 @@
+"""The county run's own costs outside routing: how a finished command ends, numba set up
+ahead of snapping, point layers projected without geopandas' extra copy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from geopandas.testing import assert_geodataframe_equal
+
+from siting.layers import to_network_crs
+
+
+def test_a_finished_command_ends_without_teardown_after_its_exit_handlers_and_output() -> None:
+    # an object freed only by the interpreter's teardown says so; the exit handler and the
+    # output must still come, in full, through a pipe
+    code = (
+        "import atexit, sys\n"
+        "class Freed:\n"
+        "    def __del__(self):\n"
+        "        sys.stderr.write('torn down\\n')\n"
+        "kept = Freed()\n"
+        "atexit.register(lambda: print('exit handler ran'))\n"
+        "from siting.cli import main\n"
+        "sys.argv = ['siting', '--version']\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith("siting, version")
+    assert proc.stdout.splitlines()[-1] == "exit handler ran"
+    assert "torn down" not in proc.stderr
+
+
+def test_an_error_still_exits_the_ordinary_way() -> None:
+    code = "from siting.cli import main\nimport sys\nsys.argv = ['siting', 'score', '-n', 'nowhere.gpkg']\nmain()\n"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("Error:") and "Traceback" not in proc.stderr
+
+
+def test_the_warm_up_loads_the_very_kernels_snapping_calls() -> None:
+    # in a fresh process: after the warm-up, snapping needs no other compiled version
+    code = (
+        "import numpy as np, shapely\n"
+        "from siting import _snap\n"
+        "from siting.network import StreetNetwork\n"
+        "_snap.warm_up()\n"
+        "kernels = (_snap.build_grid, _snap.nearest_edges, _snap.locate_on_edges)\n"
+        "before = [list(k.signatures) for k in kernels]\n"
+        "net = StreetNetwork(crs='EPSG:32635', x=np.array([0.0, 100.0]), y=np.zeros(2),\n"
+        "    edge_u=np.array([0]), edge_v=np.array([1]), edge_length_m=np.array([100.0]),\n"
+        "    edge_offsets=np.array([0, 2]), edge_coords=np.array([[0.0, 0.0], [100.0, 0.0]]))\n"
+        "s = net.snap(shapely.points([[30.0, 4.0], [60.0, -2.0], [5000.0, 0.0]]), workers=2)\n"
+        "assert s.index.tolist() == [0, 1] and s.offset_m.tolist() == [30.0, 60.0], s\n"
+        "after = [list(k.signatures) for k in kernels]\n"
+        "assert all(len(b) == 1 for b in before), before\n"
+        "assert after == before, (before, after)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def _layer(geoms: list[shapely.Geometry] | np.ndarray) -> gpd.GeoDataFrame:
+    n = len(geoms)
+    g = gpd.GeoDataFrame(
+        {"id": [f"p{i}" for i in range(n)], "weight": np.arange(n, dtype=float)},
+        geometry=np.asarray(geoms, dtype=object),
+        crs=4326,
+        index=np.arange(n) * 3,
+    )
+    g.attrs["source"] = "layer.csv"
+    return g
+
+
+@pytest.mark.parametrize(
+    "geoms",
+    [
+        shapely.points(np.random.default_rng(5).uniform([24.5, 60.0], [25.5, 60.5], (300, 2))),
+        [shapely.Point(24.9, 60.2), shapely.Point()],
+        [shapely.Point(24.9, 60.2), shapely.Point(24.9, 60.2, 12.0)],
+        [shapely.Point(24.9, 60.2), shapely.LineString([(24.9, 60.2), (25.0, 60.3)])],
+        [shapely.Point(24.9, 60.2), None],
+    ],
+    ids=["points", "empty", "3d", "line", "missing"],
+)
+def test_points_reprojected_exactly_as_geopandas_does(geoms: list[shapely.Geometry]) -> None:
+    layer = _layer(geoms)
+    got = to_network_crs(layer, "EPSG:32635")
+    want = layer.to_crs("EPSG:32635")
+    assert_geodataframe_equal(got, want, check_less_precise=False)
+    assert np.array_equal(
+        shapely.get_coordinates(got.geometry.values, include_z=True),
+        shapely.get_coordinates(want.geometry.values, include_z=True),
+        equal_nan=True,
+    )
+    assert got.attrs == layer.attrs
+    assert shapely.get_coordinates(layer.geometry.values)[0, 0] == pytest.approx(24.9, abs=1.0)  # input kept
