@@ -154,58 +154,14 @@ def nearest_edges(  # type: ignore[no-untyped-def]
             j0, j1 = cj - r, cj + r
             i0, i1 = ci - r, ci + r
             for j in range(max(j0, 0), min(j1, ny - 1) + 1):
-                if j == j0 or j == j1:
-                    for i in range(max(i0, 0), min(i1, nx - 1) + 1):
+                if j == j0 or j == j1:  # the ring's bottom and top rows: every cell in the grid
+                    ia, ib, step = max(i0, 0), min(i1, nx - 1), 1
+                else:  # rows between: the ring's two side cells
+                    ia, ib, step = i0, i1, max(i1 - i0, 1)
+                for i in range(ia, ib + 1, step):
+                    if i >= 0 and i < nx:
                         best_d, best_e = _visit(
-                            x,
-                            y,
-                            i,
-                            j,
-                            nx,
-                            minx,
-                            miny,
-                            cell,
-                            margin,
-                            cell_ptr,
-                            cell_xy,
-                            cell_edge,
-                            best_d,
-                            best_e,
-                        )
-                else:
-                    if i0 >= 0 and i0 < nx:
-                        best_d, best_e = _visit(
-                            x,
-                            y,
-                            i0,
-                            j,
-                            nx,
-                            minx,
-                            miny,
-                            cell,
-                            margin,
-                            cell_ptr,
-                            cell_xy,
-                            cell_edge,
-                            best_d,
-                            best_e,
-                        )
-                    if i1 != i0 and i1 >= 0 and i1 < nx:
-                        best_d, best_e = _visit(
-                            x,
-                            y,
-                            i1,
-                            j,
-                            nx,
-                            minx,
-                            miny,
-                            cell,
-                            margin,
-                            cell_ptr,
-                            cell_xy,
-                            cell_edge,
-                            best_d,
-                            best_e,
+                            x, y, i, j, nx, minx, miny, cell, margin, cell_ptr, cell_xy, cell_edge, best_d, best_e
                         )
             if i0 <= 0 and j0 <= 0 and i1 >= nx - 1 and j1 >= ny - 1:
                 break  # every cell visited
