@@ -245,7 +245,7 @@ def main() -> None:
             )
     if "select" in steps:
         cmd = [
-            *common("select"), "--model", "coverage", "-p", "10", "--time-limit", "120", "--curve", "0",
+            *common("select"), "--model", "coverage", "-p", "10", "--time-limit", "60", "--curve", "0",
             "--no-sensitivity", "-o", str(work / "chosen.gpkg"), "--overwrite", "--summary-json", "-",
         ]  # fmt: skip
         print(f"\n## siting select --model coverage -p 10 ({load()} before)")
@@ -263,6 +263,9 @@ def main() -> None:
         sel = summary.get("selection", summary)
         keys = ("model", "status", "method", "objective", "bound", "gap", "solve_seconds", "chosen")
         print("  selection: " + ", ".join(f"{k} {sel[k]}" for k in keys if k in sel))
+        for _, m in lines:  # the selection's own account of its time limit
+            if m.startswith("time: "):
+                print("  " + m)
 
 
 if __name__ == "__main__":

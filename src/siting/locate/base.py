@@ -71,6 +71,8 @@ class Model:
     sense: ClassVar[int] = 1
     #: Merge demand rows only when their distances match too (models that use distance).
     merge_by_distance: ClassVar[bool] = False
+    #: A restriction of a county-sized model (see :meth:`refine`): solved by the MILP alone.
+    restricted: bool = False
     #: The model's own keyword arguments beyond the shared ones (what a selection passes).
     options: ClassVar[tuple[str, ...]] = ()
 
@@ -252,6 +254,13 @@ class Model:
         """A valid bound on the optimum found in about ``seconds`` without HiGHS (e.g.
         Lagrangian), or ``None``; ``objective`` is the best known feasible value."""
         return None
+
+    def refine(self, start: Mask, seconds: float | None, rel_gap: float) -> tuple[Mask, float | None]:
+        """A start at least as good as ``start`` and a valid bound (or ``None``) for a
+        county-sized model, in about ``seconds`` (``None``: no limit; the quick bound then
+        gets :data:`QUICK_BOUND_SECONDS`). By default the start and :meth:`quick_bound`."""
+        budget = QUICK_BOUND_SECONDS if seconds is None else seconds
+        return start, self.quick_bound(self.evaluate(start), budget)
 
     # ---- checks
 
@@ -435,7 +444,7 @@ class Model:
         if method != "milp":
             msg = f"`method` must be 'milp' or 'greedy', got {method!r}"
             raise InputError(msg)
-        large = self.rows.n >= LARGE_ROWS
+        large = self.rows.n >= LARGE_ROWS and not self.restricted
         try:
             # at county size the swaps pay for themselves: a better start and a tighter gap
             start: Mask | None = self.greedy(swap=large, deadline=swap_deadline(t0, time_limit))
@@ -446,19 +455,16 @@ class Model:
         start = self._warm_or(start)
         quick = None
         if large and start is not None:
-            obj0 = self.evaluate(start)
             left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-            budget = QUICK_BOUND_SECONDS if left is None else max(0.0, 0.9 * left)
-            quick = self.quick_bound(obj0, budget)
+            start, quick = self.refine(start, None if left is None else max(0.0, 0.9 * left), mip_rel_gap)
+            obj0 = self.evaluate(start)
             if quick is not None and _within(quick, obj0, mip_rel_gap):
                 return self.result(start, obj0, quick, time.perf_counter() - t0, "optimal", "milp")
             if quick is not None and time_limit is not None:
                 # at this size HiGHS needs minutes for the root LP alone and overruns a short
                 # limit (measured: 25 s for a 5 s limit, 460 s for 40 s at 97k rows); keep
-                # to the limit with the greedy solution and the Lagrangian bound
-                log.info(
-                    "%s: %d rows, time limit %.0f s: Lagrangian bound, no MILP", self.name, self.rows.n, time_limit
-                )
+                # to the limit with the refined start and its bound
+                log.info("%s: %d rows, time limit %.0f s: refined bound, no MILP", self.name, self.rows.n, time_limit)
                 bound = max(quick, obj0) if self.sense < 0 else min(quick, obj0)
                 st = "optimal" if _within(bound, obj0, mip_rel_gap) else "time-limit-feasible"
                 return self.result(start, obj0, bound, time.perf_counter() - t0, st, "milp")

@@ -75,6 +75,7 @@ class MaximalCovering(Model):
     ) -> None:
         super().__init__(costs, weights=weights, candidate_ids=candidate_ids, p=p, **kw)
         self._lam: F64 | None = None  # the Lagrangian multipliers of the last quick bound
+        self._cols: Mask | None = None  # the candidates of the last restricted LP (a curve reuses them)
 
     def build(self, lp_only: bool = False) -> Lp:
         if self.cap is not None:
@@ -108,6 +109,16 @@ class MaximalCovering(Model):
 
     def greedy(self, swap: bool, deadline: float | None = None) -> Mask:
         return coverage_greedy(self, n_target=self.p, target_weight=None, swap=swap, deadline=deadline)
+
+    def refine(self, start: Mask, seconds: float | None, rel_gap: float) -> tuple[Mask, float | None]:
+        """A better start and a bound by column generation and reduced-cost fixing (see
+        :mod:`siting.locate._cover_lp`): exact where it says the bound meets the start.
+        With capacity, the subgradient bound of :meth:`quick_bound` (``None``)."""
+        if self.cap is not None or self.p is None or self.rows.n == 0:
+            return super().refine(start, seconds, rel_gap)
+        from ._cover_lp import refine
+
+        return refine(self, start, seconds, rel_gap)
 
     def quick_bound(self, objective: float, seconds: float) -> float | None:
         """An upper bound by Lagrangian relaxation of the covering rows (subgradient), in
