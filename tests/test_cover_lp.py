@@ -87,7 +87,9 @@ def _clustered(n_c: int, n_d: int, seed: int) -> tuple[sparse.csr_matrix, np.nda
 
 
 @pytest.mark.parametrize(("seed", "p"), [(0, 4), (1, 6), (2, 8)])
-def test_county_path_proves_what_the_plain_milp_finds(seed: int, p: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_county_path_proves_what_the_plain_milp_finds(
+    seed: int, p: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Medium instances: under a time limit the county path proves the plain MILP's optimum
     (before, it returned the greedy's set with the subgradient's gap)."""
     costs, w = _clustered(120, 3000, seed)

@@ -94,8 +94,11 @@ class Dual:
         return out
 
 
-def _restricted_lp(model: MaximalCovering, dual: Dual, cols: Mask) -> tuple[float, F64] | None:
-    """The LP of the model restricted to ``cols``; its multipliers spread over all rows."""
+def _restricted_lp(
+    model: MaximalCovering, dual: Dual, cols: Mask, seconds: float | None
+) -> tuple[float, F64] | None:
+    """The LP of the model restricted to ``cols`` (solved within ``seconds``); its
+    multipliers spread over all rows."""
     from ._kernels import row_hashes
 
     rows = model.rows
@@ -129,9 +132,10 @@ def _restricted_lp(model: MaximalCovering, dual: Dual, cols: Mask) -> tuple[floa
     hi = np.concatenate([dual.col_ok[k].astype(np.float64), np.ones(n_r)])
     lp = make_lp(
         -1, 0.0, np.concatenate([np.zeros(nk), big_w]), lo, hi, 0, ri, ci, vals,
-        [np.array([float(model.p)]), np.full(n_r, -math.inf)], [np.array([float(model.p)]), np.zeros(n_r)], True,
+        [np.array([float(model.p)]), np.full(n_r, -math.inf)],
+        [np.array([float(model.p)]), np.zeros(n_r)], True,
     )  # fmt: skip
-    got = lp_duals(lp)
+    got = lp_duals(lp, seconds)
     if got is None:
         return None
     value, row_dual = got
@@ -143,10 +147,17 @@ def _restricted_lp(model: MaximalCovering, dual: Dual, cols: Mask) -> tuple[floa
 
 
 def column_bound(
-    model: MaximalCovering, start: Mask, objective: float, deadline: float, rel_gap: float, cols0: Mask | None
+    model: MaximalCovering,
+    start: Mask,
+    objective: float,
+    rounds_end: float,
+    deadline: float,
+    rel_gap: float,
+    cols0: Mask | None,
 ) -> tuple[float, F64, Mask, Dual]:
-    """The least ``L(lam)`` over the rounds of column generation; its ``lam``; the last
-    restriction (columns); the :class:`Dual` (evaluated at the returned ``lam``)."""
+    """The least ``L(lam)`` over the rounds of column generation (no round starts after
+    ``rounds_end``, no LP runs past ``deadline``: ``time.perf_counter()`` values); its
+    ``lam``; the last restriction (columns); the :class:`Dual`, evaluated at that ``lam``."""
     dual = Dual(model)
     n = model.n_active
     single = bincount(model.rows.cand, weights=model.rows.weight[dual.r_e], minlength=n)
@@ -159,7 +170,8 @@ def column_bound(
     rounds = 0
     while True:
         rounds += 1
-        got = _restricted_lp(model, dual, cols)
+        left = None if math.isinf(deadline) else deadline - time.perf_counter()
+        got = _restricted_lp(model, dual, cols, left)
         if got is None:
             break
         val = dual.value(got[1])
@@ -173,10 +185,10 @@ def column_bound(
         )  # fmt: skip
         if best - objective <= rel_gap * max(abs(objective), 1e-12) or len(add) == 0:
             break
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > rounds_end:
             break
         cols[add[np.argsort(-dual.s[add], kind="stable")[:ADDED_COLUMNS]]] = True
-    dual.value(best_lam)
+    best = min(best, dual.value(best_lam))  # (lam = w when no LP was solved: still a bound)
     return best, best_lam, cols, dual
 
 
@@ -236,11 +248,14 @@ def refine(
 
     # the column generation may use half of the time; the restricted MILPs get the rest
     cg_end = t0 + (0.5 * seconds if seconds is not None else 60.0)
-    bound, lam, cols, dual = column_bound(model, start, obj, cg_end, rel_gap, model._cols)
+    bound, _, cols, dual = column_bound(model, start, obj, cg_end, deadline, rel_gap, model._cols)
     model._cols = cols
     if close(bound):
         return start, bound
-    got = restricted_solve(model, cols | start | model.fixed, start, left(), rel_gap)
+    # the restriction's MILP for a better start, in at most half of the time left
+    half = left()
+    half = None if half is None else half / 2
+    got = restricted_solve(model, cols | start | model.fixed, start, half, rel_gap)
     if got is not None and model.evaluate(got[0]) > obj:
         start, obj = got[0], model.evaluate(got[0])
         if close(bound):

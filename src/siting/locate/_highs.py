@@ -251,9 +251,10 @@ def _run(
     return bound, st, x
 
 
-def lp_duals(lp: Lp) -> tuple[float, F64] | None:
+def lp_duals(lp: Lp, time_limit: float | None = None) -> tuple[float, F64] | None:
     """Solve a pure LP by HiGHS's primal simplex: its optimum and row duals, or ``None``
-    when HiGHS does not reach optimality. The duals' sign is HiGHS's."""
+    when HiGHS does not reach optimality (within ``time_limit`` seconds). The duals' sign
+    is HiGHS's."""
     import highspy
 
     with solver_stdout():
@@ -262,6 +263,8 @@ def lp_duals(lp: Lp) -> tuple[float, F64] | None:
         # the restricted covering LPs of _cover_lp: primal simplex 4.0 s, dual 7.4 s, and the
         # interior point 6.6 s for the 12 rounds of the county case (measured)
         h.setOptionValue("simplex_strategy", 4)
+        if time_limit is not None:
+            h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
         h.setOptionValue("random_seed", int(settings.seed))
         a = lp.a.tocsr()
         a.sort_indices()

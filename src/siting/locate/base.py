@@ -464,7 +464,7 @@ class Model:
                 # at this size HiGHS needs minutes for the root LP alone and overruns a short
                 # limit (measured: 25 s for a 5 s limit, 460 s for 40 s at 97k rows); keep
                 # to the limit with the refined start and its bound
-                log.info("%s: %d rows, time limit %.0f s: refined bound, no MILP", self.name, self.rows.n, time_limit)
+                log.info("%s: %d rows, time limit %.0f s: no whole MILP", self.name, self.rows.n, time_limit)
                 bound = max(quick, obj0) if self.sense < 0 else min(quick, obj0)
                 st = "optimal" if _within(bound, obj0, mip_rel_gap) else "time-limit-feasible"
                 return self.result(start, obj0, bound, time.perf_counter() - t0, st, "milp")
