@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -172,18 +172,35 @@ class Inputs:
     regions: gpd.GeoDataFrame | None
 
 
-def read_inputs(sc: Scenario, *, check_network: bool = True) -> Inputs:
+def network_options(sc: Scenario) -> dict[str, Any]:
+    """How a scenario's network is loaded: :func:`~siting.network_load.load_network`'s options."""
+    return {
+        "split_crossings": sc.split_crossings,
+        "snap_tolerance_m": sc.snap_tolerance_m,
+        "layer": sc.network_layer,
+        "where": sc.network_where,
+        "all_road_classes": sc.all_road_classes,
+    }
+
+
+def read_inputs(sc: Scenario, *, check_network: bool = True, prefetch_network: bool = False) -> Inputs:
     """Read and check every layer of a scenario: what can fail without the network fails here.
 
     Called before the (slow) network is built, so a missing, empty or broken layer, a bad
     filter or a bad column stops the run in a moment. With ``check_network`` the network
-    source is checked first (exists, known format, valid ``--network-where``). Imports
-    nothing of the routing code, so the CLI can call it before loading that.
+    source is checked first (exists, known format, valid ``--network-where``), and with
+    ``prefetch_network`` too its cached copy is read in a thread meanwhile (see
+    :func:`~siting.network_load.prefetch_network`). Imports nothing of the routing code,
+    so the CLI can call it before loading that.
     """
     if check_network:
         from .network_sources import check_network_source
 
         check_network_source(sc.network, layer=sc.network_layer, where=sc.network_where)
+        if prefetch_network:  # a cached network is read in a thread while the layers are
+            from .network_load import prefetch_network as prefetch
+
+            prefetch(sc.network, **network_options(sc))
     names = [str(s.name) for s in sc.layers]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

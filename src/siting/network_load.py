@@ -12,6 +12,8 @@ import hashlib
 import json
 import logging
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +32,7 @@ log = logging.getLogger("siting.network")
 #: Suffixes read as street-centreline layers (anything else is OSM, a place or a cache).
 LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet", ".zip")
 
-__all__ = ["LINE_SUFFIXES", "is_osm_file", "load_network", "project_to_utm"]
+__all__ = ["LINE_SUFFIXES", "is_osm_file", "load_network", "prefetch_network", "project_to_utm"]
 
 
 def _file_digest(path: Path) -> str:
@@ -94,6 +96,46 @@ def load_network(
         Keep road classes nobody walks on (TIGER S1100/S1630, OSM motorway and trunk
         roads), which are left out by default (:mod:`siting._walkable`).
     """
+    options = {
+        "largest_component": largest_component, "split_crossings": split_crossings,
+        "snap_tolerance_m": snap_tolerance_m, "layer": layer, "where": where,
+        "all_road_classes": all_road_classes, "use_cache": use_cache, "cache_folder": cache_folder,
+    }
+    prefetched = _take_prefetched(source, options)
+    if prefetched is not None:
+        net, cache_file = prefetched
+        log.info("loaded cached network %s", cache_file)
+        return net
+    cache, cache_file, loader = _plan(source, **options)
+    if cache_file is None:  # a saved network given as the source
+        return loader()
+    if cache and cache_file.exists():
+        try:
+            net = StreetNetwork.load(cache_file)
+            log.info("loaded cached network %s", cache_file)
+            return net
+        except Exception as exc:  # a corrupt cache is rebuilt, not fatal
+            log.warning("ignoring unreadable network cache %s (%s)", cache_file, exc)
+    net = loader()
+    if net.n_edges == 0:
+        msg = f"{source}: no walkable street lines found"
+        raise NetworkError(msg)
+    if largest_component:
+        net = net.largest_component()
+    if cache:
+        try:
+            net.save(cache_file)
+        except OSError as exc:
+            log.warning("could not write network cache %s (%s)", cache_file, exc)
+    return net
+
+
+def _plan(
+    source: str | os.PathLike[str], *, largest_component: bool, split_crossings: bool,
+    snap_tolerance_m: float | None, layer: str | None, where: str | None, all_road_classes: bool,
+    use_cache: bool | None, cache_folder: str | os.PathLike[str] | None,
+) -> tuple[bool, Path | None, Callable[[], StreetNetwork]]:
+    """Whether to cache, the cache file (``None`` for a saved ``.npz`` source) and the builder."""
     cache = settings.use_cache if use_cache is None else use_cache
     folder = Path(cache_folder) if cache_folder is not None else settings.cache_folder
     tol = settings.snap_ends_tolerance_m if snap_tolerance_m is None else float(snap_tolerance_m)
@@ -105,7 +147,7 @@ def load_network(
         "lcc": largest_component, "split": split_crossings, "tol": tol, "layer": layer,
         "where": where, "all_classes": all_road_classes, "walk_rules": 2,
     }
-
+    loader: Callable[[], StreetNetwork]
     if src.startswith("place:"):
         place = src[len("place:"):].strip()
         key = _cache_key("place", place, opts)
@@ -113,7 +155,7 @@ def load_network(
     else:
         path = Path(src)
         if path.suffix.lower() == ".npz":
-            return StreetNetwork.load(path)
+            return cache, None, lambda: StreetNetwork.load(path)
         key = _cache_key("file", _file_digest(path), opts | {"name": path.name})
         if is_osm_file(path):
             loader = lambda: _from_osm_file(path, all_road_classes=all_road_classes)  # noqa: E731
@@ -122,27 +164,61 @@ def load_network(
                 path, layer=layer, split_crossings=split_crossings, tol=tol, where=where,
                 all_road_classes=all_road_classes,
             )
+    return cache, folder / f"network-{key}.npz", loader
 
-    cache_file = folder / f"network-{key}.npz"
-    if cache and cache_file.exists():
+
+#: Cached networks being read in a thread (:func:`prefetch_network`), by the call that will take them.
+_PREFETCHED: dict[str, tuple[threading.Thread, list[tuple[StreetNetwork, Path]]]] = {}
+
+
+def prefetch_network(source: str | os.PathLike[str], **options: Any) -> None:
+    """Start reading the network ``load_network(source, **options)`` would load from its cache.
+
+    A thread hashes the source and reads the cached arrays (work that lets other threads
+    run: started while the layers are read, it is done when they are). The next
+    :func:`load_network` with the same arguments takes that network, waiting for it if
+    needed. Anything else (no cache yet, a bad source, an unreadable cache) is left to
+    that call, which reports it as it always has; the thread itself logs nothing.
+    """
+    options = {**_DEFAULTS, **options}
+    found: list[tuple[StreetNetwork, Path]] = []
+
+    def run() -> None:
         try:
-            net = StreetNetwork.load(cache_file)
-            log.info("loaded cached network %s", cache_file)
-            return net
-        except Exception as exc:  # a corrupt cache is rebuilt, not fatal
-            log.warning("ignoring unreadable network cache %s (%s)", cache_file, exc)
-    net = loader()
-    if net.n_edges == 0:
-        msg = f"{src}: no walkable street lines found"
-        raise NetworkError(msg)
-    if largest_component:
-        net = net.largest_component()
-    if cache:
-        try:
-            net.save(cache_file)
-        except OSError as exc:
-            log.warning("could not write network cache %s (%s)", cache_file, exc)
-    return net
+            cache, cache_file, _ = _plan(source, **options)
+            if cache and cache_file is not None and cache_file.exists():
+                found.append((StreetNetwork.load(cache_file), cache_file))
+        except Exception:  # noqa: S110 - load_network meets the same problem and reports it
+            pass
+
+    thread = threading.Thread(target=run, name="siting-network-prefetch", daemon=True)
+    _PREFETCHED.clear()  # one at a time: a network nobody took is not kept
+    _PREFETCHED[_call_id(source, options)] = (thread, found)
+    thread.start()
+
+
+_DEFAULTS: dict[str, Any] = {
+    "largest_component": True, "split_crossings": True, "snap_tolerance_m": None, "layer": None,
+    "where": None, "all_road_classes": False, "use_cache": None, "cache_folder": None,
+}
+
+
+def _call_id(source: str | os.PathLike[str], options: dict[str, Any]) -> str:
+    resolved = {
+        **{k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in options.items()},
+        "use_cache": settings.use_cache if options["use_cache"] is None else options["use_cache"],
+        "cache_folder": str(settings.cache_folder if options["cache_folder"] is None else options["cache_folder"]),
+    }
+    return json.dumps([str(source), resolved], sort_keys=True, default=str)
+
+
+def _take_prefetched(source: str | os.PathLike[str], options: dict[str, Any]) -> tuple[StreetNetwork, Path] | None:
+    pending = _PREFETCHED.pop(_call_id(source, options), None)
+    if pending is None:
+        return None
+    thread, found = pending
+    thread.join()
+    return found[0] if found else None
 
 
 def project_to_utm(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -32,6 +32,7 @@ from .inputs import (
     PointLayer,
     filters,
     joined_on_error,
+    network_options,
     read_inputs,
     snap_layer,
     warm_up_snapping,
@@ -237,14 +238,7 @@ def prepare(
     if network is None:
         warming = warm_up_snapping()
         with _step(progress, "building the street network"), joined_on_error(warming):
-            network = load_network(
-                sc.network,
-                split_crossings=sc.split_crossings,
-                snap_tolerance_m=sc.snap_tolerance_m,
-                layer=sc.network_layer,
-                where=sc.network_where,
-                all_road_classes=sc.all_road_classes,
-            )
+            network = load_network(sc.network, **network_options(sc))
     net = network
     log.info("network: %r", net)
     with _step(progress, "snapping layers to the streets"):

@@ -61,7 +61,7 @@ def read_first(scenario: Scenario, *, progress: Any = None) -> Any:
 
     if progress:
         progress("reading layers...")
-    return read_inputs(scenario)
+    return read_inputs(scenario, prefetch_network=True)
 
 
 def build_plan(scenario: Scenario, *, progress: Any = None) -> Plan:
