@@ -3,16 +3,24 @@ ahead of snapping, point layers projected without geopandas' extra copy."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
+from siting import network_load
+from siting._errors import InputFileNotFoundError
 from siting.layers import to_network_crs
+from siting.layers._coords import plain_floats
+from siting.network import StreetNetwork
+from siting.network_load import load_network
 
 
 def test_a_finished_command_ends_without_teardown_after_its_exit_handlers_and_output() -> None:
@@ -100,3 +108,75 @@ def test_points_reprojected_exactly_as_geopandas_does(geoms: list[shapely.Geomet
     )
     assert got.attrs == layer.attrs
     assert shapely.get_coordinates(layer.geometry.values)[0, 0] == pytest.approx(24.9, abs=1.0)  # input kept
+
+
+def _street_layer(path: Path) -> Path:
+    lines = [
+        shapely.LineString([(0, 0), (100, 0)]),
+        shapely.LineString([(100, 0), (100, 100)]),
+        shapely.LineString([(0, 0), (0, 100)]),
+        shapely.LineString([(0, 100), (100, 100)]),
+    ]
+    gpd.GeoDataFrame({"highway": ["residential"] * 4}, geometry=lines, crs="EPSG:32635").to_file(path)
+    return path
+
+
+def test_a_prefetched_cached_network_is_the_one_loaded_and_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _street_layer(tmp_path / "streets.gpkg")
+    cache = tmp_path / "cache"
+    first = load_network(path, cache_folder=cache)  # fills the cache
+    reads: list[object] = []
+    real_load = StreetNetwork.load.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[StreetNetwork], file: object) -> StreetNetwork:
+        reads.append(file)
+        return real_load(cls, file)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(StreetNetwork, "load", classmethod(counted))
+    network_load.prefetch_network(path, cache_folder=cache)
+    with caplog.at_level(logging.INFO, logger="siting"):
+        second = load_network(path, cache_folder=cache)
+    assert len(reads) == 1  # read by the prefetch only
+    assert any("loaded cached network" in r.getMessage() for r in caplog.records)
+    for name in ("x", "y", "edge_u", "edge_v", "edge_length_m", "edge_offsets", "edge_coords",
+                 "indptr", "indices", "arc_length_m", "arc_edge"):  # fmt: skip
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name), err_msg=name)
+    assert not network_load._PREFETCHED  # taken
+    # a prefetch for other options is not taken by this call
+    network_load.prefetch_network(path, cache_folder=cache, split_crossings=False)
+    load_network(path, cache_folder=cache)
+    assert len(network_load._PREFETCHED) == 1
+    network_load._PREFETCHED.clear()
+
+
+def test_a_prefetch_that_finds_nothing_leaves_the_work_and_the_errors_to_load_network(tmp_path: Path) -> None:
+    path = _street_layer(tmp_path / "streets.gpkg")
+    network_load.prefetch_network(path, cache_folder=tmp_path / "cache")  # nothing cached yet
+    net = load_network(path, cache_folder=tmp_path / "cache")
+    assert net.n_edges == 4 and list((tmp_path / "cache").glob("network-*.npz"))
+    missing = tmp_path / "nowhere.gpkg"
+    network_load.prefetch_network(missing, cache_folder=tmp_path / "cache")
+    with pytest.raises(InputFileNotFoundError, match="nowhere.gpkg"):
+        load_network(missing, cache_folder=tmp_path / "cache")
+
+
+@pytest.mark.parametrize("fmt", ["%.7f", "%.3f", "%.0f", "%.12f", "%.10g", "%r"])
+@pytest.mark.parametrize("scale", [180.0, 1e-3, 1e9])
+def test_plain_numbers_read_by_arrow_are_the_numbers_pandas_reads(fmt: str, scale: float) -> None:
+    values = np.random.default_rng(3).uniform(-scale, scale, 3000)
+    text = pd.Series([fmt % v for v in values] + ["+.5", "7.", "-0"], dtype=pd.StringDtype("pyarrow"))
+    got = plain_floats(text)
+    want = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy()
+    short = text.str.len().max() <= 15 and not text.str.contains("e").any()
+    if short:
+        assert got is not None and np.array_equal(got, want)
+    else:  # long or with an exponent: left to pandas
+        assert got is None
+
+
+@pytest.mark.parametrize("odd", ["1e5", " 1", "1,5", "", "NA", "1234567890123456", "0x10", None])
+def test_anything_but_a_short_plain_decimal_is_left_to_pandas(odd: str | None) -> None:
+    assert plain_floats(pd.Series(["1.5", odd], dtype=pd.StringDtype("pyarrow"))) is None
+    assert plain_floats(pd.Series(["1.5", "2"], dtype=object)) is None

@@ -21,7 +21,7 @@ import shapely
 from .. import settings
 from .._errors import InputError, InputFileNotFoundError, NoCrsError, UnknownFormatError
 from ..zones import dates_in_one_zone
-from ._coords import find_coordinates, geometry_problems
+from ._coords import find_coordinates, geometry_problems, plain_floats
 from ._csv import read_csv_table
 from ._dates import date_like_column, has_time_of_day, parse_bound, parse_dates, read_times, time_column
 from ._flags import flag_problem, flag_rule, parse_flags, read_flags
@@ -363,13 +363,12 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     out_cols: dict[str, Any] = {"id": ids}
     w_col = find_column(cols, "weight", spec.weight_column, path)
     if w_col is not None:
-        w = (
-            pd.to_numeric(
-                data[w_col].astype("string").str.strip().str.replace(",", ".", regex=False), errors="coerce"
-            )
-            if not pd.api.types.is_numeric_dtype(data[w_col])
-            else data[w_col].astype("float64")
-        )
+        if pd.api.types.is_numeric_dtype(data[w_col]):
+            w = data[w_col].astype("float64")
+        else:
+            text = data[w_col].astype("string").str.strip().str.replace(",", ".", regex=False)
+            plain = plain_floats(text)
+            w = pd.to_numeric(text, errors="coerce") if plain is None else pd.Series(plain, index=text.index)
         bad = (w.isna() | ~np.isfinite(w.fillna(0)) | (w < 0)).to_numpy()
         if bad.any():
             problems.append(
