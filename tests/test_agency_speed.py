@@ -3,6 +3,7 @@ ahead of snapping, point layers projected without geopandas' extra copy."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import subprocess
 import sys
@@ -180,3 +181,18 @@ def test_plain_numbers_read_by_arrow_are_the_numbers_pandas_reads(fmt: str, scal
 def test_anything_but_a_short_plain_decimal_is_left_to_pandas(odd: str | None) -> None:
     assert plain_floats(pd.Series(["1.5", odd], dtype=pd.StringDtype("pyarrow"))) is None
     assert plain_floats(pd.Series(["1.5", "2"], dtype=object)) is None
+
+
+def test_the_network_source_hashed_once_for_the_cache_and_the_manifest(tmp_path: Path) -> None:
+    path = _street_layer(tmp_path / "streets.gpkg")
+    load_network(path, cache_folder=tmp_path / "cache")
+    want = hashlib.sha256(path.read_bytes()).hexdigest()
+    stamp = network_load._stamp(path)
+    assert network_load._SHA256[stamp] == want  # found while hashing for the cache key
+    assert network_load.file_sha256(path) == want
+    # a changed file is read again, never answered from what was found before
+    path.write_bytes(path.read_bytes() + b"\0")
+    assert network_load.file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest() != want
+    other = tmp_path / "other.csv"
+    other.write_text("id,lat,lon\n")
+    assert network_load.file_sha256(other) == hashlib.sha256(b"id,lat,lon\n").hexdigest()

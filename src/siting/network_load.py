@@ -32,7 +32,7 @@ log = logging.getLogger("siting.network")
 #: Suffixes read as street-centreline layers (anything else is OSM, a place or a cache).
 LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet", ".zip")
 
-__all__ = ["LINE_SUFFIXES", "is_osm_file", "load_network", "prefetch_network", "project_to_utm"]
+__all__ = ["LINE_SUFFIXES", "file_sha256", "is_osm_file", "load_network", "prefetch_network", "project_to_utm"]
 
 
 def _file_digest(path: Path) -> str:
@@ -46,9 +46,38 @@ def _file_digest(path: Path) -> str:
     h = hashlib.sha256()
     for file in files:
         h.update(file.name.encode() + b"\0")
+        plain = hashlib.sha256()  # the file's own SHA-256 too, for the run's manifest
+        stamp = _stamp(file)
         with file.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
+                plain.update(chunk)
+        if stamp == _stamp(file):
+            _SHA256[stamp] = plain.hexdigest()
+    return h.hexdigest()
+
+
+#: SHA-256 of files hashed here, by (path, size, modification time in ns).
+_SHA256: dict[tuple[str, int, int], str] = {}
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file's bytes: the one found while the network source was hashed
+    for its cache key (often in a thread, see :func:`prefetch_network`) if the file has
+    not changed since, else read now."""
+    p = Path(path)
+    known = _SHA256.get(_stamp(p))
+    if known is not None:
+        return known
+    h = hashlib.sha256()
+    with p.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
     return h.hexdigest()
 
 

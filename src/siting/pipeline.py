@@ -7,7 +7,6 @@ optional callback so the CLI can show it; the library itself only logs.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import platform
 import time
@@ -39,7 +38,7 @@ from .inputs import (
 )
 from .layers import regions_of, to_network_crs
 from .network import StreetNetwork
-from .network_load import load_network
+from .network_load import file_sha256, load_network
 from .plan import Plan
 from .score import ExtraLayer, check_weights, score_candidates
 
@@ -100,11 +99,8 @@ class Prepared:
 
 
 def sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """A file's SHA-256 (the network source's was found while loading the network)."""
+    return file_sha256(path)
 
 
 def package_versions() -> dict[str, str]:
