@@ -40,7 +40,14 @@ from .layers import regions_of, to_network_crs
 from .network import StreetNetwork
 from .network_load import file_sha256, load_network
 from .plan import Plan
-from .score import ExtraLayer, check_weights, score_candidates
+from .score import (
+    CandidateTotals,
+    ExtraLayer,
+    check_demand_weight,
+    check_weights,
+    score_candidates,
+    score_totals,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -73,13 +80,14 @@ class Prepared:
     candidates: PointLayer
     services: PointLayer | None
     extras: list[PointLayer]
-    #: all candidates x kept demand points, walking metres within the cutoff
-    demand_metres: sparse.csr_matrix
+    #: all candidates x kept demand points, walking metres within the cutoff (``None``
+    #: when prepared without pairs: :func:`score_plan` then sums inside the walks)
+    demand_metres: sparse.csr_matrix | None
     #: the same within ``wide_m`` (>= the cutoff: the effect zone and sensitivity cutoffs)
-    demand_metres_wide: sparse.csr_matrix
+    demand_metres_wide: sparse.csr_matrix | None
     wide_m: float
     service_metres: sparse.csr_matrix | None
-    extra_metres: list[sparse.csr_matrix]
+    extra_metres: list[sparse.csr_matrix] | None
     excluded: npt.NDArray[np.bool_]
     excluded_reason: npt.NDArray[np.object_]
     regions: gpd.GeoDataFrame | None
@@ -211,6 +219,86 @@ def wide_cutoff_m(scenario: Scenario) -> float:
     return max(scenario.cutoff_m, sens, settings.effect_zone_m)
 
 
+def _reach_pairs(
+    net: StreetNetwork,
+    sc: Scenario,
+    candidates: PointLayer,
+    demand: PointLayer,
+    services: PointLayer | None,
+    extras: list[PointLayer],
+    wide_m: float,
+) -> tuple[sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix | None, list[sparse.csr_matrix]]:
+    """Walking metres from the candidates to the demand (within ``wide_m`` and within the
+    cutoff), the services and the extra layers."""
+    with _dask_client(sc.dask) as client:
+        if client is None:  # one search per candidate for every layer
+            others = ([services] if services else []) + extras
+            mats = _reach_matrices(
+                net, candidates, [(demand, wide_m)] + [(e, sc.cutoff_m) for e in others], sc.workers
+            )
+            demand_wide = mats[0]
+            service_m = mats[1] if services else None
+            extra_m = mats[2:] if services else mats[1:]
+        else:
+            demand_wide = _reach_matrix(net, candidates, demand, wide_m, sc.workers, client)
+            service_m = (
+                _reach_matrix(net, candidates, services, sc.cutoff_m, sc.workers, client)
+                if services
+                else None
+            )
+            extra_m = [_reach_matrix(net, candidates, e, sc.cutoff_m, sc.workers, client) for e in extras]
+    demand_m = within(demand_wide, sc.cutoff_m) if wide_m > sc.cutoff_m else demand_wide
+    return demand_wide, demand_m, service_m, extra_m
+
+
+def _reach_totals(prep: Prepared, in_hot: npt.NDArray[np.bool_] | None) -> CandidateTotals:
+    """What the score needs from the walks, summed inside them (no pairs kept): one
+    search per candidate, the same sums in the same order as from the pairs."""
+    from .reach_totals import Channel, reach_sums  # numba loads here, after the input checks
+
+    sc = prep.scenario
+    cut = sc.cutoff_m
+    w = prep.demand_weight
+    check_demand_weight(w)
+    layers = [prep.demand] + ([prep.services] if prep.services else []) + prep.extras
+    channels = [Channel(0, "weight", w), Channel(0, "access", w, cut), Channel(0, "metres")]
+    hot = in_hot is not None and bool(np.any(in_hot))
+    if hot:
+        channels.append(Channel(0, "weight", w * np.asarray(in_hot, dtype=np.float64)))
+    first_extra = 2 if prep.services else 1
+    n_fixed = len(channels)
+    channels += [
+        Channel(first_extra + i, "weight", e.kept["weight"].to_numpy(dtype=np.float64))
+        for i, e in enumerate(prep.extras)
+    ]
+    r = reach_sums(
+        prep.network,
+        prep.candidates.snapped,
+        [layer.snapped for layer in layers],
+        cutoffs_m=[cut] * len(layers),
+        channels=channels,
+        workers=sc.workers,
+    )
+    # rows of the candidates far from every street stay empty
+    rows = prep.candidates.snapped.index
+    n = len(prep.candidates.gdf)
+
+    def full(a: npt.NDArray[Any], fill: float) -> npt.NDArray[Any]:
+        out = np.full(n, fill, dtype=a.dtype)
+        out[rows] = a
+        return out
+
+    return CandidateTotals(
+        covered_incidents=full(r.count[:, 0], 0),
+        covered_weight=full(r.sums[:, 0], 0.0),
+        access_weight=full(r.sums[:, 1], 0.0),
+        walk_metres=full(r.sums[:, 2], 0.0),
+        hotspot_weight=full(r.sums[:, 3], 0.0) if hot else None,
+        services=(full(r.count[:, 1], 0), full(r.nearest_m[:, 1], np.inf)) if prep.services else None,
+        layers=[full(r.sums[:, n_fixed + i], 0.0) for i in range(len(prep.extras))],
+    )
+
+
 def prepare(
     scenario: Scenario,
     *,
@@ -218,6 +306,7 @@ def prepare(
     network: StreetNetwork | None = None,
     wide: bool = False,
     inputs: Inputs | None = None,
+    pairs: bool | None = None,
 ) -> Prepared:
     """Network, layers, snapping, exclusions, regions and walking reach for a scenario.
 
@@ -225,6 +314,11 @@ def prepare(
     selection needs for the effect zone and the sensitivity cutoffs) and the score uses the
     part within the cutoff. ``inputs`` are the layers already read by
     :func:`~siting.inputs.read_inputs` (read here when not given).
+
+    ``pairs`` (default: ``wide`` or a Dask cluster) computes the (candidate, point) walks
+    here; without them (scoring alone needs only per-candidate sums) the reach matrices
+    are ``None`` and :func:`score_plan` sums inside the walks: the same scores, without
+    the millions of pairs of a county.
     """
     sc = scenario
     check_weights(sc.weights, {str(s.name): (s.role, s.weight) for s in sc.layers})  # before any work
@@ -299,27 +393,17 @@ def prepare(
         cand_region = regions_of(candidates.gdf, regions)
 
     wide_m = wide_cutoff_m(sc) if wide else sc.cutoff_m
-    with _step(
-        progress, f"computing walking reach within {wide_m / sc.speed_m_per_min:g} min ({wide_m:.0f} m)"
-    ):
-        with _dask_client(sc.dask) as client:
-            if client is None:  # one search per candidate for every layer
-                others = ([services] if services else []) + extras
-                mats = _reach_matrices(
-                    net, candidates, [(demand, wide_m)] + [(e, sc.cutoff_m) for e in others], sc.workers
-                )
-                demand_wide = mats[0]
-                service_m = mats[1] if services else None
-                extra_m = mats[2:] if services else mats[1:]
-            else:
-                demand_wide = _reach_matrix(net, candidates, demand, wide_m, sc.workers, client)
-                service_m = (
-                    _reach_matrix(net, candidates, services, sc.cutoff_m, sc.workers, client)
-                    if services
-                    else None
-                )
-                extra_m = [_reach_matrix(net, candidates, e, sc.cutoff_m, sc.workers, client) for e in extras]
-            demand_m = within(demand_wide, sc.cutoff_m) if wide_m > sc.cutoff_m else demand_wide
+    if pairs is None:
+        pairs = wide or bool(sc.dask)
+    demand_wide = demand_m = service_m = None
+    extra_m = None
+    if pairs:
+        with _step(
+            progress, f"computing walking reach within {wide_m / sc.speed_m_per_min:g} min ({wide_m:.0f} m)"
+        ):
+            demand_wide, demand_m, service_m, extra_m = _reach_pairs(
+                net, sc, candidates, demand, services, extras, wide_m
+            )
 
     manifest: dict[str, Any] = {
         "scenario": sc.name,
@@ -388,6 +472,27 @@ def parameters(sc: Scenario) -> dict[str, Any]:
     }
 
 
+def _score_pairs(
+    prep: Prepared,
+    demand_metres: sparse.csr_matrix,
+    extras: list[ExtraLayer],
+    in_hot: npt.NDArray[np.bool_] | None,
+) -> pd.DataFrame:
+    sc = prep.scenario
+    return score_candidates(
+        prep.candidate_ids,
+        demand_metres=demand_metres,
+        demand_weight=prep.demand_weight,
+        cutoff_m=sc.cutoff_m,
+        speed_m_per_min=sc.speed_m_per_min,
+        service_metres=prep.service_metres,
+        extra=extras,
+        weights=sc.weights,
+        excluded=prep.excluded,
+        demand_in_hotspot=in_hot,
+    )
+
+
 def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
     """Score every candidate and wrap the results in a :class:`Plan`."""
     sc = prep.scenario
@@ -399,7 +504,7 @@ def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
             metres=m,
             point_weight=layer.kept["weight"].to_numpy(dtype=np.float64),
         )
-        for layer, m in zip(prep.extras, prep.extra_metres, strict=True)
+        for layer, m in zip(prep.extras, prep.extra_metres or [None] * len(prep.extras), strict=True)
     ]
     demand = prep.demand.kept.reset_index(drop=True)
     hotspots = None
@@ -418,19 +523,25 @@ def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
                     shapely.union_all(gi.geometry.values), *shapely.get_coordinates(demand.geometry.values).T
                 )
                 in_hot = np.asarray(in_hot, dtype=bool)
-    with _step(progress, "scoring candidates"):
-        table = score_candidates(
-            prep.candidate_ids,
-            demand_metres=prep.demand_metres,
-            demand_weight=prep.demand_weight,
-            cutoff_m=sc.cutoff_m,
-            speed_m_per_min=sc.speed_m_per_min,
-            service_metres=prep.service_metres,
-            extra=extras,
-            weights=sc.weights,
-            excluded=prep.excluded,
-            demand_in_hotspot=in_hot,
-        )
+    if prep.demand_metres is None:  # prepared without pairs: sum inside the walks
+        wide_m = sc.cutoff_m
+        with _step(
+            progress, f"computing walking reach within {wide_m / sc.speed_m_per_min:g} min ({wide_m:.0f} m)"
+        ):
+            totals = _reach_totals(prep, in_hot)
+        with _step(progress, "scoring candidates"):
+            table = score_totals(
+                prep.candidate_ids,
+                totals,
+                cutoff_m=sc.cutoff_m,
+                speed_m_per_min=sc.speed_m_per_min,
+                extra=extras,
+                weights=sc.weights,
+                excluded=prep.excluded,
+            )
+    else:
+        with _step(progress, "scoring candidates"):
+            table = _score_pairs(prep, prep.demand_metres, extras, in_hot)
     import geopandas as gpd
 
     cand = prep.candidates.gdf

@@ -79,7 +79,8 @@ class ExtraLayer:
     name: str
     role: str  # "attract" | "avoid" | "demand" | "services"
     weight: float
-    metres: sparse.csr_matrix  # candidates x layer points, walking metres within cutoff
+    #: candidates x layer points, walking metres within cutoff (``None``: summed elsewhere)
+    metres: sparse.csr_matrix | None
     point_weight: npt.NDArray[np.float64]
 
 
@@ -186,52 +187,124 @@ def score_candidates(
 'rank': [1.0, 2.0]}
     """
     n = len(candidate_ids)
+    check_weights(weights, {e.name: (e.role, e.weight) for e in extra})
+    demand_weight = np.asarray(demand_weight, dtype=np.float64)
+    demand_metres = sparse.csr_matrix(demand_metres)
+    if demand_metres.shape[0] != n or demand_metres.shape[1] != demand_weight.size:
+        msg = "`demand_metres` must be candidates x demand points"
+        raise InputError(msg)
+    check_demand_weight(demand_weight)
+    hot = None
+    if demand_in_hotspot is not None and np.any(demand_in_hotspot):
+        hot = _row_sums(demand_metres, demand_weight * np.asarray(demand_in_hotspot, dtype=np.float64))
+    services = None
+    if service_metres is not None:
+        sm = sparse.csr_matrix(service_metres)
+        nearest = np.full(n, np.inf)
+        nz = np.diff(sm.indptr) > 0
+        if nz.any():
+            nearest[nz] = np.minimum.reduceat(sm.data, sm.indptr[:-1][nz])
+        services = (np.diff(sm.indptr).astype(np.int64), nearest)
+    totals = CandidateTotals(
+        covered_incidents=np.diff(demand_metres.indptr).astype(np.int64),
+        covered_weight=_row_sums(demand_metres, demand_weight),
+        # walking accessibility: each covered incident's weight, discounted linearly to 0 at T
+        access_weight=_row_sums(
+            demand_metres, demand_weight, lambda d: np.clip(1.0 - d / cutoff_m, 0.0, 1.0)
+        ),
+        walk_metres=np.asarray(demand_metres.sum(axis=1)).ravel(),
+        hotspot_weight=hot,
+        services=services,
+        layers=[_row_sums(sparse.csr_matrix(e.metres), e.point_weight) for e in extra],
+    )
+    return score_totals(
+        candidate_ids,
+        totals,
+        cutoff_m=cutoff_m,
+        speed_m_per_min=speed_m_per_min,
+        extra=extra,
+        weights=weights,
+        excluded=excluded,
+    )
+
+
+def check_demand_weight(demand_weight: npt.NDArray[np.float64]) -> None:
+    if not np.all(np.isfinite(demand_weight)) or np.any(demand_weight < 0):
+        msg = "`demand_weight` must be finite and >= 0"
+        raise InputError(msg)
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateTotals:
+    """Per candidate, the sums over what lies within the cutoff that a score is made of.
+
+    ``covered_incidents``, ``covered_weight`` (their demand weight), ``access_weight``
+    (``sum w * clip(1 - t / T, 0, 1)``), ``walk_metres`` (``sum t``), ``hotspot_weight``
+    (covered weight in significant hotspots; ``None``: no hotspot), ``services`` (count
+    within the cutoff and nearest metres, ``inf`` where none; ``None``: no services
+    layer) and ``layers`` (each extra layer's weighted count, in the order of ``extra``).
+    Either summed from the pairs (:func:`score_candidates`) or inside the walks
+    (:func:`siting.reach_totals.reach_sums`): the same sums in the same order.
+    """
+
+    covered_incidents: npt.NDArray[np.int64]
+    covered_weight: npt.NDArray[np.float64]
+    access_weight: npt.NDArray[np.float64]
+    walk_metres: npt.NDArray[np.float64]
+    hotspot_weight: npt.NDArray[np.float64] | None = None
+    services: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None = None
+    layers: Sequence[npt.NDArray[np.float64]] = ()
+
+
+def score_totals(
+    candidate_ids: Sequence[str],
+    totals: CandidateTotals,
+    *,
+    cutoff_m: float,
+    speed_m_per_min: float,
+    extra: Sequence[ExtraLayer] = (),
+    weights: Mapping[str, float] | None = None,
+    excluded: npt.NDArray[np.bool_] | None = None,
+) -> pd.DataFrame:
+    """The score table of :func:`score_candidates` from per-candidate totals.
+
+    ``extra`` gives the extra layers' names, roles and weights (their ``metres`` are not
+    read: ``totals.layers`` holds their sums).
+    """
+    n = len(candidate_ids)
     ids = [str(i) for i in candidate_ids]
     check_weights(weights, {e.name: (e.role, e.weight) for e in extra})
     w = dict(DEFAULT_WEIGHTS)
     for e in extra:
         w[f"layer_{e.name}"] = float(e.weight)
     w.update({k: float(v) for k, v in (weights or {}).items()})
-    demand_weight = np.asarray(demand_weight, dtype=np.float64)
-    demand_metres = sparse.csr_matrix(demand_metres)
-    if demand_metres.shape[0] != n or demand_metres.shape[1] != demand_weight.size:
-        msg = "`demand_metres` must be candidates x demand points"
-        raise InputError(msg)
-    if not np.all(np.isfinite(demand_weight)) or np.any(demand_weight < 0):
-        msg = "`demand_weight` must be finite and >= 0"
-        raise InputError(msg)
     excl = np.zeros(n, dtype=bool) if excluded is None else np.asarray(excluded, dtype=bool)
     eligible = ~excl
 
     table = pd.DataFrame(index=pd.RangeIndex(n))
     table.insert(0, "candidate_id", ids)
-    n_cov = np.diff(demand_metres.indptr).astype(np.int64)
+    n_cov = totals.covered_incidents
     table["covered_incidents"] = n_cov
-    covered_w = _row_sums(demand_metres, demand_weight)
+    covered_w = totals.covered_weight
     table["covered_demand_weight"] = covered_w
-    # walking accessibility: each covered incident's weight, discounted linearly to 0 at T
-    access = _row_sums(demand_metres, demand_weight, lambda d: np.clip(1.0 - d / cutoff_m, 0.0, 1.0))
+    access = totals.access_weight
     table["access_demand_weight"] = access
-    walk_sum = np.asarray(demand_metres.sum(axis=1)).ravel() / speed_m_per_min
+    walk_sum = totals.walk_metres / speed_m_per_min
     with np.errstate(invalid="ignore", divide="ignore"):
         table["mean_walk_min"] = np.where(n_cov > 0, walk_sum / np.maximum(n_cov, 1), np.nan)
 
     raw: dict[str, npt.NDArray[np.float64]] = {"demand": covered_w, "walk": access}
-    if service_metres is not None:
-        sm = sparse.csr_matrix(service_metres)
-        table["services_within"] = np.diff(sm.indptr).astype(np.int64)
-        nearest = np.full(n, np.nan)
-        nz = np.diff(sm.indptr) > 0
-        if nz.any():
-            mins = np.minimum.reduceat(sm.data, sm.indptr[:-1][nz]) if sm.data.size else np.array([])
-            nearest[nz] = mins / speed_m_per_min
-        table["nearest_service_min"] = nearest
+    if totals.services is not None:
+        within_n, nearest_m = totals.services
+        table["services_within"] = np.asarray(within_n, dtype=np.int64)
+        with np.errstate(invalid="ignore"):
+            table["nearest_service_min"] = np.where(within_n > 0, nearest_m / speed_m_per_min, np.nan)
     else:
         w["services"] = 0.0
         w["service_access"] = 0.0
 
-    if demand_in_hotspot is not None and np.any(demand_in_hotspot):
-        hot_w = _row_sums(demand_metres, demand_weight * np.asarray(demand_in_hotspot, dtype=np.float64))
+    if totals.hotspot_weight is not None:
+        hot_w = totals.hotspot_weight
         table["hotspot_demand_weight"] = hot_w
         with np.errstate(invalid="ignore", divide="ignore"):
             table["hotspot_share"] = np.where(
@@ -242,13 +315,13 @@ def score_candidates(
         w["hotspot"] = 0.0
 
     values = dict(raw)
-    if service_metres is not None:
+    if totals.services is not None:
         values["services"] = table["services_within"].to_numpy(dtype=np.float64)
         values["service_access"] = table["nearest_service_min"].to_numpy(dtype=np.float64)
     avoid = set()
-    for e in extra:
+    for e, sums in zip(extra, totals.layers, strict=True):
         col = f"layer_{e.name}"
-        table[col] = values[col] = _row_sums(sparse.csr_matrix(e.metres), e.point_weight)
+        table[col] = values[col] = sums
         if e.role == "avoid":
             avoid.add(col)
     in_use = {k: w[k] for k in values if w[k] != 0}
