@@ -77,10 +77,32 @@ def row_sum(a, lo, n):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def _chain_targets(c, dist, ch_a, ch_b, tc_ptr, add_a, add_b, t_orig, cutoff, tseen, vals, n):  # type: ignore[no-untyped-def]
-    """Targets of chain ``c`` within ``cutoff`` from its ends, appended at ``n``."""
-    da = dist[ch_a[c]]
-    db = dist[ch_b[c]]
+def _ends(c, dist, ch_a, ch_b, ch_len, leaf, cutoff):  # type: ignore[no-untyped-def]
+    """The distances of chain ``c``'s two ends, as a search with the arcs into dead ends
+    would leave them: such an end gets ``the other end + length`` when that is shorter
+    and within the cutoff (the same sum the search's relaxation makes)."""
+    a = ch_a[c]
+    b = ch_b[c]
+    da = dist[a]
+    db = dist[b]
+    length = ch_len[c]
+    ra = da
+    rb = db
+    if leaf[a]:
+        t = db + length
+        if t <= cutoff and t < ra:
+            ra = t
+    if leaf[b]:
+        t = da + length
+        if t <= cutoff and t < rb:
+            rb = t
+    return ra, rb
+
+
+@njit(nogil=True, cache=True)
+def _chain_targets(c, da, db, tc_ptr, add_a, add_b, t_orig, cutoff, tseen, tint, tdist, n):  # type: ignore[no-untyped-def]
+    """Targets of chain ``c`` within ``cutoff`` from its ends, appended at ``n``: their
+    numbers in ``tseen``, internal ids in ``tint``, walks in ``tdist`` (by internal id)."""
     for k in range(tc_ptr[c], tc_ptr[c + 1]):
         # the two sums target_chunk makes (junction distance + the target's add)
         ta = da + add_a[k]
@@ -88,7 +110,8 @@ def _chain_targets(c, dist, ch_a, ch_b, tc_ptr, add_a, add_b, t_orig, cutoff, ts
         t = ta if ta <= tb else tb
         if t <= cutoff:
             tseen[n] = t_orig[k]
-            vals[n] = t
+            tint[n] = k
+            tdist[k] = t
             n += 1
     return n
 
@@ -98,10 +121,13 @@ def sums_chunk(  # type: ignore[no-untyped-def]
     indptr,
     indices,
     arc_w,
-    arc_chain,
-    arc_fwd,
+    jc_ptr,
+    jc_chain,
+    jc_isa,
     ch_a,
     ch_b,
+    ch_len,
+    leaf,
     seed_ptr,
     seed_node,
     seed_dist,
@@ -130,7 +156,7 @@ def sums_chunk(  # type: ignore[no-untyped-def]
     ``lay_start[l + 1]``) and internally by chain (``tc_ptr``; ``t_orig`` gives the
     layers' numbering). Channels are grouped by layer (those of layer ``l`` are
     ``ch_ptr[l]`` up to ``ch_ptr[l + 1]``); channel ``q`` sums, over the targets of its
-    layer within the layer's cutoff ``lay_cut``, its weight ``ch_w[target, q]`` (kind 0),
+    layer within the layer's cutoff ``lay_cut``, its weight ``ch_w[internal target id, q]`` (kind 0),
     that times ``clip(1 - metres / ch_t[q], 0, 1)`` (kind 1) or the metres (kind 2).
     Returns ``(count, nearest, sums)``: ``(ns, nl)`` int64, ``(ns, nl)`` float64 (``inf``:
     none), ``(ns, nq)`` float64.
@@ -148,9 +174,10 @@ def sums_chunk(  # type: ignore[no-untyped-def]
     sums = np.zeros((ns, nq), np.float64)
     hk = np.empty(1024, np.float64)
     hv = np.empty(1024, np.int64)
-    vals = np.empty(tseen.size, np.float64)
+    tint = np.empty(tseen.size, np.int64)
+    tdist = np.empty(tseen.size, np.float64)
     scratch = np.empty(tseen.size, np.int64)
-    svals = np.empty(tseen.size, np.float64)
+    sint = np.empty(tseen.size, np.int64)
     part = np.empty((nq, tseen.size), np.float64)
     cnt = np.empty(2048, np.int64)
     for s in range(ns):
@@ -165,8 +192,7 @@ def sums_chunk(  # type: ignore[no-untyped-def]
         n = 0
         own = src_chain[s]
         # the source's own chain: from its ends, or directly along it
-        da = dist[ch_a[own]]
-        db = dist[ch_b[own]]
+        da, db = _ends(own, dist, ch_a, ch_b, ch_len, leaf, cutoff)
         for k in range(tc_ptr[own], tc_ptr[own + 1]):
             t = src_leg[s] + abs(src_pos[s] - tc_pos[k]) + tc_leg[k]
             ta = da + add_a[k]
@@ -177,24 +203,23 @@ def sums_chunk(  # type: ignore[no-untyped-def]
                 t = tb
             if t <= cutoff:
                 tseen[n] = t_orig[k]
-                vals[n] = t
+                tint[n] = k
+                tdist[k] = t
                 n += 1
-        # every other chain with a reached end, once: from its a end, or from its b end
-        # when a was not reached
+        # every other chain with targets and a reached end, once: from its a end, or
+        # from its b end when a was not reached
         for i in range(nt):
             x = touched[i]
-            for arc in range(indptr[x], indptr[x + 1]):
-                c = arc_chain[arc]
-                if c == own or tc_ptr[c] == tc_ptr[c + 1]:
-                    continue
-                if arc_fwd[arc] or dist[ch_a[c]] == _INF:
-                    n = _chain_targets(
-                        c, dist, ch_a, ch_b, tc_ptr, add_a, add_b, t_orig, cutoff, tseen, vals, n
-                    )
+            for e in range(jc_ptr[x], jc_ptr[x + 1]):
+                c = jc_chain[e]
+                if c != own and (jc_isa[e] or dist[ch_a[c]] == _INF):
+                    da, db = _ends(c, dist, ch_a, ch_b, ch_len, leaf, cutoff)
+                    n = _chain_targets(c, da, db, tc_ptr, add_a, add_b, t_orig, cutoff, tseen, tint, tdist, n)
         for i in range(nt):
             dist[touched[i]] = _INF
         # target order, as in a CSR row
-        _sort_pairs(tseen, vals, n, scratch, svals, cnt)
+        # (carrying the internal ids: the walks and weights are read by them, close in memory)
+        _sort_pairs(tseen, tint, n, scratch, sint, cnt)
         lo = 0
         for lay in range(nl):
             hi = lo
@@ -206,13 +231,13 @@ def sums_chunk(  # type: ignore[no-untyped-def]
             near = _INF
             q0 = ch_ptr[lay]
             q1 = ch_ptr[lay + 1]
-            for k in range(lo, hi):
-                d = vals[k]
+            for i in range(lo, hi):
+                t = tint[i]
+                d = tdist[t]
                 if d > cut:
                     continue
                 if d < near:
                     near = d
-                t = tseen[k]
                 for q in range(q0, q1):
                     kind = ch_kind[q]
                     if kind == 2:

@@ -238,6 +238,9 @@ def reach_sums(
     # the distances target_chunk adds to each end's junction (see _TargetIndex)
     add_a = ti.tc_pos + ti.tc_leg
     add_b = (rt.ch_len[tc_chain] - ti.tc_pos) + ti.tc_leg
+    ch_w = np.ascontiguousarray(ch_w[ti.t_orig])  # by internal target id, like the walks
+    jc_ptr, jc_chain, jc_isa = _chains_with_targets(rt, ti)
+    leaf, s_indptr, s_indices, s_arc_w = _without_dead_ends(rt)
     # sources near each other one after another: their searches share cache lines
     order = np.argsort(rt.ch_a[chain], kind="stable")
     chain, pos, leg = chain[order], pos[order], leg[order]
@@ -245,13 +248,16 @@ def reach_sums(
     def run(a: int, b: int, ws: dict[str, Any]) -> tuple[Any, ...]:
         seed_ptr, seed_node, seed_dist = rt.seeds(chain[a:b], pos[a:b], leg[a:b])
         return _reach_sums.sums_chunk(  # type: ignore[no-any-return]
-            rt.indptr,
-            rt.indices,
-            rt.arc_w,
-            rt.arc_chain,
-            rt.arc_fwd,
+            s_indptr,
+            s_indices,
+            s_arc_w,
+            jc_ptr,
+            jc_chain,
+            jc_isa,
             rt.ch_a,
             rt.ch_b,
+            rt.ch_len,
+            leaf,
             seed_ptr,
             seed_node,
             seed_dist,
@@ -280,3 +286,29 @@ def reach_sums(
     nearest[order] = np.concatenate([p[1] for p in parts])
     sums[np.ix_(order, by_layer)] = np.concatenate([p[2] for p in parts])
     return ReachSums(count, nearest, sums)
+
+
+def _chains_with_targets(rt: Any, ti: _TargetIndex) -> tuple[I64, I64, npt.NDArray[np.bool_]]:
+    """Per junction (CSR), the chains ending there that hold targets, and whether the
+    junction is their ``a`` end."""
+    full = np.flatnonzero(np.diff(ti.tc_ptr) > 0)
+    node = np.concatenate([rt.ch_a[full], rt.ch_b[full]])
+    chain = np.concatenate([full, full])
+    isa = np.concatenate([np.ones(full.size, bool), np.zeros(full.size, bool)])
+    order = np.argsort(node, kind="stable")
+    ptr = np.zeros(rt.n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(node, minlength=rt.n_nodes), out=ptr[1:])
+    return ptr, chain[order].astype(np.int64), isa[order]
+
+
+def _without_dead_ends(rt: Any) -> tuple[npt.NDArray[np.bool_], I64, I64, F64]:
+    """The junction graph without its arcs into dead ends (junctions with one arc): a
+    walk never passes through a dead end, so the search need not visit them; the
+    kernel gives a dead end its distance from its chain's other end when it needs it."""
+    deg = np.diff(rt.indptr)
+    leaf = deg == 1
+    keep = ~leaf[rt.indices]
+    tail = np.repeat(np.arange(rt.n_nodes, dtype=np.int64), deg)
+    indptr = np.zeros(rt.n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail[keep], minlength=rt.n_nodes), out=indptr[1:])
+    return leaf, indptr, rt.indices[keep], rt.arc_w[keep]
