@@ -52,6 +52,8 @@ def _layer_sums(r, w, cut):  # type: ignore[no-untyped-def]
     """What the score computes from one layer's pairs."""
     m = r.to_csr()
     count = np.diff(m.indptr)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a cutoff of 0 m
+        access = _row_sums(m, w, lambda d: np.clip(1.0 - d / cut, 0.0, 1.0))
     nearest = np.full(m.shape[0], np.inf)
     nz = count > 0
     if nz.any():
@@ -60,7 +62,7 @@ def _layer_sums(r, w, cut):  # type: ignore[no-untyped-def]
         count,
         nearest,
         _row_sums(m, w),
-        _row_sums(m, w, lambda d: np.clip(1.0 - d / cut, 0.0, 1.0)),
+        access,
         np.asarray(m.sum(axis=1)).ravel(),
     )
 

@@ -116,7 +116,7 @@ def _chain_targets(c, da, db, tc_ptr, add_a, add_b, t_orig, cutoff, tseen, tint,
     return n
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")  # x / 0 as numpy makes it (no exception)
 def sums_chunk(  # type: ignore[no-untyped-def]
     indptr,
     indices,
