@@ -186,7 +186,7 @@ def _sort_pairs(k, v, n, tk, tv, count):  # type: ignore[no-untyped-def]
             v[i] = tv[i]
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def build_chains(n_nodes, edge_u, edge_v, edge_len, indptr, arc_edge):  # type: ignore[no-untyped-def]
     """Split the network into chains: maximal paths whose inner nodes have degree 2.
 

@@ -509,6 +509,14 @@ def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
     demand = prep.demand.kept.reset_index(drop=True)
     hotspots = None
     in_hot = None
+    routing = None
+    if prep.demand_metres is None:  # the junction graph is built while the hotspots are found
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ._routing import _routing
+
+        routing = ThreadPoolExecutor(1, thread_name_prefix="siting-routing")
+        routing.submit(_routing, prep.network)
     # too few incidents for a density or Gi* analysis to mean anything
     if len(demand) >= 30 and sc.hotspots:
         from .hotspots import find_hotspots
@@ -528,6 +536,8 @@ def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
         with _step(
             progress, f"computing walking reach within {wide_m / sc.speed_m_per_min:g} min ({wide_m:.0f} m)"
         ):
+            if routing is not None:
+                routing.shutdown()  # waits for the junction graph (its errors surface below)
             totals = _reach_totals(prep, in_hot)
         with _step(progress, "scoring candidates"):
             table = score_totals(
