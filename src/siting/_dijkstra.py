@@ -117,6 +117,17 @@ def _search(indptr, indices, arc_w, seed_node, seed_dist, cutoff, dist, touched,
 
 
 @njit(nogil=True, cache=True)
+def _search_grow(indptr, indices, arc_w, seed_node, seed_dist, cutoff, dist, touched, hk, hv):  # type: ignore[no-untyped-def]
+    """:func:`_search`, its heap arrays doubled until they hold it: ``(n_touched, hk, hv)``."""
+    nt = _search(indptr, indices, arc_w, seed_node, seed_dist, cutoff, dist, touched, hk, hv)
+    while nt < 0:
+        hk = np.empty(2 * hk.size, np.float64)
+        hv = np.empty(2 * hv.size, np.int64)
+        nt = _search(indptr, indices, arc_w, seed_node, seed_dist, cutoff, dist, touched, hk, hv)
+    return nt, hk, hv
+
+
+@njit(nogil=True, cache=True)
 def _grow(a, need):  # type: ignore[no-untyped-def]
     if need <= a.size:
         return a
@@ -338,13 +349,9 @@ def node_chunk(  # type: ignore[no-untyped-def]
     pos = 0
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
-        while nt < 0:
-            hk = np.empty(2 * hk.size, np.float64)
-            hv = np.empty(2 * hv.size, np.int64)
-            nt = _search(
-                indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
-            )
+        nt, hk, hv = _search_grow(
+            indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
+        )
         nj = nt
         own = src_chain[s]
         if src_leg[s] <= cutoff:
@@ -405,6 +412,40 @@ def node_chunk(  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
+def _reach_targets(  # type: ignore[no-untyped-def]
+    c, p, leg, nt, touched, dist, tn_ptr, tn_target, tn_add, tc_ptr, tc_target, tc_pos, tc_leg, cutoff, best, tseen
+):
+    """After a search from a source on chain ``c`` at position ``p`` with leg ``leg``: every
+    target within ``cutoff``, its walk in ``best`` and its id in ``tseen`` (returns how
+    many); ``dist`` of the ``nt`` touched junctions is reset."""
+    nseen = 0
+    # targets on the source's own chain, walked to directly along it
+    for k in range(tc_ptr[c], tc_ptr[c + 1]):
+        j = tc_target[k]
+        tot = leg + abs(p - tc_pos[k]) + tc_leg[k]
+        if tot <= cutoff and tot < best[j]:
+            if best[j] == _INF:
+                tseen[nseen] = j
+                nseen += 1
+            best[j] = tot
+    # targets hanging off every reached junction
+    for i in range(nt):
+        v = touched[i]
+        dv = dist[v]
+        for k in range(tn_ptr[v], tn_ptr[v + 1]):
+            tot = dv + tn_add[k]
+            if tot <= cutoff:
+                j = tn_target[k]
+                if tot < best[j]:
+                    if best[j] == _INF:
+                        tseen[nseen] = j
+                        nseen += 1
+                    best[j] = tot
+        dist[v] = _INF
+    return nseen
+
+
+@njit(nogil=True, cache=True)
 def target_chunk(  # type: ignore[no-untyped-def]
     indptr,
     indices,
@@ -449,38 +490,13 @@ def target_chunk(  # type: ignore[no-untyped-def]
     pos = 0
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
-        while nt < 0:
-            hk = np.empty(2 * hk.size, np.float64)
-            hv = np.empty(2 * hv.size, np.int64)
-            nt = _search(
-                indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
-            )
-        nseen = 0
-        # targets on the source's own chain, walked to directly along it
-        c = src_chain[s]
-        for k in range(tc_ptr[c], tc_ptr[c + 1]):
-            j = tc_target[k]
-            tot = src_leg[s] + abs(src_pos[s] - tc_pos[k]) + tc_leg[k]
-            if tot <= cutoff and tot < best[j]:
-                if best[j] == _INF:
-                    tseen[nseen] = j
-                    nseen += 1
-                best[j] = tot
-        # targets hanging off every reached junction
-        for i in range(nt):
-            v = touched[i]
-            dv = dist[v]
-            for k in range(tn_ptr[v], tn_ptr[v + 1]):
-                tot = dv + tn_add[k]
-                if tot <= cutoff:
-                    j = tn_target[k]
-                    if tot < best[j]:
-                        if best[j] == _INF:
-                            tseen[nseen] = j
-                            nseen += 1
-                        best[j] = tot
-            dist[v] = _INF
+        nt, hk, hv = _search_grow(
+            indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
+        )
+        nseen = _reach_targets(
+            src_chain[s], src_pos[s], src_leg[s], nt, touched, dist, tn_ptr, tn_target, tn_add,
+            tc_ptr, tc_target, tc_pos, tc_leg, cutoff, best, tseen,
+        )
         out_t = _grow(out_t, pos + nseen)
         out_m = _grow(out_m, pos + nseen)
         for k in range(nseen):
@@ -543,36 +559,13 @@ def totals_chunk(  # type: ignore[no-untyped-def]
     cnt = np.empty(2048, np.int64)
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
-        while nt < 0:
-            hk = np.empty(2 * hk.size, np.float64)
-            hv = np.empty(2 * hv.size, np.int64)
-            nt = _search(
-                indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
-            )
-        nseen = 0
-        c = src_chain[s]
-        for k in range(tc_ptr[c], tc_ptr[c + 1]):
-            j = tc_target[k]
-            tot = src_leg[s] + abs(src_pos[s] - tc_pos[k]) + tc_leg[k]
-            if tot <= cutoff and tot < best[j]:
-                if best[j] == _INF:
-                    tseen[nseen] = j
-                    nseen += 1
-                best[j] = tot
-        for i in range(nt):
-            v = touched[i]
-            dv = dist[v]
-            for k in range(tn_ptr[v], tn_ptr[v + 1]):
-                tot = dv + tn_add[k]
-                if tot <= cutoff:
-                    j = tn_target[k]
-                    if tot < best[j]:
-                        if best[j] == _INF:
-                            tseen[nseen] = j
-                            nseen += 1
-                        best[j] = tot
-            dist[v] = _INF
+        nt, hk, hv = _search_grow(
+            indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
+        )
+        nseen = _reach_targets(
+            src_chain[s], src_pos[s], src_leg[s], nt, touched, dist, tn_ptr, tn_target, tn_add,
+            tc_ptr, tc_target, tc_pos, tc_leg, cutoff, best, tseen,
+        )
         # sum in target order so totals never depend on the order of the search
         for k in range(nseen):
             j = tseen[k]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._dijkstra import _search, _sort_pairs
+from ._dijkstra import _search_grow, _sort_pairs
 
 _INF = np.inf
 
@@ -182,13 +182,9 @@ def sums_chunk(  # type: ignore[no-untyped-def]
     cnt = np.empty(2048, np.int64)
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt = _search(indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv)
-        while nt < 0:
-            hk = np.empty(2 * hk.size, np.float64)
-            hv = np.empty(2 * hv.size, np.int64)
-            nt = _search(
-                indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
-            )
+        nt, hk, hv = _search_grow(
+            indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
+        )
         n = 0
         own = src_chain[s]
         # the source's own chain: from its ends, or directly along it
