@@ -174,6 +174,7 @@ def sums_chunk(  # type: ignore[no-untyped-def]
     sums = np.zeros((ns, nq), np.float64)
     hk = np.empty(1024, np.float64)
     hv = np.empty(1024, np.int64)
+    hpos = np.empty(dist.size, np.int64)  # heap slots (see _dijkstra._search)
     tint = np.empty(tseen.size, np.int64)
     tdist = np.empty(tseen.size, np.float64)
     scratch = np.empty(tseen.size, np.int64)
@@ -183,7 +184,7 @@ def sums_chunk(  # type: ignore[no-untyped-def]
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
         nt, hk, hv = _search_grow(
-            indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv
+            indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv, hpos
         )
         n = 0
         own = src_chain[s]
