@@ -18,7 +18,7 @@ from siting._errors import InputError
 from siting.network import Snapped, StreetNetwork
 from siting.network_load import load_network
 from siting.reach import walking_reach, walking_reach_layers
-from siting.reach_totals import Channel, reach_sums
+from siting.reach_sums import Channel, reach_sums
 from siting.score import _row_sums
 
 from test_reach import graph_and_points, nx_matrix, snapped

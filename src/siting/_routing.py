@@ -139,6 +139,22 @@ class _Routing:
             fwd[order],
         )
 
+    def search_graph(self) -> tuple[npt.NDArray[np.bool_], I64, I64, F64]:
+        """``(dead_end, indptr, indices, arc_w)``: the junction graph without its arcs into
+        dead ends (junctions with one arc). A walk never passes through a dead end, so a
+        search for targets need not visit them; :mod:`siting._reach_sums` gives a dead end
+        its distance from its chain's other end when it needs it. Made once, kept."""
+        got = self.__dict__.get("_search_graph")
+        if got is None:
+            deg = np.diff(self.indptr)
+            leaf = deg == 1
+            keep = ~leaf[self.indices]
+            kept = np.zeros(self.indices.size + 1, dtype=np.int64)
+            np.cumsum(keep, out=kept[1:])
+            got = (leaf, kept[self.indptr], self.indices[keep], self.arc_w[keep])
+            object.__setattr__(self, "_search_graph", got)
+        return got  # type: ignore[no-any-return]
+
     def locate(self, pts: Snapped) -> tuple[I64, F64]:
         """Chain and position along it (from its ``a`` end) of snapped points."""
         e = pts.edge

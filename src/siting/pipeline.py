@@ -52,6 +52,9 @@ from .score import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from .network import Snapped
+    from .reach_sums import SumsIndex
+
     from .scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -251,16 +254,24 @@ def _reach_pairs(
     return demand_wide, demand_m, service_m, extra_m
 
 
-def _reach_totals(prep: Prepared, in_hot: npt.NDArray[np.bool_] | None) -> CandidateTotals:
+def _reach_layers(prep: Prepared) -> list[Snapped]:
+    """The layers the score walks to: demand, services (if any), the extra layers."""
+    layers = [prep.demand] + ([prep.services] if prep.services else []) + prep.extras
+    return [layer.snapped for layer in layers]
+
+
+def _reach_totals(
+    prep: Prepared, in_hot: npt.NDArray[np.bool_] | None, index: SumsIndex | None = None
+) -> CandidateTotals:
     """What the score needs from the walks, summed inside them (no pairs kept): one
     search per candidate, the same sums in the same order as from the pairs."""
-    from .reach_totals import Channel, reach_sums  # numba loads here, after the input checks
+    from .reach_sums import Channel, reach_sums  # numba loads here, after the input checks
 
     sc = prep.scenario
     cut = sc.cutoff_m
     w = prep.demand_weight
     check_demand_weight(w)
-    layers = [prep.demand] + ([prep.services] if prep.services else []) + prep.extras
+    layers = _reach_layers(prep)
     channels = [Channel(0, "weight", w), Channel(0, "access", w, cut), Channel(0, "metres")]
     hot = in_hot is not None and bool(np.any(in_hot))
     if hot:
@@ -274,10 +285,11 @@ def _reach_totals(prep: Prepared, in_hot: npt.NDArray[np.bool_] | None) -> Candi
     r = reach_sums(
         prep.network,
         prep.candidates.snapped,
-        [layer.snapped for layer in layers],
+        layers,
         cutoffs_m=[cut] * len(layers),
         channels=channels,
         workers=sc.workers,
+        index=index,
     )
     # rows of the candidates far from every street stay empty
     rows = prep.candidates.snapped.index
@@ -509,14 +521,15 @@ def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
     demand = prep.demand.kept.reset_index(drop=True)
     hotspots = None
     in_hot = None
-    routing = None
-    if prep.demand_metres is None:  # the junction graph is built while the hotspots are found
+    index = None
+    if prep.demand_metres is None:  # the walks' index is built while the hotspots are found
         from concurrent.futures import ThreadPoolExecutor
 
-        from ._routing import _routing
+        from .reach_sums import SumsIndex  # numba loads here, after the input checks
 
-        routing = ThreadPoolExecutor(1, thread_name_prefix="siting-routing")
-        routing.submit(_routing, prep.network)
+        pool = ThreadPoolExecutor(1, thread_name_prefix="siting-reach-index")
+        index = pool.submit(SumsIndex.build, prep.network, prep.candidates.snapped, _reach_layers(prep))
+        pool.shutdown(wait=False)
     # too few incidents for a density or Gi* analysis to mean anything
     if len(demand) >= 30 and sc.hotspots:
         from .hotspots import find_hotspots
@@ -536,9 +549,7 @@ def score_plan(prep: Prepared, *, progress: Progress | None = None) -> Plan:
         with _step(
             progress, f"computing walking reach within {wide_m / sc.speed_m_per_min:g} min ({wide_m:.0f} m)"
         ):
-            if routing is not None:
-                routing.shutdown()  # waits for the junction graph (its errors surface below)
-            totals = _reach_totals(prep, in_hot)
+            totals = _reach_totals(prep, in_hot, index.result() if index is not None else None)
         with _step(progress, "scoring candidates"):
             table = score_totals(
                 prep.candidate_ids,
