@@ -1,4 +1,4 @@
-"""Per-candidate sums inside the walks (reach_totals.reach_sums) equal the sums over the
+"""Per-candidate sums inside the walks (siting.reach_sums) equal the sums over the
 pairs, to the last bit: against walking_reach_layers (itself checked against networkx in
 test_reach.py), against networkx directly on random graphs, and through the whole score."""
 

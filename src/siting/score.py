@@ -244,7 +244,7 @@ class CandidateTotals:
     within the cutoff and nearest metres, ``inf`` where none; ``None``: no services
     layer) and ``layers`` (each extra layer's weighted count, in the order of ``extra``).
     Either summed from the pairs (:func:`score_candidates`) or inside the walks
-    (:func:`siting.reach_totals.reach_sums`): the same sums in the same order.
+    (:func:`siting.reach_sums.reach_sums`): the same sums in the same order.
     """
 
     covered_incidents: npt.NDArray[np.int64]
