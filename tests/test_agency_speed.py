@@ -196,3 +196,25 @@ def test_the_network_source_hashed_once_for_the_cache_and_the_manifest(tmp_path:
     other = tmp_path / "other.csv"
     other.write_text("id,lat,lon\n")
     assert network_load.file_sha256(other) == hashlib.sha256(b"id,lat,lon\n").hexdigest()
+
+
+def test_score_shows_its_first_step_before_pandas_and_the_readers_load(tmp_path: Path) -> None:
+    # the first progress line comes after option parsing and the output checks only
+    (tmp_path / "streets.gpkg").write_bytes(b"")
+    (tmp_path / "d.csv").write_text("id,lat,lon\nA,60.17,24.94\n")
+    code = (
+        "import os, sys, click\n"
+        "real = click.echo\n"
+        "def echo(message=None, *args, **kwargs):\n"
+        "    if message and 'reading layers' in str(message):\n"
+        "        heavy = sorted(m for m in ('pandas', 'geopandas', 'shapely', 'pyarrow', 'scipy', 'numba')\n"
+        "                       if m in sys.modules)\n"
+        "        real(f'{message} | loaded: {heavy}', err=True)\n"
+        "        os._exit(0)\n"
+        "    return real(message, *args, **kwargs)\n"
+        "click.echo = echo\n"
+        "from siting.cli import main\n"
+        "main(['-v', 'score', '-n', 'streets.gpkg', '-d', 'd.csv', '-c', 'd.csv', '-o', 'out.gpkg'])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert "siting: reading layers... | loaded: []" in proc.stderr, proc.stderr[-2000:]

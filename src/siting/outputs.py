@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ._errors import FileOverwriteError, UnknownFormatError
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
 WRITE_FORMATS = {
     ".gpkg": "GPKG",
@@ -82,6 +82,8 @@ _WHOLE_NUMBERS = ("rank", "cluster", "n_incidents", "n_cells")
 
 def _ranks_or_counts(name: str, s: pd.Series) -> bool:
     """A float column of ranks or counts whose values are all whole numbers (or blank)."""
+    import pandas as pd
+
     if not (name in _WHOLE_NUMBERS or name.endswith("_rank")) or not pd.api.types.is_float_dtype(s):
         return False
     v = s.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -91,6 +93,8 @@ def _ranks_or_counts(name: str, s: pd.Series) -> bool:
 
 def _plain(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Columns every format can hold: text ids, no Python objects, datetimes as ISO text."""
+    import pandas as pd
+
     out = gdf.copy()
     for col in out.columns:
         if col == out.geometry.name:
@@ -175,6 +179,8 @@ def write_layers(
                     opts["DESCRIPTION"] = describe(metadata)
                 g.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=name, **opts)
             else:
+                import pandas as pd
+
                 pts = g.geometry.representative_point()
                 df = pd.DataFrame(g.drop(columns=g.geometry.name))
                 df["lat"] = np.round(pts.y.to_numpy(), 7)

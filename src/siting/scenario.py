@@ -15,7 +15,6 @@ from typing import Any
 from . import settings
 from ._errors import InputError
 from .layers import LayerSpec
-from .zones import check_timezone
 
 #: Named exclusion rules a planner can pick: buffer distance in metres, measured from the
 #: feature's boundary (a parcel polygon, or a point where only points are known).
@@ -153,6 +152,8 @@ class Scenario:
 
     def __post_init__(self) -> None:
         if self.timezone is not None:
+            from .zones import check_timezone  # (pandas: not before the first progress line)
+
             check_timezone(self.timezone)
             for spec in (self.demand, self.candidates, self.services, *self.layers):
                 if spec is not None and spec.timezone is None:

@@ -7,9 +7,10 @@ decimal ("12.5"); minutes keep one decimal; scores keep three.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def amount(v: Any) -> str:
@@ -53,6 +54,8 @@ FORMATS = {
 
 def table_text(df: pd.DataFrame) -> str:
     """A small table for the terminal, every number printed as a planner reads it."""
+    import pandas as pd
+
     formatters = {
         c: FORMATS.get(c, amount)
         for c in df.columns

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..outputs import check_writable, output_format, sidecar_path, write_layers
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -44,6 +43,8 @@ def side_table_path(path: str, name: str) -> Path:
 
 def check_file(path: str | Path, *, overwrite: bool, table: bool = False) -> None:
     """Fail before any work if ``path`` (and, for a CSV table, its metadata sidecar) cannot be written."""
+    from ..outputs import check_writable, sidecar_path
+
     check_writable(path, overwrite=overwrite)
     if table and str(path).lower().endswith(".csv"):
         check_writable(sidecar_path(path), overwrite=overwrite)
@@ -123,6 +124,8 @@ class Outputs:
 
     def check(self, scenario: Scenario | None = None) -> None:
         """Fail before any work when an output cannot be written (or the rule is too weak)."""
+        from ..outputs import check_writable, output_format
+
         self.rule(scenario)
         if self.path and self.path != "-":
             output_format(self.path)
@@ -193,6 +196,8 @@ class Outputs:
 
     # ------------------------------------------------------------------ write
     def write(self, plan: Plan, *, progress: Any = None, extra_layers: dict[str, Any] | None = None) -> None:
+        from ..outputs import write_layers
+
         if self.path:
             layers, meta = self.table_layers(plan)
             layers.update(extra_layers or {})

@@ -57,10 +57,10 @@ def run_and_write(ctx: click.Context, scenario: Scenario, outputs: Outputs, *, t
 def read_first(scenario: Scenario, *, progress: Any = None) -> Any:
     """Every layer read and checked before the routing code is even imported: a bad layer
     fails in the time it takes to read it (see :func:`siting.inputs.read_inputs`)."""
+    if progress:  # first, before pandas and the readers load
+        progress("reading layers...")
     from ..inputs import read_inputs
 
-    if progress:
-        progress("reading layers...")
     return read_inputs(scenario, prefetch_network=True)
 
 

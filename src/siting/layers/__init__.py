@@ -19,15 +19,40 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from .._errors import CrsMismatchError, NoCrsError
-from ._intake import REASONS, Intake, Step
-from ._polygons import read_polygons
-from ._read import describe_rows, detect_format, read_layer, where_flag, who_of
 from ._spec import CONVENTIONS, READ_FORMATS, ROLES, LayerSpec, column_list
-from ._flags import flag_problem, flag_rule, read_flags
-from ._table import parse_flags, pick_column, read_ids, read_table, regions_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+    from ._flags import flag_problem, flag_rule, read_flags
+    from ._intake import REASONS, Intake, Step
+    from ._polygons import read_polygons
+    from ._read import describe_rows, detect_format, read_layer, where_flag, who_of
+    from ._table import parse_flags, pick_column, read_ids, read_table, regions_of
+
+#: The readers, imported when first used (they load pandas): a command parses its options
+#: and shows its first progress line before that.
+_LAZY = {
+    "flag_problem": "_flags", "flag_rule": "_flags", "read_flags": "_flags",
+    "REASONS": "_intake", "Intake": "_intake", "Step": "_intake",
+    "read_polygons": "_polygons",
+    "describe_rows": "_read", "detect_format": "_read", "read_layer": "_read", "where_flag": "_read",
+    "who_of": "_read",
+    "parse_flags": "_table", "pick_column": "_table", "read_ids": "_table", "read_table": "_table",
+    "regions_of": "_table",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "CONVENTIONS",

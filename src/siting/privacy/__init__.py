@@ -27,23 +27,56 @@ The method (README.md, "Privacy", has the threat model):
 
 from __future__ import annotations
 
-from .area import StudyArea, study_area
-from .counts import hex_counts, privacy_rule, public_value, suppression_label
-from .coverage import UnitCoverage, unit_coverage
-from .demand import ReleasedDemand, release_demand
-from .grid import (
-    _CLEARANCE_M,
-    _MIN_CLEARANCE_M,
-    hex_axial,
-    hex_centres,
-    hex_grid_origin,
-    hex_polygons,
-    unique_cells,
-)
-from .partition import Released, release_counts, release_partition, release_profile
-from .release import INTERNAL, METHOD, SHAREABLE, ReleasedPlan, display, release_plan, rule_for
+from typing import TYPE_CHECKING, Any
+
 from .rule import Rule, minutes_label, percent_label, whole_minutes, whole_percent
-from .view import shareable_plan
+
+if TYPE_CHECKING:
+    from .area import StudyArea, study_area
+    from .counts import hex_counts, privacy_rule, public_value, suppression_label
+    from .coverage import UnitCoverage, unit_coverage
+    from .demand import ReleasedDemand, release_demand
+    from .grid import (
+        _CLEARANCE_M,
+        _MIN_CLEARANCE_M,
+        hex_axial,
+        hex_centres,
+        hex_grid_origin,
+        hex_polygons,
+        unique_cells,
+    )
+    from .partition import Released, release_counts, release_partition, release_profile
+    from .release import INTERNAL, METHOD, SHAREABLE, ReleasedPlan, display, release_plan, rule_for
+    from .view import shareable_plan
+
+#: Everything but the rule is imported when first used (it loads pandas and geopandas), so
+#: a command checks its privacy options and shows its first progress line before that.
+_LAZY = {
+    "StudyArea": "area", "study_area": "area",
+    "hex_counts": "counts", "privacy_rule": "counts", "public_value": "counts", "suppression_label": "counts",
+    "UnitCoverage": "coverage", "unit_coverage": "coverage",
+    "ReleasedDemand": "demand", "release_demand": "demand",
+    "_CLEARANCE_M": "grid", "_MIN_CLEARANCE_M": "grid", "hex_axial": "grid", "hex_centres": "grid",
+    "hex_grid_origin": "grid", "hex_polygons": "grid", "unique_cells": "grid",
+    "Released": "partition", "release_counts": "partition", "release_partition": "partition",
+    "release_profile": "partition",
+    "INTERNAL": "release", "METHOD": "release", "SHAREABLE": "release", "ReleasedPlan": "release",
+    "display": "release", "release_plan": "release", "rule_for": "release",
+    "shareable_plan": "view",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "INTERNAL",
@@ -79,4 +112,3 @@ __all__ = [
     "whole_minutes",
     "whole_percent",
 ]
-_ = (_CLEARANCE_M, _MIN_CLEARANCE_M)  # re-exported for tests of the grid placement
