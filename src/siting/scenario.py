@@ -365,6 +365,8 @@ class Scenario:
             problems.append(f"`max_snap_m` must be a distance above 0 m, got {max_snap!r}")
         timezone = data.get("timezone")
         if timezone is not None:
+            from .zones import check_timezone
+
             try:
                 check_timezone(str(timezone))
             except InputError as exc:
