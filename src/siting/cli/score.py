@@ -57,11 +57,17 @@ def run_and_write(ctx: click.Context, scenario: Scenario, outputs: Outputs, *, t
 def read_first(scenario: Scenario, *, progress: Any = None) -> Any:
     """Every layer read and checked before the routing code is even imported: a bad layer
     fails in the time it takes to read it (see :func:`siting.inputs.read_inputs`)."""
+    import time
+
+    t0 = time.perf_counter()
     if progress:  # first, before pandas and the readers load
         progress("reading layers...")
     from ..inputs import read_inputs
 
-    return read_inputs(scenario, prefetch_network=True)
+    inputs = read_inputs(scenario, prefetch_network=True)
+    if progress:
+        progress(f"reading layers: done in {time.perf_counter() - t0:.1f} s")
+    return inputs
 
 
 def build_plan(scenario: Scenario, *, progress: Any = None) -> Plan:
