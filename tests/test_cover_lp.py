@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy import sparse
-from test_locate import CUTOFF, HYP, _build, _subsets, brute_coverage, instances
+from test_locate import _FIXED_OUTSIDE_QUOTA, CUTOFF, HYP, _build, _subsets, brute_coverage, instances
 
 from siting._errors import InfeasibleError
 from siting.locate import MaximalCovering, base, coverage_curve
@@ -22,6 +22,7 @@ def _coverage(inst: dict, s: tuple[int, ...]) -> float:
 
 @HYP
 @given(instances(), st.sampled_from([30.0, 1e-3]))
+@example(_FIXED_OUTSIDE_QUOTA, 30.0)
 def test_county_path_matches_brute_force(inst: dict, time_limit: float) -> None:
     """Proven optimal within the limit (before, the greedy's set with the subgradient's gap),
     quotas, fixed and excluded sites included; with a tiny time limit the bound stays honest."""

@@ -72,6 +72,31 @@ def _subsets(inst: dict, p: int):
             yield s
 
 
+# quotas and fixed sites that need more sites than p only together: p=1, a site fixed in B, 'A>=1'
+_FIXED_OUTSIDE_QUOTA = {
+    "d": np.array([[np.inf], [10.0], [8.0], [4.0], [4.0], [0.0]]),
+    "w": np.array([3.0]),
+    "p": 1,
+    "kw": {
+        "candidate_ids": [f"c{j:02d}" for j in range(6)],
+        "regions": ["A", "A", "A", "A", "A", "B"],
+        "quotas": {"A": (">=", 1)},
+        "fixed": ["c05"],
+    },
+}
+
+
+@HYP
+@given(instances())
+@example(_FIXED_OUTSIDE_QUOTA)
+def test_infeasible_constraints_are_known_before_solving(inst: dict) -> None:
+    """The models refuse p, fixed sites and quotas no set can meet when they are built (exact:
+    against enumeration), so no solver path, the county one included, is handed an impossible
+    problem (the county path once answered the example above with two sites for p=1)."""
+    built = _build(MaximalCovering, inst, p=inst["p"])
+    assert (built is None) == (next(_subsets(inst, inst["p"]), None) is None)
+
+
 def brute_coverage(inst: dict, p: int) -> float | None:
     d, w = inst["d"], inst["w"]
     cov = d <= CUTOFF

@@ -298,6 +298,28 @@ class Model:
         if p is not None and lower_total > p:
             msg = f"the regional quotas need {lower_total} sites together, more than p={p}"
             raise InfeasibleError(msg)
+        if p is not None and self.quotas:
+            # exact: each candidate has one region, so the counts a set may hold per region form
+            # intervals [the quota's least or the fixed sites in it, the quota's most or its
+            # candidates], and a set of p sites exists exactly when p lies between their sums
+            least = most = 0
+            for name in {str(r) for r in self.region if r is not None} | set(self.quotas) | {None}:
+                members = self.region == name if name is not None else np.equal(self.region, None)
+                op, k = self.quotas.get(name, ("", 0)) if name is not None else ("", 0)
+                least += max(k if op in (">=", "==") else 0, int(self.fixed[members].sum()))
+                most += min(k if op in ("<=", "==") else self.n_active, int(members.sum()))
+            if least > p:
+                msg = (
+                    f"the regional quotas and the fixed sites need {least} sites together, more than "
+                    f"p={p} ({self.constraint_text()}); raise p, or fix fewer sites outside the quota regions"
+                )
+                raise InfeasibleError(msg)
+            if most < p:
+                msg = (
+                    f"the regional quotas allow at most {most} sites together, fewer than p={p} "
+                    f"({self.constraint_text()}); lower p or loosen the quotas"
+                )
+                raise InfeasibleError(msg)
 
     def constraint_text(self) -> str:
         """The constraints in words, for error messages."""
@@ -452,6 +474,8 @@ class Model:
             raise
         except SolverError:
             start = None
+        if start is not None and not self.feasible(start):
+            start = None  # never trusted as a solution: HiGHS decides
         start = self._warm_or(start)
         quick = None
         if large and start is not None:
