@@ -47,6 +47,10 @@ STALL = 30
 #: the time left with one.
 FIXING_SECONDS = 30.0
 FIXING_SHARE = 0.3
+#: Seconds the branch and bound may take before the MILP without a time limit, and its
+#: share of the time left with one.
+TREE_SECONDS = 120.0
+TREE_SHARE = 0.6
 
 
 @njit(cache=True)
@@ -118,6 +122,7 @@ class Fixing:
     opened: Mask  # every set cheaper than ``objective`` opens these
     forced_bound: float  # least L with a closed candidate opened or an opened one closed
     steps: int
+    lam: F64  # the multipliers of the best bound
 
 
 class _Inner:
@@ -238,6 +243,7 @@ def lagrangian_fixing(
     rho = np.zeros(n)
     g = np.zeros(rows.n)
     best_l = -math.inf
+    best_lam = lam.copy()
     forced_bound = math.inf
     theta, stall = 2.0, 0
     t0 = time.perf_counter()
@@ -264,6 +270,7 @@ def lagrangian_fixing(
         lval = base + val_in
         if not math.isfinite(best_l) or lval > best_l + 1e-12 * max(1.0, abs(best_l)):
             best_l, stall = lval, 0
+            best_lam = lam.copy()
         else:
             stall += 1
             if stall >= STALL:
@@ -306,6 +313,7 @@ def lagrangian_fixing(
         opened=fixed & ~model.fixed,
         forced_bound=forced_bound,
         steps=steps,
+        lam=best_lam,
     )
 
 
@@ -353,6 +361,52 @@ def restricted(model: Any, fx: Fixing) -> Any:
     )
 
 
+def _branch(
+    model: Any, fx: Fixing, t0: float, time_limit: float | None, tol: float, offset: float, bound: float
+) -> tuple[Fixing, float]:
+    """The Lagrangian branch and bound (:mod:`siting.locate._median_tree`) from the root's
+    multipliers and fixings, for ``TREE_SECONDS`` or its share of the time left: ``fx``
+    with the best set found, and the bound (with ``offset``) it proves."""
+    from ._median_tree import tree_search
+
+    seconds = TREE_SECONDS
+    if time_limit is not None:
+        seconds = TREE_SHARE * max(0.0, time_limit - (time.perf_counter() - t0))
+    tr = tree_search(
+        model,
+        beyond_costs(model),
+        fx.mask,
+        lam=fx.lam,
+        closed=fx.closed,
+        opened=fx.opened,
+        deadline=time.perf_counter() + seconds,
+        tol=0.5 * tol,  # half: the proof must stay within tol through rounding
+    )
+    obj = model.evaluate(tr.mask)
+    # the tree searched the sets the root's fixing left; the others cost fx.forced_bound or more
+    proven = tr.objective - 0.5 * tol if tr.finished else tr.bound
+    bound = min(max(bound, min(proven, fx.forced_bound) + offset), obj)
+    log.info(
+        "p-median branch and bound: %d nodes, best %.6g, bound %.6g%s",
+        tr.nodes,
+        obj,
+        bound,
+        "" if tr.finished else " (stopped by the time)",
+    )
+    if tr.objective < fx.objective:
+        fx = Fixing(
+            bound=fx.bound,
+            mask=tr.mask,
+            objective=tr.objective,
+            closed=fx.closed,
+            opened=fx.opened,
+            forced_bound=fx.forced_bound,
+            steps=fx.steps,
+            lam=fx.lam,
+        )
+    return fx, bound
+
+
 def solve_by_fixing(
     model: Any, start: Mask, t0: float, time_limit: float | None, mip_rel_gap: float, threads: int | None
 ) -> Any:
@@ -382,10 +436,17 @@ def solve_by_fixing(
     tol = max(1e-6, mip_rel_gap * abs(obj))
     if obj - bound <= tol:
         return model.result(fx.mask, obj, bound, time.perf_counter() - t0, "optimal", "lagrangian")
+    lo, hi = model.quota_limits()
+    if model.tree and not (lo or hi):
+        fx, bound = _branch(model, fx, t0, time_limit, tol, offset, bound)
+        obj = model.evaluate(fx.mask)
+        if obj - bound <= tol:
+            return model.result(fx.mask, obj, bound, time.perf_counter() - t0, "optimal", "branch-and-bound")
     if not (fx.closed.any() or fx.opened.any()):
         return fx.mask, bound
     sub = restricted(model, fx)
     sub.lagrangian = False  # it was just tried on these candidates
+    sub.warm_start([str(j) for j in np.flatnonzero(fx.mask)])
     left = None if time_limit is None else max(0.01, time_limit - (time.perf_counter() - t0))
     try:
         r = sub.solve(left, mip_rel_gap=mip_rel_gap, threads=threads)

@@ -100,6 +100,8 @@ class PMedian(Model):
     options: ClassVar[tuple[str, ...]] = ("p", "beyond", "penalty")
     #: Try the Lagrangian bound and reduced-cost fixing before the MILP (uncapacitated).
     lagrangian: bool = True
+    #: Then the Lagrangian branch and bound (uncapacitated, without quotas).
+    tree: bool = True
 
     def __init__(
         self,
