@@ -175,3 +175,35 @@ def test_tree_matches_the_plain_milp(size, seed: int, p: int, monkeypatch: pytes
     assert r.objective == pytest.approx(plain.objective, rel=1e-9)
     assert r.bound <= r.objective and r.gap <= 1e-8
     assert (again.chosen, again.objective) == (r.chosen, r.objective)
+
+
+@HYP
+@given(instances(), st.integers(0, 2**31 - 1))
+def test_swap_search_improves_within_the_forced_and_closed_sites(inst: dict, seed: int) -> None:
+    """The root's local search returns its set's exact cost, never worse than the start,
+    keeps forced sites open, opens no closed one, and stops at a set no single swap
+    improves (checked by trying every swap)."""
+    m = _model(inst)
+    if m is None:
+        return
+    start = _start(m)
+    rows = m.rows
+    cost = rows.weight[rows.row_of_entry()] * rows.dist
+    beyond = beyond_costs(m)
+    rng = np.random.default_rng(seed)
+    state = np.zeros(m.n_active, np.int8)
+    state[start & (rng.random(m.n_active) < 0.3)] = 1
+    state[~start & (rng.random(m.n_active) < 0.3)] = -1
+    y = start.copy()
+    before = tree._set_cost(rows.ptr, rows.cand, cost, beyond, y)
+    got = tree._swap_search(rows.ptr, rows.cand, cost, beyond, state, y, 1000)
+    if not math.isfinite(before):
+        return
+    assert got <= before
+    assert got == pytest.approx(tree._set_cost(rows.ptr, rows.cand, cost, beyond, y), abs=1e-9)
+    assert int(y.sum()) == m.p and y[state == 1].all() and not y[state == -1].any()
+    for j in np.flatnonzero(y & (state == 0)):
+        for k in np.flatnonzero(~y & (state == 0)):
+            z = y.copy()
+            z[j], z[k] = False, True
+            assert tree._set_cost(rows.ptr, rows.cand, cost, beyond, z) >= got - 1e-9
