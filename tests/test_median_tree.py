@@ -34,7 +34,7 @@ def instances(draw: st.DrawFn) -> dict:
     n_c = draw(st.integers(2, 10))
     n_d = draw(st.integers(1, 30))
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
-    d = np.round(rng.random((n_c, n_d)) * 14, 1)
+    d = np.round(rng.random((n_c, n_d)) * 14, draw(st.sampled_from([0, 1])))  # whole numbers too
     if draw(st.booleans()):
         d[d > CUTOFF] = np.inf
     w = rng.integers(0, 5, size=n_d).astype(float)

@@ -11,7 +11,9 @@ LP. Every node:
 
 * is a set of candidates forced open and forced closed (``state`` 1 / -1, free 0);
 * is a leaf when the forced and free candidates leave one open set: its cost is exact;
-* is pruned when its bound reaches the best set's cost (less the tolerance);
+* is pruned when its bound reaches the best set's cost (less the tolerance; less 1 when
+  every cost is a whole number, as in OR-Library's instances, since then so is every
+  set's);
 * fixes by reduced costs: a free candidate whose forcing open (closed) lifts the bound
   to the best cost is closed (opened) in the node and all below it;
 * otherwise branches on the open candidate of the relaxed set whose closing lifts the
@@ -48,6 +50,8 @@ ROOT_STALL = 30
 NODE_THETA = 2.0
 #: Swaps at most in the local search from the root's relaxed set.
 SWAP_ROUNDS = 1000
+#: ... and from a node's relaxed set every this many nodes.
+SWAP_EVERY = 16
 #: Give up on a node's steps once the step size is this small.
 MIN_THETA = 1e-4
 
@@ -348,6 +352,7 @@ def tree_search(
     closed: Mask | None = None,
     opened: Mask | None = None,
     deadline: float | None = None,
+    max_nodes: int | None = None,
     tol: float = 1e-6,
 ) -> Tree:
     """Lagrangian branch and bound from the feasible set ``start``.
@@ -355,8 +360,11 @@ def tree_search(
     ``model`` is an uncapacitated :class:`~siting.locate.PMedian` without quotas;
     ``beyond_cost`` as for :func:`~siting.locate._median_bound.lagrangian_fixing`, whose
     multipliers ``lam`` and fixings (``closed``, ``opened``) the root may start from.
-    Stops at ``deadline`` (``time.perf_counter()``) with the bound over the open nodes.
-    Sets within ``tol`` of the best are not searched for.
+    Stops at ``deadline`` (``time.perf_counter()``) or after ``max_nodes`` nodes with the
+    bound over the open nodes.
+    Sets within ``tol`` of the best are not searched for (when every cost is a whole
+    number, none cheaper by less than 1 exists); the bound of a finished search is the
+    best cost less ``tol`` (the best cost itself with whole numbers).
     """
     rows = model.rows
     n = model.n_active
@@ -372,6 +380,11 @@ def tree_search(
     inc = start.copy()
     given = lam
     ub = float(_set_cost(ptr, cand, cost, beyond_cost, inc))
+    fin = beyond_cost[np.isfinite(beyond_cost)]
+    if ub < 1e9 and _integral(cost) and _integral(fin):
+        # every set costs a whole number: a node whose bound exceeds ub - 1 (by more than
+        # rounding) holds no set cheaper than ub, and a finished search proves ub itself
+        tol = 1.0 - 1e-6
     if lam is None:
         lam = np.zeros(rows.n)
         for r in range(rows.n):  # each row's cost in the start set
@@ -389,7 +402,9 @@ def tree_search(
     nodes = 0
     root = given is None  # multipliers from a converged root need no long start
     while stack:
-        if deadline is not None and time.perf_counter() > deadline:
+        if (deadline is not None and time.perf_counter() > deadline) or (
+            max_nodes is not None and nodes >= max_nodes
+        ):
             bound = min(min(b for _, _, b in stack), ub)
             return Tree(inc, ub, bound, False, nodes)
         st, lm, parent = stack.pop()
@@ -412,12 +427,23 @@ def tree_search(
             if b >= ub - tol:
                 continue
         b = max(b, parent)
+        if nodes % SWAP_EVERY == 0:  # the relaxed sets deep in the tree seed the search too
+            trial = y.copy()
+            c = float(_swap_search(ptr, cand, cost, beyond_cost, st, trial, SWAP_ROUNDS))
+            if c < ub:
+                ub, inc = c, trial
+            if b >= ub - tol:
+                continue
         closed_child = st.copy()
         closed_child[j] = -1
         stack.append((closed_child, lm.copy(), b))
         st[j] = 1
         stack.append((st, lm, b))
-    return Tree(inc, ub, ub, True, nodes)
+    return Tree(inc, ub, ub if tol >= 0.5 else ub - tol, True, nodes)
+
+
+def _integral(a: F64) -> bool:
+    return bool(np.all(a == np.round(a)))
 
 
 def _without(ptr: Any, cand: Any, cost: F64, keep: Mask) -> tuple[Any, Any, F64]:

@@ -94,6 +94,10 @@ class ValueModel(PMedian):
     #: The column of ``Result.sites`` holding each site's share of the objective.
     value_column: ClassVar[str] = "value"
     value_unit: ClassVar[str] = "demand weight"
+    #: Not the p-median's branch and bound: their costs (1 - value) are seldom whole
+    #: numbers, where the tree proves the optimum within the tolerance only, and the MILP
+    #: after their own pruning reports the bound HiGHS proves.
+    tree = False
 
     def value_of(self, costs: F64) -> F64:
         """Value (0..1, non-increasing with the cost) of each entry of the cost matrix."""

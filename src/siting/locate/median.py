@@ -195,6 +195,11 @@ class PMedian(Model):
         levels get more levels, until the relaxed optimum costs what it claims. The
         relaxed optimum is a lower bound throughout, so the reported bound stays honest
         when the time limit stops the loop.
+
+        Before it (``lagrangian``): the Lagrangian bound with reduced-cost fixing
+        (:mod:`~siting.locate._median_bound`), then, without quotas (``tree``), a
+        Lagrangian branch and bound (:mod:`~siting.locate._median_tree`); the MILP runs
+        only when neither proves the best set within its time.
         """
         if method != "milp" or self.cap is not None:
             return super().solve(time_limit, method=method, mip_rel_gap=mip_rel_gap, threads=threads)
