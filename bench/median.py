@@ -41,7 +41,7 @@ def demo_model_inputs() -> dict:
 
     root = Path(__file__).resolve().parents[1]
     sc, _ = read_scenario_file(root / "data" / "demo" / "scenario.toml")
-    prep = prepare(sc)
+    prep = prepare(sc, pairs=True)  # the reach matrix itself, not only per-site sums
     m = within(prep.demand_metres_wide, sc.cutoff_m)
     m.data = m.data / sc.speed_m_per_min
     cut = sc.cutoff_m / sc.speed_m_per_min
