@@ -144,3 +144,40 @@ def test_find_hotspots_combines_methods() -> None:
     with pytest.raises(InputError, match="hotspot method"):
         hotspots.find_hotspots(demand, methods=("kde",))
     assert len(hotspots.find_hotspots(demand.iloc[:3], methods=("dbscan",))) == 0
+
+
+def test_grid_clearance_is_a_nearest_neighbour_search_to_the_bit() -> None:
+    """The hexagon grid's clearance (privacy.grid._closest, from each point's own cell and
+    the neighbours sharing its corners) equals a k-d tree search over every cell's centre
+    and corners, also for points on corners, edges and centres."""
+    from scipy.spatial import cKDTree
+
+    from siting.privacy import grid
+
+    def kd(x, y, size, origin):  # type: ignore[no-untyped-def]
+        q, r = grid.hex_axial(x, y, size_m=size, origin=origin)
+        cells = grid.unique_cells(q, r)
+        cx, cy = grid.hex_centres(cells[:, 0], cells[:, 1], size_m=size, origin=origin)
+        ang = np.deg2rad(np.arange(6) * 60.0)
+        vx = np.concatenate([cx, (cx[:, None] + size * np.cos(ang)).ravel()])
+        vy = np.concatenate([cy, (cy[:, None] + size * np.sin(ang)).ravel()])
+        d, _ = cKDTree(np.column_stack([vx, vy])).query(np.column_stack([x, y]), k=1)
+        return float(d.min())
+
+    rng = np.random.default_rng(1)
+    for trial in range(120):
+        n = int(rng.integers(1, 2000))
+        size = float(rng.choice([250.0, 100.0, 37.3]))
+        k = int(rng.integers(0, 16))
+        origin = (size * ((k * 0.6180339887) % 1.0), size * ((k * 0.4142135624) % 1.0))
+        x, y = rng.normal(385000, 3000, n), rng.normal(6672000, 3000, n)
+        if trial % 2:  # on and next to centres, corners and edges
+            q, r = grid.hex_axial(x, y, size_m=size, origin=origin)
+            cx, cy = grid.hex_centres(q, r, size_m=size, origin=origin)
+            a = np.deg2rad(rng.integers(0, 6, n) * 60.0 + rng.choice([0.0, 30.0], n))
+            t = rng.choice([0.0, 0.5, 0.8660254037844386, 1.0, 0.999999, 1.0000001], n)
+            x = cx + size * t * np.cos(a) + rng.choice([0.0, 1e-9, -1e-7, 0.3], n)
+            y = cy + size * t * np.sin(a)
+        q, r = grid.hex_axial(x, y, size_m=size, origin=origin)
+        assert grid._closest(x, y, q, r, size, origin) == kd(x, y, size, origin), trial
+    assert grid._closest(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0, (0, 0)) == np.inf

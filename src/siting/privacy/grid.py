@@ -92,18 +92,70 @@ def unique_cells(
     return (cells, inv.reshape(-1)) if return_inverse else cells
 
 
-def _closest(px: F64, py: F64, cx: F64, cy: F64, size_m: float) -> float:
-    """Distance from the points to the nearest hexagon centre or corner (``inf`` if none)."""
-    from scipy.spatial import cKDTree
+#: Axial offsets of a hexagon's 6 neighbours.
+_NEIGHBOURS = ((1, 0), (1, -1), (0, -1), (-1, 0), (-1, 1), (0, 1))
+_ANGLES = np.deg2rad(np.arange(6) * 60.0)
 
-    if px.size == 0 or cx.size == 0:
+
+def _shared_corners() -> tuple[tuple[int, int, int, int], ...]:
+    """``(j, dq, dr, k)``: corner ``j`` of a hexagon is corner ``k`` of its neighbour
+    ``(dq, dr)`` (each corner is shared by two neighbours), found from the geometry."""
+    cos, sin = np.cos(_ANGLES), np.sin(_ANGLES)
+    out = []
+    for j in range(6):
+        for dq, dr in _NEIGHBOURS:
+            nx, ny = hex_centres(np.array([dq]), np.array([dr]), size_m=1.0)
+            for k in range(6):
+                if abs(nx[0] + cos[k] - cos[j]) < 1e-9 and abs(ny[0] + sin[k] - sin[j]) < 1e-9:
+                    out.append((j, dq, dr, k))
+    return tuple(out)
+
+
+_SHARED = _shared_corners()
+
+
+def _closest(px: F64, py: F64, q: I64, r: I64, size_m: float, origin: tuple[float, float]) -> float:
+    """Distance from the points to the nearest centre or corner of the hexagons holding
+    them (cells ``q, r``; ``inf`` without points).
+
+    The centres and corners of a hexagon grid form a triangular lattice; a hexagon is the
+    union of its six equilateral triangles (centre, corner, next corner), and each is
+    covered by the Voronoi cells of its own three vertices, so the vertex nearest a point
+    is its own hexagon's centre or one of its corners. A corner is computed from the
+    centre of every cell holding it (as each cell draws its own), so the copies from the
+    neighbours that hold points are measured too: the least distance is the one a
+    nearest-neighbour search over all the cells' centres and corners finds, to the bit.
+    """
+    if px.size == 0:
         return float("inf")
-    ang = np.deg2rad(np.arange(6) * 60.0)
-    vx = np.concatenate([cx, (cx[:, None] + size_m * np.cos(ang)).ravel()])
-    vy = np.concatenate([cy, (cy[:, None] + size_m * np.sin(ang)).ravel()])
-    tree = cKDTree(np.column_stack([vx, vy]))
-    d, _ = tree.query(np.column_stack([px, py]), k=1, distance_upper_bound=_CLEARANCE_M)
-    return float(d.min())
+    cells, inv = unique_cells(q, r, return_inverse=True)
+    cq, cr = cells[:, 0], cells[:, 1]
+    cx, cy = hex_centres(cq, cr, size_m=size_m, origin=origin)
+    # cells as sorted keys, for "is this neighbour a cell of the grid"
+    q0, r0 = int(cq.min()) - 1, int(cr.min()) - 1
+    span = int(cr.max()) - r0 + 2
+    keys = (cq - q0) * span + (cr - r0)
+
+    def held(a: I64, b: I64) -> npt.NDArray[np.bool_]:
+        k = (a - q0) * span + (b - r0)
+        at = np.minimum(np.searchsorted(keys, k), keys.size - 1)
+        return np.asarray(keys[at] == k)
+
+    def dist(vx: F64, vy: F64) -> F64:
+        dx = px - vx[inv]
+        dy = py - vy[inv]
+        return np.asarray(np.sqrt(dx * dx + dy * dy))
+
+    cos, sin = np.cos(_ANGLES), np.sin(_ANGLES)
+    best = dist(cx, cy)
+    for j in range(6):
+        np.minimum(best, dist(cx + size_m * cos[j], cy + size_m * sin[j]), out=best)
+    for j, dq, dr, k in _SHARED:
+        nx, ny = hex_centres(cq + dq, cr + dr, size_m=size_m, origin=origin)
+        d = dist(nx + size_m * cos[k], ny + size_m * sin[k])
+        d[~held(cq + dq, cr + dr)[inv]] = np.inf
+        np.minimum(best, d, out=best)
+    return float(best.min())
 
 
 def hex_grid_origin(x: F64, y: F64, *, size_m: float) -> tuple[float, float]:
@@ -122,9 +174,7 @@ def hex_grid_origin(x: F64, y: F64, *, size_m: float) -> tuple[float, float]:
     for k in range(16):
         origin = (size_m * ((k * 0.6180339887) % 1.0), size_m * ((k * 0.4142135624) % 1.0))
         q, r = hex_axial(x, y, size_m=size_m, origin=origin)
-        cells = unique_cells(q, r)
-        cx, cy = hex_centres(cells[:, 0], cells[:, 1], size_m=size_m, origin=origin)
-        closest = _closest(x, y, cx, cy, size_m)
+        closest = _closest(x, y, q, r, size_m, origin)
         if closest >= _CLEARANCE_M:
             if k:
                 log.debug("hexagon grid shifted %d time(s) to clear incident locations", k)
