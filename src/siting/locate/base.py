@@ -22,7 +22,7 @@ from scipy import sparse
 from .._errors import InfeasibleError, InputError, SolverError
 from ..impact import amount
 from ._common import F64, I64, Mask, Rows, bincount, merge_rows, to_coo
-from ._inputs import Quota, check_quota, incident_counts, parse_quota
+from ._inputs import Quota, check_feasible, check_quota, incident_counts, parse_quota
 from ._highs import Lp, run_highs
 from .capacity import Capacity, served_lp
 from .result import SITE_COLUMNS, Result
@@ -187,13 +187,13 @@ class Model:
         )
         self._dominated: Mask | None = None
         self._warm: Mask | None = None
-        self._check_feasible()
+        check_feasible(self)
 
     def set_p(self, p: int) -> None:
         """Re-solve the same model for another number of sites (a curve): everything built
         from the demand is kept; raises :class:`InfeasibleError` as the constructor would."""
         self.p = p
-        self._check_feasible()
+        check_feasible(self)
 
     def warm_start(self, chosen: Sequence[Any]) -> None:
         """Offer the sites of a related solve (fewer sites, another cutoff) as a start for the
@@ -263,63 +263,6 @@ class Model:
         return start, self.quick_bound(self.evaluate(start), budget)
 
     # ---- checks
-
-    def _check_feasible(self) -> None:
-        n_fixed = int(self.fixed.sum())
-        p = self.p
-        if p is not None:
-            if p < 1:
-                msg = f"`p` must be at least 1, got {p}"
-                raise InfeasibleError(msg)
-            if p < n_fixed:
-                msg = f"p={p} is smaller than the {n_fixed} fixed sites; raise p or fix fewer sites"
-                raise InfeasibleError(msg)
-            if p > self.n_active:
-                msg = f"p={p} exceeds the {self.n_active} candidates available (after exclusions); lower p"
-                raise InfeasibleError(msg)
-        lower_total = 0
-        for name, (op, k) in self.quotas.items():
-            members = np.flatnonzero(self.region == name)
-            fixed_in = int(self.fixed[members].sum())
-            if op in (">=", "==") and len(members) < k:
-                msg = (
-                    f"quota '{name}{op}{k}' needs {k} sites but only {len(members)} "
-                    f"candidates in region {name!r} are available"
-                )
-                raise InfeasibleError(msg)
-            if op in ("<=", "==") and fixed_in > k:
-                msg = f"quota '{name}{op}{k}' allows {k} sites but {fixed_in} fixed sites lie in {name!r}"
-                raise InfeasibleError(msg)
-            if op in (">=", "=="):
-                lower_total += k
-            if p is not None and op in (">=", "==") and k > p:
-                msg = f"quota '{name}{op}{k}' needs more sites than p={p}"
-                raise InfeasibleError(msg)
-        if p is not None and lower_total > p:
-            msg = f"the regional quotas need {lower_total} sites together, more than p={p}"
-            raise InfeasibleError(msg)
-        if p is not None and self.quotas:
-            # exact: each candidate has one region, so the counts a set may hold per region form
-            # intervals [the quota's least or the fixed sites in it, the quota's most or its
-            # candidates], and a set of p sites exists exactly when p lies between their sums
-            least = most = 0
-            for name in {str(r) for r in self.region if r is not None} | set(self.quotas) | {None}:
-                members = self.region == name if name is not None else np.equal(self.region, None)
-                op, k = self.quotas.get(name, ("", 0)) if name is not None else ("", 0)
-                least += max(k if op in (">=", "==") else 0, int(self.fixed[members].sum()))
-                most += min(k if op in ("<=", "==") else self.n_active, int(members.sum()))
-            if least > p:
-                msg = (
-                    f"the regional quotas and the fixed sites need {least} sites together, more than "
-                    f"p={p} ({self.constraint_text()}); raise p, or fix fewer sites outside the quota regions"
-                )
-                raise InfeasibleError(msg)
-            if most < p:
-                msg = (
-                    f"the regional quotas allow at most {most} sites together, fewer than p={p} "
-                    f"({self.constraint_text()}); lower p or loosen the quotas"
-                )
-                raise InfeasibleError(msg)
 
     def constraint_text(self) -> str:
         """The constraints in words, for error messages."""
