@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from . import _dijkstra
+from ._chains import build_chains
 
 if TYPE_CHECKING:
     from .network import Snapped, StreetNetwork
@@ -83,7 +83,7 @@ class _Routing:
     @classmethod
     def build(cls, net: StreetNetwork) -> _Routing:
         (junction, edge_chain, edge_pos_u, edge_fwd, ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos) = (
-            _dijkstra.build_chains(
+            build_chains(
                 net.n_nodes, net.edge_u, net.edge_v, net.edge_length_m, net.indptr, net.arc_edge
             )
         )
