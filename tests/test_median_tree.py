@@ -195,15 +195,15 @@ def test_swap_search_improves_within_the_forced_and_closed_sites(inst: dict, see
     state[start & (rng.random(m.n_active) < 0.3)] = 1
     state[~start & (rng.random(m.n_active) < 0.3)] = -1
     y = start.copy()
-    before = tree._set_cost(rows.ptr, rows.cand, cost, beyond, y)
+    before = tree.set_cost(rows.ptr, rows.cand, cost, beyond, y)
     got = tree._swap_search(rows.ptr, rows.cand, cost, beyond, state, y, 1000)
     if not math.isfinite(before):
         return
     assert got <= before
-    assert got == pytest.approx(tree._set_cost(rows.ptr, rows.cand, cost, beyond, y), abs=1e-9)
+    assert got == pytest.approx(tree.set_cost(rows.ptr, rows.cand, cost, beyond, y), abs=1e-9)
     assert int(y.sum()) == m.p and y[state == 1].all() and not y[state == -1].any()
     for j in np.flatnonzero(y & (state == 0)):
         for k in np.flatnonzero(~y & (state == 0)):
             z = y.copy()
             z[j], z[k] = False, True
-            assert tree._set_cost(rows.ptr, rows.cand, cost, beyond, z) >= got - 1e-9
+            assert tree.set_cost(rows.ptr, rows.cand, cost, beyond, z) >= got - 1e-9

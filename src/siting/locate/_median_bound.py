@@ -57,7 +57,7 @@ TREE_NODES = 10_000
 
 
 @njit(cache=True)
-def _dual(ptr, cand, cost, beyond, lam, ok, rho):  # type: ignore[no-untyped-def]
+def lagrangian(ptr, cand, cost, beyond, lam, ok, rho):  # type: ignore[no-untyped-def]
     """``sum_r lam_r + min(0, b_r - lam_r)``, and ``rho`` per candidate (``ok`` ones only).
 
     Entries are sorted by cost within rows, so a row's scan stops at the first entry
@@ -80,7 +80,7 @@ def _dual(ptr, cand, cost, beyond, lam, ok, rho):  # type: ignore[no-untyped-def
 
 
 @njit(cache=True)
-def _step(ptr, cand, cost, beyond, lam, is_open, g):  # type: ignore[no-untyped-def]
+def subgradient(ptr, cand, cost, beyond, lam, is_open, g):  # type: ignore[no-untyped-def]
     """The subgradient ``g_r = 1 - (open sites cheaper than lam_r) - [b_r < lam_r]`` and its
     squared norm."""
     norm = 0.0
@@ -257,7 +257,7 @@ def lagrangian_fixing(
 
     while steps < max_steps and time.perf_counter() - t0 < seconds:
         steps += 1
-        base = float(_dual(ptr, cand, cost, beyond_cost, lam, ok, rho))
+        base = float(lagrangian(ptr, cand, cost, beyond_cost, lam, ok, rho))
         y = inner.choose(rho, fixed, ok)
         if y is None:  # no feasible set left below the incumbent: it is optimal
             best_l = max(best_l, ub)
@@ -301,7 +301,7 @@ def lagrangian_fixing(
                 continue  # the restricted problem: recompute before stepping
         if theta < 1e-5:
             break
-        norm = float(_step(ptr, cand, cost, beyond_cost, lam, y, g))
+        norm = float(subgradient(ptr, cand, cost, beyond_cost, lam, y, g))
         if norm <= 0.0:
             best_l = max(best_l, lval)
             break

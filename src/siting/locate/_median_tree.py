@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numba import njit
 
+from ._median_bound import lagrangian, set_cost, subgradient
+
 if TYPE_CHECKING:
     from ._common import F64, Mask
 
@@ -57,39 +59,12 @@ MIN_THETA = 1e-4
 
 
 @njit(cache=True)
-def _set_cost(ptr, cand, cost, beyond, is_open):  # type: ignore[no-untyped-def]
-    tot = 0.0
-    for r in range(ptr.size - 1):
-        best = beyond[r]
-        for k in range(ptr[r], ptr[r + 1]):
-            if is_open[cand[k]]:
-                if cost[k] < best:
-                    best = cost[k]
-                break
-        tot += best
-    return tot
-
-
-@njit(cache=True)
 def _relax(ptr, cand, cost, beyond, lam, state, p, rho, y):  # type: ignore[no-untyped-def]
     """``L(lam)`` at a node (``-inf`` when it has no feasible set), ``rho`` per candidate
     and the relaxed set ``y``; also the dearest free candidate in ``y`` and the cheapest
     free one out of it (for reduced costs)."""
     n = state.size
-    rho[:] = 0.0
-    val = 0.0
-    for r in range(ptr.size - 1):
-        lr = lam[r]
-        val += lr
-        if beyond[r] < lr:
-            val += beyond[r] - lr
-        for k in range(ptr[r], ptr[r + 1]):
-            c = cost[k] - lr
-            if c >= 0.0:
-                break
-            j = cand[k]
-            if state[j] >= 0:
-                rho[j] += c
+    val = lagrangian(ptr, cand, cost, beyond, lam, state >= 0, rho)  # candidates not closed
     n_open = 0
     n_free = 0
     for j in range(n):
@@ -122,24 +97,6 @@ def _relax(ptr, cand, cost, beyond, lam, state, p, rho, y):  # type: ignore[no-u
 
 
 @njit(cache=True)
-def _subgradient(ptr, cand, cost, beyond, lam, y, g):  # type: ignore[no-untyped-def]
-    norm = 0.0
-    for r in range(ptr.size - 1):
-        lr = lam[r]
-        s = 1.0
-        if beyond[r] < lr:
-            s -= 1.0
-        for k in range(ptr[r], ptr[r + 1]):
-            if cost[k] >= lr:
-                break
-            if y[cand[k]]:
-                s -= 1.0
-        g[r] = s
-        norm += s * s
-    return norm
-
-
-@njit(cache=True)
 def _node(ptr, cand, cost, beyond, state, p, lam, ub, tol, steps, stall_max, theta, inc, rho, y, g):  # type: ignore[no-untyped-def]
     """Bound one node by subgradient steps from ``lam``, fixing by reduced costs.
 
@@ -166,7 +123,7 @@ def _node(ptr, cand, cost, beyond, state, p, lam, ub, tol, steps, stall_max, the
         if need == 0 or n_free == need:  # one open set left: its exact cost
             for j in range(n):
                 y[j] = state[j] == 1 or (need > 0 and state[j] == 0)
-            c = _set_cost(ptr, cand, cost, beyond, y)
+            c = set_cost(ptr, cand, cost, beyond, y)
             if c < ub:
                 ub = c
                 inc[:] = y
@@ -183,7 +140,7 @@ def _node(ptr, cand, cost, beyond, state, p, lam, ub, tol, steps, stall_max, the
                 theta *= 0.5
                 stall = 0
         if it % PRIMAL_EVERY == 1 or PRIMAL_EVERY == 1:
-            c = _set_cost(ptr, cand, cost, beyond, y)
+            c = set_cost(ptr, cand, cost, beyond, y)
             if c < ub:
                 ub = c
                 inc[:] = y
@@ -205,7 +162,7 @@ def _node(ptr, cand, cost, beyond, state, p, lam, ub, tol, steps, stall_max, the
             continue
         if it >= steps or theta < MIN_THETA:
             break
-        norm = _subgradient(ptr, cand, cost, beyond, lam, y, g)
+        norm = subgradient(ptr, cand, cost, beyond, lam, y, g)
         if norm <= 0.0:  # the relaxed set serves every row once: it is the node's optimum
             break
         t = theta * (ub - val) / norm
@@ -229,7 +186,7 @@ def _node(ptr, cand, cost, beyond, state, p, lam, ub, tol, steps, stall_max, the
                 lift = v
                 pick = j
     if pick < 0:  # every candidate of the relaxed set is forced: y is the node's optimum
-        c = _set_cost(ptr, cand, cost, beyond, y)
+        c = set_cost(ptr, cand, cost, beyond, y)
         if c < ub:
             ub = c
             inc[:] = y
@@ -251,7 +208,7 @@ def _swap_search(ptr, cand, cost, beyond, state, y, rounds):  # type: ignore[no-
             big += beyond[r]
     for k in range(cost.size):
         big += cost[k]
-    cur = _set_cost(ptr, cand, cost, beyond, y)
+    cur = set_cost(ptr, cand, cost, beyond, y)
     if cur == math.inf:
         return cur
     d1 = np.empty(n_rows)
@@ -323,7 +280,7 @@ def _swap_search(ptr, cand, cost, beyond, state, y, rounds):  # type: ignore[no-
             break
         y[bj] = False
         y[bk] = True
-        new = _set_cost(ptr, cand, cost, beyond, y)
+        new = set_cost(ptr, cand, cost, beyond, y)
         if not new < cur - 1e-12 * max(1.0, abs(cur)):
             y[bj] = True
             y[bk] = False
@@ -379,7 +336,7 @@ def tree_search(
         state[closed & (state == 0)] = -1
     inc = start.copy()
     given = lam
-    ub = float(_set_cost(ptr, cand, cost, beyond_cost, inc))
+    ub = float(set_cost(ptr, cand, cost, beyond_cost, inc))
     fin = beyond_cost[np.isfinite(beyond_cost)]
     if ub < 1e9 and _integral(cost) and _integral(fin):
         # every set costs a whole number: a node whose bound exceeds ub - 1 (by more than
