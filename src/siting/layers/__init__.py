@@ -19,6 +19,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from .._errors import CrsMismatchError, NoCrsError
+from .._lazy import lazy_attributes
 from ._spec import CONVENTIONS, READ_FORMATS, ROLES, LayerSpec, column_list
 
 if TYPE_CHECKING:
@@ -43,16 +44,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "CONVENTIONS",
