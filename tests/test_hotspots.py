@@ -181,3 +181,32 @@ def test_grid_clearance_is_a_nearest_neighbour_search_to_the_bit() -> None:
         q, r = grid.hex_axial(x, y, size_m=size, origin=origin)
         assert grid._closest(x, y, q, r, size, origin) == kd(x, y, size, origin), trial
     assert grid._closest(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0, (0, 0)) == np.inf
+
+
+@pytest.mark.parametrize("far", [False, True])
+def test_gi_star_cells_and_values_by_a_dictionary(far: bool) -> None:
+    """Gi*'s grid (occupied cells and their neighbours, sorted) and its values equal a plain
+    dictionary count, on a compact area (cells in a table over their bounding box) and on
+    two areas 2,000 km apart (sorted keys); z-scores equal gi_star_statistic's."""
+    from siting.privacy import grid
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(385000, 900, 3000), rng.normal(6672000, 900, 3000)
+    if far:
+        x[::2] += 2.0e6
+        y[::3] -= 1.0e6
+    w = rng.integers(0, 4, x.size).astype(float)
+    demand = gpd.GeoDataFrame({"w": w}, geometry=gpd.points_from_xy(x, y), crs=CRS)
+    cells = hotspots.gi_star(demand, size_m=100, weight="w")
+    origin = grid.hex_grid_origin(x, y, size_m=100)
+    q, r = grid.hex_axial(x, y, size_m=100, origin=origin)
+    sums: dict[tuple[int, int], float] = {}
+    for a, b, v in zip(q.tolist(), r.tolist(), w.tolist(), strict=True):
+        sums[(a, b)] = sums.get((a, b), 0.0) + v
+    want = sorted({(a + dq, b + dr) for a, b in sums for dq, dr in [(0, 0), *hotspots._HEX_NEIGHBOURS]})
+    assert list(zip(cells["q"].tolist(), cells["r"].tolist(), strict=True)) == want
+    np.testing.assert_array_equal(cells["value"].to_numpy(), [sums.get(c, 0.0) for c in want])
+    nbs = hotspots._grid_neighbours(cells["q"].to_numpy(), cells["r"].to_numpy())
+    np.testing.assert_allclose(
+        cells["gi_z"].to_numpy(), hotspots.gi_star_statistic(cells["value"].to_numpy(), nbs), rtol=1e-12, atol=1e-12
+    )

@@ -281,26 +281,43 @@ def _grid_cells(q: npt.NDArray[np.int64], r: npt.NDArray[np.int64]) -> tuple[npt
     """Occupied cells and their 6 neighbours, sorted by ``q`` then ``r``; and a lookup.
 
     Returns ``cells`` (``k x 2``) and ``find(q, r)``: each cell's row in ``cells``, ``-1``
-    where it is not there. Cells are 1-D keys, so it is all sorting and binary search.
+    where it is not there. Cells are 1-D keys (``q`` then ``r``, so in key order they are
+    sorted): marked in a table over their bounding box when it is not much larger than the
+    points, else sorted; looked up in that table, else by binary search.
     """
     if q.size == 0:
         empty = np.empty((0, 2), np.int64)
         return empty, lambda a, b: np.full(np.asarray(a).size, -1, np.int64)
     q0, r0 = int(q.min()) - 2, int(r.min()) - 2
     span = int(r.max()) - r0 + 3
+    rows = int(q.max()) - q0 + 3
+    dense = rows * span <= max(4 * q.size, 1 << 20)
 
     def key(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         return (np.asarray(a, np.int64) - q0) * span + (np.asarray(b, np.int64) - r0)
 
-    occ = np.unique(key(q, r))
+    def marked(k: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        if not dense:
+            return np.unique(k)
+        seen = np.zeros(rows * span, dtype=bool)
+        seen[k] = True
+        return np.flatnonzero(seen)
+
+    occ = marked(key(q, r))
     oq, orr = occ // span + q0, occ % span + r0
-    keys = np.unique(np.concatenate([occ] + [key(oq + dq, orr + dr) for dq, dr in _HEX_NEIGHBOURS]))
+    keys = marked(np.concatenate([occ] + [key(oq + dq, orr + dr) for dq, dr in _HEX_NEIGHBOURS]))
     cells = np.column_stack([keys // span + q0, keys % span + r0])
+    row_of = None
+    if dense:
+        row_of = np.full(rows * span, -1, dtype=np.int64)
+        row_of[keys] = np.arange(keys.size, dtype=np.int64)
 
     def find(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
-        inside = (a >= q0) & (b >= r0) & (b < r0 + span)
-        k = np.where(inside, key(a, b), -1)
+        inside = (a >= q0) & (a < q0 + rows) & (b >= r0) & (b < r0 + span)
+        k = np.where(inside, key(a, b), 0)
+        if row_of is not None:
+            return np.where(inside, row_of[k], -1)
         pos = np.minimum(np.searchsorted(keys, k), keys.size - 1)
         return np.where(inside & (keys[pos] == k), pos, -1)
 
@@ -351,12 +368,13 @@ def gi_star(
     import geopandas as gpd
     from scipy.special import ndtr
 
+    from .privacy.grid import hex_grid
+
     x, y = _xy(points)
     w = np.ones_like(x)
     if weight is not None:
         w = pd.to_numeric(points[weight], errors="coerce").fillna(0).to_numpy(np.float64)
-    origin = privacy.hex_grid_origin(x, y, size_m=size_m)
-    q, r = privacy.hex_axial(x, y, size_m=size_m, origin=origin)
+    origin, q, r = hex_grid(x, y, size_m=size_m)
     cells, find = _grid_cells(q, r)
     values = np.bincount(find(q, r), weights=w, minlength=len(cells)) if x.size else np.zeros(0)
     z = _gi_star_on_grid(values, cells, find)

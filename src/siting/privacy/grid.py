@@ -7,6 +7,7 @@ to corner, equal to the side). Pure geometry: nothing here knows about incidents
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -114,6 +115,18 @@ def _shared_corners() -> tuple[tuple[int, int, int, int], ...]:
 _SHARED = _shared_corners()
 
 
+def _kernel_args(size_m: float) -> tuple[Any, ...]:
+    """The constants of :mod:`._clearance`, computed by numpy as :func:`hex_axial` and
+    :func:`hex_centres` compute them."""
+    coef = np.array([2.0 / 3.0, -1.0 / 3.0, _SQRT3 / 3.0])
+    corner_x = size_m * np.cos(_ANGLES)
+    corner_y = size_m * np.sin(_ANGLES)
+    return coef, size_m * 1.5, size_m * _SQRT3, corner_x, corner_y, _SHARED_ARRAY
+
+
+_SHARED_ARRAY = np.array(_SHARED, dtype=np.int64)
+
+
 def _closest(px: F64, py: F64, q: I64, r: I64, size_m: float, origin: tuple[float, float]) -> float:
     """Distance from the points to the nearest centre or corner of the hexagons holding
     them (cells ``q, r``; ``inf`` without points).
@@ -125,37 +138,37 @@ def _closest(px: F64, py: F64, q: I64, r: I64, size_m: float, origin: tuple[floa
     centre of every cell holding it (as each cell draws its own), so the copies from the
     neighbours that hold points are measured too: the least distance is the one a
     nearest-neighbour search over all the cells' centres and corners finds, to the bit.
+    Compiled (:mod:`._clearance`).
     """
-    if px.size == 0:
-        return float("inf")
-    cells, inv = unique_cells(q, r, return_inverse=True)
-    cq, cr = cells[:, 0], cells[:, 1]
-    cx, cy = hex_centres(cq, cr, size_m=size_m, origin=origin)
-    # cells as sorted keys, for "is this neighbour a cell of the grid"
-    q0, r0 = int(cq.min()) - 1, int(cr.min()) - 1
-    span = int(cr.max()) - r0 + 2
-    keys = (cq - q0) * span + (cr - r0)
+    from . import _clearance
 
-    def held(a: I64, b: I64) -> npt.NDArray[np.bool_]:
-        k = (a - q0) * span + (b - r0)
-        at = np.minimum(np.searchsorted(keys, k), keys.size - 1)
-        return np.asarray(keys[at] == k)
+    x = np.ascontiguousarray(px, dtype=np.float64)
+    y = np.ascontiguousarray(py, dtype=np.float64)
+    _check_coordinates(x, y, size_m)
+    _, wx, wy, corner_x, corner_y, shared = _kernel_args(size_m)
+    out = np.empty(x.size)
+    best = _clearance._clearance(
+        x, y, np.ascontiguousarray(q, dtype=np.int64), np.ascontiguousarray(r, dtype=np.int64),
+        float(origin[0]), float(origin[1]), wx, wy, corner_x, corner_y, shared, out,
+    )
+    return _root(best)
 
-    def dist(vx: F64, vy: F64) -> F64:
-        dx = px - vx[inv]
-        dy = py - vy[inv]
-        return np.asarray(np.sqrt(dx * dx + dy * dy))
 
-    cos, sin = np.cos(_ANGLES), np.sin(_ANGLES)
-    best = dist(cx, cy)
-    for j in range(6):
-        np.minimum(best, dist(cx + size_m * cos[j], cy + size_m * sin[j]), out=best)
-    for j, dq, dr, k in _SHARED:
-        nx, ny = hex_centres(cq + dq, cr + dr, size_m=size_m, origin=origin)
-        d = dist(nx + size_m * cos[k], ny + size_m * sin[k])
-        d[~held(cq + dq, cr + dr)[inv]] = np.inf
-        np.minimum(best, d, out=best)
-    return float(best.min())
+def _check_coordinates(x: F64, y: F64, size_m: float) -> None:
+    """Finite coordinates within 10**15 cells of the origin (what 64-bit cell numbers hold)."""
+    if x.size and not (np.isfinite(x).all() and np.isfinite(y).all()):
+        msg = "a hexagon grid needs finite coordinates; some points have none (NaN or infinite x/y)"
+        raise InputError(msg)
+    if x.size and max(np.abs(x).max(), np.abs(y).max()) / size_m > 1e15:
+        msg = "the points are too far apart for a hexagon grid of this size; use a larger `size_m`"
+        raise InputError(msg)
+
+
+def _root(best: float) -> float:
+    if best < 0:  # cells too far apart for 64-bit keys
+        msg = "the points are too far apart for a hexagon grid of this size; use a larger `size_m`"
+        raise InputError(msg)
+    return float(np.sqrt(best))
 
 
 def hex_grid_origin(x: F64, y: F64, *, size_m: float) -> tuple[float, float]:
@@ -168,23 +181,33 @@ def hex_grid_origin(x: F64, y: F64, *, size_m: float) -> tuple[float, float]:
     as long as that is at least :data:`_MIN_CLEARANCE_M` (far more than the written precision of coordinates,
     about 1 cm at 7 decimals), so no vertex can repeat an incident's coordinates.
     """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    best: tuple[float, tuple[float, float]] = (-1.0, (0.0, 0.0))
+    return hex_grid(x, y, size_m=size_m)[0]
+
+
+def hex_grid(x: F64, y: F64, *, size_m: float) -> tuple[tuple[float, float], I64, I64]:
+    """:func:`hex_grid_origin` and each point's cell on that grid (:func:`hex_axial` there),
+    found on the way (one compiled pass over the points per shift tried)."""
+    from . import _clearance
+
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    _check_coordinates(x, y, size_m)
+    args = _kernel_args(size_m)
+    best: tuple[float, tuple[float, float], I64, I64] | None = None
     for k in range(16):
         origin = (size_m * ((k * 0.6180339887) % 1.0), size_m * ((k * 0.4142135624) % 1.0))
-        q, r = hex_axial(x, y, size_m=size_m, origin=origin)
-        closest = _closest(x, y, q, r, size_m, origin)
+        sq, _, q, r = _clearance.shift_clearance(x, y, origin[0], origin[1], size_m, *args)
+        closest = _root(sq)
         if closest >= _CLEARANCE_M:
             if k:
                 log.debug("hexagon grid shifted %d time(s) to clear incident locations", k)
-            return origin
-        if closest > best[0]:
-            best = (closest, origin)
+            return origin, q, r
+        if best is None or closest > best[0]:
+            best = (closest, origin, q, r)
         if k >= 3 and best[0] >= _MIN_CLEARANCE_M:
             break  # dense data: no shift will clear the full clearance; take the best so far
-    if best[0] >= _MIN_CLEARANCE_M:
+    if best is not None and best[0] >= _MIN_CLEARANCE_M:
         log.debug("hexagon grid: closest vertex %.3f m from an incident", best[0])
-        return best[1]
+        return best[1], best[2], best[3]
     msg = "could not place a hexagon grid clear of every incident; try another `size_m`"
     raise InputError(msg)
