@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,7 +18,7 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from siting import network_load
+from siting import _file_digests, network_load
 from siting._errors import InputFileNotFoundError
 from siting.layers import to_network_crs
 from siting.layers._coords import plain_floats
@@ -185,10 +187,11 @@ def test_anything_but_a_short_plain_decimal_is_left_to_pandas(odd: str | None) -
 
 def test_the_network_source_hashed_once_for_the_cache_and_the_manifest(tmp_path: Path) -> None:
     path = _street_layer(tmp_path / "streets.gpkg")
+    old = time.time() - 60  # not "racy": modified well before it is hashed
+    os.utime(path, (old, old))
     load_network(path, cache_folder=tmp_path / "cache")
     want = hashlib.sha256(path.read_bytes()).hexdigest()
-    stamp = network_load._stamp(path)
-    assert network_load._SHA256[stamp] == want  # found while hashing for the cache key
+    assert _file_digests._KNOWN[str(path.resolve())][2] == want  # found while hashing for the cache key
     assert network_load.file_sha256(path) == want
     # a changed file is read again, never answered from what was found before
     path.write_bytes(path.read_bytes() + b"\0")

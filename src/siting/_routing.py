@@ -1,5 +1,7 @@
-"""The junction graph the compiled walks run on, and the index of targets on it.
+"""The graphs the compiled walks run on: a network's directed arcs, its junction graph,
+and the index of targets on it.
 
+:func:`network_arcs` gives a network its arcs (CSR).
 :class:`_Routing` is a network with its chains of degree-2 nodes contracted, as plain
 arrays, built once per network (:func:`_routing` keeps it while the network lives);
 :class:`_TargetIndex` places targets on its chains. Used by :mod:`siting.reach`,
@@ -11,13 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-
-from ._chains import build_chains
 
 if TYPE_CHECKING:
     from .network import Snapped, StreetNetwork
@@ -26,6 +26,35 @@ log = logging.getLogger("siting.reach")
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+
+
+#: The derived arrays of directed arcs (CSR), in the order :func:`network_arcs` returns them.
+ARC_ARRAYS = ("indptr", "indices", "arc_length_m", "arc_edge")
+
+
+def network_arcs(n: int, edge_u: I64, edge_v: I64, edge_length_m: F64) -> tuple[I64, I64, F64, I64]:
+    """``(indptr, indices, arc_length_m, arc_edge)`` of a network's directed arcs (CSR):
+    both directions of every edge, by tail, then head, then arc number (edges' ``u -> v``
+    arcs first). :class:`~siting.network.StreetNetwork` derives them when built."""
+    m = edge_u.size
+    tail = np.concatenate([edge_u, edge_v]).astype(np.int64, copy=False)
+    head = np.concatenate([edge_v, edge_u]).astype(np.int64, copy=False)
+    # one sort of unique keys where they fit 63 bits (a county: a third faster than
+    # lexsort), else lexsort; both give the stable order
+    if m and n * n * 2 * m < 2**62:
+        key = (tail * n + head) * (2 * m) + np.arange(2 * m, dtype=np.int64)
+        key.sort()
+        order = key % (2 * m)
+    else:
+        order = np.lexsort((head, tail))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
+    return (
+        indptr,
+        head[order],
+        np.concatenate([edge_length_m, edge_length_m])[order],
+        np.where(order < m, order, order - m),
+    )
 
 
 def _morton(x: F64, y: F64) -> npt.NDArray[np.uint64]:
@@ -46,6 +75,13 @@ def _morton(x: F64, y: F64) -> npt.NDArray[np.uint64]:
             q = (q | (q << np.uint64(shift))) & np.uint64(mask)
         codes.append(q)
     return codes[0] | (codes[1] << np.uint64(1))
+
+
+#: The junction graph's arrays that are not int64.
+_NOT_INT64 = {
+    "edge_pos_u": np.dtype(np.float64), "ch_len": np.dtype(np.float64), "cn_pos": np.dtype(np.float64),
+    "arc_w": np.dtype(np.float64), "edge_fwd": np.dtype(np.bool_), "arc_fwd": np.dtype(np.bool_),
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +118,8 @@ class _Routing:
 
     @classmethod
     def build(cls, net: StreetNetwork) -> _Routing:
+        from ._chains import build_chains  # numba: loaded when a junction graph is built, not read
+
         (junction, edge_chain, edge_pos_u, edge_fwd, ch_a, ch_b, ch_len, cn_ptr, cn_node, cn_pos) = (
             build_chains(
                 net.n_nodes, net.edge_u, net.edge_v, net.edge_length_m, net.indptr, net.arc_edge
@@ -139,6 +177,33 @@ class _Routing:
             fwd[order],
         )
 
+    def arrays(self) -> dict[str, npt.NDArray[np.generic]]:
+        """Its arrays by field name (what :meth:`from_arrays` takes back): for the network cache."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "n_nodes"}
+
+    @classmethod
+    def from_arrays(cls, n_nodes: int, n_edges: int, arrays: dict[str, npt.NDArray[np.generic]]) -> _Routing:
+        """The junction graph from :meth:`arrays` of a network of ``n_nodes`` and ``n_edges``
+        (read from a cache): their kinds and sizes are checked, not their values."""
+        rt = cls(n_nodes, **arrays)
+        nch, ncn, narc = rt.ch_a.size, rt.cn_node.size, rt.indices.size
+        sizes = {
+            "node_int": n_nodes, "node_orig": n_nodes, "edge_chain": n_edges, "edge_pos_u": n_edges,
+            "edge_fwd": n_edges, "ch_a": nch, "ch_b": nch, "ch_len": nch, "cn_ptr": nch + 1,
+            "cn_node": ncn, "cn_pos": ncn, "indptr": n_nodes + 1, "indices": narc, "arc_w": narc,
+            "arc_chain": narc, "arc_fwd": narc,
+        }
+        for name, size in sizes.items():
+            a = getattr(rt, name)
+            kind = _NOT_INT64.get(name, np.dtype(np.int64))
+            if a.ndim != 1 or a.size != size or a.dtype != kind:
+                msg = f"junction graph array {name!r}: {a.dtype}{a.shape}, expected {kind}[{size}]"
+                raise ValueError(msg)
+        if narc != 2 * nch or rt.indptr[0] != 0 or rt.indptr[-1] != narc or rt.cn_ptr[-1] != ncn:
+            msg = "junction graph arrays do not agree with each other"
+            raise ValueError(msg)
+        return rt
+
     def search_graph(self) -> tuple[npt.NDArray[np.bool_], I64, I64, F64]:
         """``(dead_end, indptr, indices, arc_w)``: the junction graph without its arcs into
         dead ends (junctions with one arc). A walk never passes through a dead end, so a
@@ -176,6 +241,12 @@ class _Routing:
 
 _ROUTING: weakref.WeakKeyDictionary[StreetNetwork, _Routing] = weakref.WeakKeyDictionary()
 _ROUTING_LOCK = threading.Lock()
+
+
+def _attach(net: StreetNetwork, rt: _Routing) -> None:
+    """Give ``net`` its junction graph (read with it from a cache) instead of building it."""
+    with _ROUTING_LOCK:
+        _ROUTING[net] = rt
 
 
 def _routing(net: StreetNetwork) -> _Routing:

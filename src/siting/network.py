@@ -8,10 +8,8 @@ both ways on every edge, so each edge gives two directed arcs.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ import shapely
 
 from . import settings
 from ._errors import InputError, NetworkError, NoCrsError
+from ._routing import ARC_ARRAYS, network_arcs
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -37,10 +36,6 @@ _SNAP_CHUNK = 16_384
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-
-#: Bump when the cached arrays change meaning.
-_CACHE_VERSION = 1
-
 
 @dataclass(frozen=True, eq=False)
 class Snapped:
@@ -99,6 +94,12 @@ class StreetNetwork:
     arc_edge: I64 = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._check_sizes()
+        arcs = network_arcs(self.x.size, self.edge_u, self.edge_v, self.edge_length_m)
+        for name, a in zip(ARC_ARRAYS, arcs, strict=True):
+            object.__setattr__(self, name, a)
+
+    def _check_sizes(self) -> None:
         n = self.x.size
         if self.y.size != n:
             msg = "`x` and `y` must have the same length"
@@ -107,24 +108,6 @@ class StreetNetwork:
         if not (self.edge_v.size == m == self.edge_length_m.size == self.edge_offsets.size - 1):
             msg = "edge arrays must all describe the same number of edges"
             raise NetworkError(msg)
-        tail = np.concatenate([self.edge_u, self.edge_v]).astype(np.int64, copy=False)
-        head = np.concatenate([self.edge_v, self.edge_u]).astype(np.int64, copy=False)
-        # arcs by tail, then head, then arc number (a stable sort): one sort of unique keys
-        # where they fit 63 bits (a county: a third faster than lexsort), else lexsort
-        if m and n * n * 2 * m < 2**62:
-            key = (tail * n + head) * (2 * m) + np.arange(2 * m, dtype=np.int64)
-            key.sort()
-            order = key % (2 * m)
-        else:
-            order = np.lexsort((head, tail))
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
-        object.__setattr__(self, "indptr", indptr)
-        object.__setattr__(self, "indices", head[order])
-        object.__setattr__(
-            self, "arc_length_m", np.concatenate([self.edge_length_m, self.edge_length_m])[order]
-        )
-        object.__setattr__(self, "arc_edge", np.where(order < m, order, order - m))
 
     # ----------------------------------------------------------------- sizes
     @property
@@ -441,45 +424,20 @@ class StreetNetwork:
 
     # -------------------------------------------------------------- cache
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Save to ``.npz`` (written to a temporary name, then renamed)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        arrays: dict[str, Any] = {
-            "x": self.x, "y": self.y, "edge_u": self.edge_u, "edge_v": self.edge_v,
-            "edge_length_m": self.edge_length_m, "edge_offsets": self.edge_offsets,
-            "edge_coords": self.edge_coords,
-            "meta": np.array(
-                json.dumps(
-                    {"crs": self.crs, "source": self.source, "v": _CACHE_VERSION, "build": self.build_report}
-                )
-            ),
-        }
-        if self.node_osm_id is not None:
-            arrays["node_osm_id"] = self.node_osm_id
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Save to ``.npz`` (written to a temporary name, then renamed), with the arrays
+        derived from the network (arcs, junction graph) so that :meth:`load` need not
+        derive them again (:mod:`siting._network_file`)."""
+        from ._network_file import save_network
+
+        save_network(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> StreetNetwork:
-        """Load a network saved with :meth:`save`."""
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            if meta.get("v") != _CACHE_VERSION:
-                msg = f"{path}: cached network is from another siting version; delete it"
-                raise NetworkError(msg)
-            return cls(
-                crs=meta["crs"], x=z["x"], y=z["y"], edge_u=z["edge_u"], edge_v=z["edge_v"],
-                edge_length_m=z["edge_length_m"], edge_offsets=z["edge_offsets"],
-                edge_coords=z["edge_coords"], source=meta["source"],
-                node_osm_id=z["node_osm_id"] if "node_osm_id" in z.files else None,
-                build_report=meta.get("build", {}),
-            )
+        """Load a network saved with :meth:`save`: the same network, array for array, with
+        its arcs and junction graph read instead of derived."""
+        from ._network_file import load_network_file
+
+        return load_network_file(cls, path)
 
 
 def _in_chunks(n: int, run: Any, threads: int) -> None:

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
-from . import settings
+from . import _file_digests, settings
 from ._errors import InputError, NetworkError, NoCrsError
-from .network import _CACHE_VERSION, StreetNetwork
+from ._network_file import _CACHE_VERSION, derivation_code
+from .network import StreetNetwork
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -35,54 +36,36 @@ LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet"
 __all__ = ["LINE_SUFFIXES", "file_sha256", "is_osm_file", "load_network", "prefetch_network", "project_to_utm"]
 
 
-def _file_digest(path: Path) -> str:
-    """SHA-256 of a file; of a Shapefile with its sidecar files; of every file in a folder."""
+def _file_digest(path: Path, memo_folder: Path | None = None) -> str:
+    """The cache key's digest of a source: of a file; of a Shapefile with its sidecar files;
+    of every file in a folder. Made of each file's name and own SHA-256, which is
+    remembered in ``memo_folder`` (see :mod:`siting._file_digests`) and found again by
+    :func:`file_sha256` for the run's manifest."""
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
+        base, files = path, sorted(p for p in path.rglob("*") if p.is_file())
     elif path.suffix.lower() == ".shp":
-        files = sorted(p for p in path.parent.glob(f"{glob.escape(path.stem)}.*") if p.is_file())
+        base = path.parent
+        files = sorted(p for p in base.glob(f"{glob.escape(path.stem)}.*") if p.is_file())
     else:
-        files = [path]
+        base, files = path.parent, [path]
     h = hashlib.sha256()
     for file in files:
-        h.update(file.name.encode() + b"\0")
-        plain = hashlib.sha256()  # the file's own SHA-256 too, for the run's manifest
-        stamp = _stamp(file)
-        with file.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-                plain.update(chunk)
-        if stamp == _stamp(file):
-            _SHA256[stamp] = plain.hexdigest()
+        name = file.relative_to(base).as_posix()
+        h.update(f"{name}\0{_file_digests.file_sha256(file, memo_folder)}\n".encode())
     return h.hexdigest()
-
-
-#: SHA-256 of files hashed here, by (path, size, modification time in ns).
-_SHA256: dict[tuple[str, int, int], str] = {}
-
-
-def _stamp(path: Path) -> tuple[str, int, int]:
-    st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """The SHA-256 of a file's bytes: the one found while the network source was hashed
     for its cache key (often in a thread, see :func:`prefetch_network`) if the file has
     not changed since, else read now."""
-    p = Path(path)
-    known = _SHA256.get(_stamp(p))
-    if known is not None:
-        return known
-    h = hashlib.sha256()
-    with p.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return _file_digests.file_sha256(path)
 
 
 def _cache_key(kind: str, ident: str, options: dict[str, Any]) -> str:
-    blob = json.dumps({"kind": kind, "id": ident, "opts": options, "v": _CACHE_VERSION}, sort_keys=True)
+    blob = json.dumps(
+        {"kind": kind, "id": ident, "opts": options, "v": _CACHE_VERSION, "code": derivation_code()}, sort_keys=True
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -185,7 +168,7 @@ def _plan(
         path = Path(src)
         if path.suffix.lower() == ".npz":
             return cache, None, lambda: StreetNetwork.load(path)
-        key = _cache_key("file", _file_digest(path), opts | {"name": path.name})
+        key = _cache_key("file", _file_digest(path, folder if cache else None), opts | {"name": path.name})
         if is_osm_file(path):
             loader = lambda: _from_osm_file(path, all_road_classes=all_road_classes)  # noqa: E731
         else:
