@@ -10,7 +10,8 @@ thread while the hotspots are found.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 
 @njit(nogil=True, cache=True)

@@ -18,7 +18,8 @@ targets on the source's own chain (reached directly along it).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 _INF = np.inf
 

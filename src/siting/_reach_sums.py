@@ -15,9 +15,9 @@ pairwise summation), so a total here equals the one computed from the pairs exac
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ._dijkstra import _search_grow, _sort_pairs
+from ._jit import njit
 
 _INF = np.inf
 

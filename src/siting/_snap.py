@@ -24,7 +24,8 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+
+from ._jit import njit
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+
+from .._jit import njit
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numba import njit
 
 from .._errors import SolverError
+from .._jit import njit
 
 if TYPE_CHECKING:
     from ._common import F64, Mask

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from ._median_bound import lagrangian, set_cost, subgradient
 
 if TYPE_CHECKING:
