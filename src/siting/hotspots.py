@@ -17,6 +17,7 @@ a ``params`` text column of polygon outputs) so a planner can see how a hotspot 
 from __future__ import annotations
 
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -219,6 +220,26 @@ def cluster_hotspots(
 
 
 # ------------------------------------------------------------------------ Gi*
+def two_sided_p(z: F64) -> F64:
+    """Two-sided p-values of standard normal z-scores: ``P(|Z| >= |z|) = erfc(|z| / sqrt 2)``.
+
+    The standard library's ``erfc``, not SciPy's ``ndtr``: importing ``scipy.special``
+    costs 0.07-0.2 s of CPU on the critical path of every ``siting score`` (more than the
+    rest of Gi* on 200,000 incidents), for one function over a few thousand cells. Both
+    agree to a few units in the last place (tests/test_hotspots.py checks 1e-13 relative).
+
+    >>> two_sided_p(np.array([0.0, 1.959963984540054, -2.5758293035489004])).round(6).tolist()
+    [1.0, 0.05, 0.01]
+    >>> two_sided_p(np.array([np.nan])).tolist()
+    [nan]
+    """
+    a = np.abs(np.asarray(z, dtype=np.float64))
+    return np.array([math.erfc(v * _SQRT1_2) for v in a.tolist()], dtype=np.float64).reshape(a.shape)
+
+
+_SQRT1_2 = math.sqrt(0.5)
+
+
 def benjamini_hochberg(p: F64) -> F64:
     """Benjamini-Hochberg adjusted p-values (q-values), in the input order.
 
@@ -366,7 +387,6 @@ def gi_star(
         where ``q_value >= alpha``), hexagon geometry.
     """
     import geopandas as gpd
-    from scipy.special import ndtr
 
     from .privacy.grid import hex_grid
 
@@ -378,7 +398,7 @@ def gi_star(
     cells, find = _grid_cells(q, r)
     values = np.bincount(find(q, r), weights=w, minlength=len(cells)) if x.size else np.zeros(0)
     z = _gi_star_on_grid(values, cells, find)
-    p = 2.0 * ndtr(-np.abs(z)) if z.size else z
+    p = two_sided_p(z)
     qv = benjamini_hochberg(np.nan_to_num(p, nan=1.0))
     cls = np.where(qv < alpha, np.where(z > 0, "hot", "cold"), "")
     cx, cy = privacy.hex_centres(cells[:, 0], cells[:, 1], size_m=size_m, origin=origin)
