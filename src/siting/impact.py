@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import sparse
 
 from . import settings
 from ._errors import InputError
@@ -72,6 +71,8 @@ def nearest_chosen_distance(costs_m: Any, candidate_ids: Sequence[str], chosen: 
         msg = f"chosen sites {unknown[:5]} are not candidate ids"
         raise InputError(msg)
     rows = [pos[str(c)] for c in chosen]
+    from scipy import sparse  # here, not at the top: the score's summary uses this module's text helpers
+
     if sparse.issparse(costs_m):
         sub = sparse.csr_matrix(costs_m)[rows].tocoo()
         out = np.full(sub.shape[1], np.inf)

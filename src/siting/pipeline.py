@@ -21,7 +21,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from scipy import sparse
 
 from .inputs import (
     DEFAULT_SERVICES_LABEL,
@@ -48,6 +47,7 @@ from .score import (
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    from scipy import sparse
 
     from .reach_sums import SumsIndex
 

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 from . import settings
 from ._errors import InputError
 from .score import CandidateTotals, check_demand_weight
 
 if TYPE_CHECKING:
+    from scipy import sparse
+
     from .inputs import PointLayer
     from .network import Snapped, StreetNetwork
     from .pipeline import Prepared
@@ -33,6 +34,8 @@ log = logging.getLogger("siting.pipeline")
 
 def _expand_rows(mat: sparse.csr_matrix, kept: npt.NDArray[np.int64], n_rows: int) -> sparse.csr_matrix:
     """Rows of ``mat`` placed at ``kept`` positions of an ``n_rows``-row matrix (others empty)."""
+    from scipy import sparse
+
     counts = np.zeros(n_rows, dtype=np.int64)
     counts[kept] = np.diff(mat.indptr)
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
@@ -103,6 +106,8 @@ def _reach_matrix(
 
 def within(metres: sparse.csr_matrix, cutoff_m: float) -> sparse.csr_matrix:
     """The entries of a reach matrix that are ``<= cutoff_m`` (explicit zeros kept)."""
+    from scipy import sparse
+
     m = sparse.csr_matrix(metres)
     keep = m.data <= cutoff_m
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]

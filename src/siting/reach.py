@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 from . import _dijkstra
 from ._errors import InputError
@@ -41,6 +40,7 @@ from ._routing import _Routing, _routing, _TargetIndex
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from scipy import sparse
 
     from .network import Snapped, StreetNetwork
 
@@ -106,6 +106,8 @@ class Reach:
 
     def to_csr(self) -> sparse.csr_matrix:
         """A scipy CSR matrix of metres; explicit zeros are kept (distance 0 is real)."""
+        from scipy import sparse
+
         return sparse.csr_matrix(
             (self.metres, self.target, self.indptr), shape=(self.n_sources, self.n_targets)
         )

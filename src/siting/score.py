@@ -47,7 +47,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from ._errors import InputError
 
@@ -55,6 +54,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
 
     import numpy.typing as npt
+    from scipy import sparse
 
 #: Default component weights (sum 1). Demand reach dominates; walking time, services
 #: within reach, the nearest service and demand in statistically significant hotspots
@@ -186,6 +186,8 @@ def score_candidates(
     {'covered_incidents': [1, 0], 'covered_demand_weight': [2.0, 0.0], 'access_demand_weight': [1.0, 0.0], \
 'rank': [1.0, 2.0]}
     """
+    from scipy import sparse  # here: a plain score takes its sums in the searches
+
     n = len(candidate_ids)
     check_weights(weights, {e.name: (e.role, e.weight) for e in extra})
     demand_weight = np.asarray(demand_weight, dtype=np.float64)
@@ -426,6 +428,7 @@ def _row_sums(
     rows at a time: at county size it has millions of entries, and each temporary over
     all of them would be ~100 MB.
 
+    >>> from scipy import sparse
     >>> m = sparse.csr_matrix(([0.0, 5.0, 7.0], [0, 2, 1], [0, 2, 2, 3]), shape=(3, 3))
     >>> _row_sums(m, np.array([1.0, 10.0, 100.0])).tolist()
     [101.0, 0.0, 10.0]
