@@ -12,7 +12,8 @@ correctly rounded square root never reverses an order, so ``sqrt(min)`` is ``min
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .._jit import njit
 
 #: Most cells a bitmap of occupied cells may have (bytes); past it, sorted keys are searched.
 _MAX_BITMAP = 1 << 24
