@@ -324,6 +324,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-scaling", action="store_true")
     ap.add_argument(
+        "--ours-only", action="store_true", help="stop after our own table (quick A/B runs of the kernels)"
+    )
+    ap.add_argument(
         "--dask",
         type=int,
         default=0,
@@ -386,6 +389,8 @@ def main() -> None:
                 f"{nr.nnz / c:>9,.0f}"
             )
             del nr, wr
+    if args.ours_only:
+        return
 
     print("\n## the same task (candidates x nodes within the cutoff: node_reach) with networkx and scipy")
     print(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._dijkstra import _search_grow, _sort_pairs
+from ._dijkstra import _search, _sort_pairs, _workspace
 from ._jit import njit
 
 _INF = np.inf
@@ -172,9 +172,7 @@ def sums_chunk(  # type: ignore[no-untyped-def]
     count = np.zeros((ns, nl), np.int64)
     nearest = np.full((ns, nl), _INF)
     sums = np.zeros((ns, nq), np.float64)
-    hk = np.empty(1024, np.float64)
-    hv = np.empty(1024, np.int64)
-    hpos = np.empty(dist.size, np.int64)  # heap slots (see _dijkstra._search)
+    nxt, prv, head = _workspace(dist.size)
     tint = np.empty(tseen.size, np.int64)
     tdist = np.empty(tseen.size, np.float64)
     scratch = np.empty(tseen.size, np.int64)
@@ -183,8 +181,8 @@ def sums_chunk(  # type: ignore[no-untyped-def]
     cnt = np.empty(2048, np.int64)
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt, hk, hv = _search_grow(
-            indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, hk, hv, hpos
+        nt = _search(
+            indptr, indices, arc_w, seed_node[a:b], seed_dist[a:b], cutoff, dist, touched, nxt, prv, head
         )
         n = 0
         own = src_chain[s]
