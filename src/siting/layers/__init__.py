@@ -95,6 +95,8 @@ def _points_to_crs(gdf: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame | None:
     import shapely
     from pyproj import CRS
 
+    from ._coords import points_of
+
     target = CRS.from_user_input(crs)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     if (
@@ -109,7 +111,7 @@ def _points_to_crs(gdf: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame | None:
         return None
     x, y = _transformer(gdf.crs, target).transform(xy[:, 0], xy[:, 1])
     name = gdf.geometry.name
-    return gdf.set_geometry(gpd.GeoSeries(shapely.points(x, y), index=gdf.index, crs=target, name=name))
+    return gdf.set_geometry(gpd.GeoSeries(points_of(x, y), index=gdf.index, crs=target, name=name))
 
 
 @functools.lru_cache(maxsize=16)

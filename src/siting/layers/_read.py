@@ -108,8 +108,16 @@ def _read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, npt.NDA
 _parse_bool = parse_flags  # the one flag reader (layers/_flags.py)
 
 
-def _text(series: pd.Series) -> npt.NDArray[np.object_]:
-    return series.astype("str").fillna("").str.strip().to_numpy(dtype=object)
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype("str").fillna("").str.strip()
+
+
+def _column(values: pd.Series) -> Any:
+    """A column of the layer as the file has it: text stays in pandas' ``str`` arrays (as
+    it would be inferred again from Python strings, without making them); the rest as numpy."""
+    if isinstance(values.dtype, pd.StringDtype) and values.notna().any():
+        return values.astype("str").array
+    return values.to_numpy()
 
 
 def _have(mask: npt.NDArray[np.bool_]) -> str:
@@ -197,7 +205,8 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     problems: list[str] = []
 
     id_col = find_column(cols, "id", spec.id_column, path)
-    ids_all = _text(frame[id_col]) if id_col is not None else None
+    id_text = _text(frame[id_col]) if id_col is not None else None
+    ids_all = id_text.to_numpy(dtype=object) if id_text is not None else None
     intake.id_column = id_col
     who_all = _Who(ids_all, rows)
     keep = np.ones(n, dtype=bool)
@@ -290,17 +299,20 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         missing = coords.missing
         coord_cols: tuple[str, ...] = coords.columns
         intake.geometry = coords.source
+        # points made from checked lat/lon numbers: nothing for geometry_problems to find
+        plain_points = coords.checked_points and not coords.problems
     else:
         geoms = np.asarray(frame.geometry.values, dtype=object)[pos]
         crs = frame.crs
         missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
         coord_cols = ()
         intake.geometry = f"geometry ({crs.name})" if crs is not None else "geometry"
+        plain_points = False
     from pyproj import CRS
 
     crs_obj = CRS.from_user_input(crs) if crs is not None else None
     has_geom = ~shapely.is_missing(geoms) & ~missing
-    if has_geom.any():
+    if has_geom.any() and not plain_points:
         problems.extend(
             geometry_problems(geoms[has_geom], crs_obj, sub_rows.take(np.flatnonzero(has_geom)), spec.role)
         )
@@ -341,15 +353,18 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     geoms = geoms[~missing]
     kept_rows = rows.take(pos)
     who = _Who(ids_all[pos] if ids_all is not None else None, kept_rows)
-    if ids_all is not None:
+    id_column: Any = None
+    if ids_all is not None and id_text is not None:
         ids = ids_all[pos]
-        empty = np.array([not v for v in ids], dtype=bool)
+        id_column = id_text.iloc[pos].array
+        empty = ids == ""
         if empty.any():
             problems.append(
                 f"column {id_col!r} is empty in {kept_rows.describe(np.flatnonzero(empty))}: give every feature an id"
             )
     else:
-        ids = np.array([str(v) for v in kept_rows.numbers.tolist()], dtype=object)
+        ids = np.asarray(kept_rows.numbers, dtype=np.int64).astype(str).astype(object)
+        id_column = pd.array(ids, dtype="str")
     if spec.role == "candidates":
         dup = pd.Series(ids).duplicated(keep=False).to_numpy() & (ids != "")
         if dup.any():
@@ -360,14 +375,18 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
             )
 
     data = frame.iloc[pos].reset_index(drop=True)
-    out_cols: dict[str, Any] = {"id": ids}
+    out_cols: dict[str, Any] = {"id": id_column}
     w_col = find_column(cols, "weight", spec.weight_column, path)
     if w_col is not None:
         if pd.api.types.is_numeric_dtype(data[w_col]):
             w = data[w_col].astype("float64")
         else:
-            text = data[w_col].astype("string").str.strip().str.replace(",", ".", regex=False)
-            plain = plain_floats(text)
+            # plain numbers as they are (a space or a decimal comma fails it and goes the long way)
+            plain = plain_floats(data[w_col])
+            text = data[w_col]
+            if plain is None:
+                text = data[w_col].astype("string").str.strip().str.replace(",", ".", regex=False)
+                plain = plain_floats(text)
             w = pd.to_numeric(text, errors="coerce") if plain is None else pd.Series(plain, index=text.index)
         bad = (w.isna() | ~np.isfinite(w.fillna(0)) | (w < 0)).to_numpy()
         if bad.any():
@@ -402,8 +421,8 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     used = {c for c in (w_col, d_col, f_col, n_col) if c} | set(coord_cols)
     for c in cols:
         if c not in used and c not in out_cols:
-            out_cols[c] = data[c].to_numpy()
-    gdf = gpd.GeoDataFrame(out_cols, geometry=_as_points(geoms, spec.polygons), crs=crs)
+            out_cols[c] = _column(data[c])
+    gdf = gpd.GeoDataFrame(out_cols, geometry=geoms if plain_points else _as_points(geoms, spec.polygons), crs=crs)
 
     # ---- duplicate calls (demand with times of day)
     if spec.role == "demand":
