@@ -28,11 +28,39 @@ def parse_flags(series: pd.Series) -> tuple[npt.NDArray[np.bool_], npt.NDArray[n
     >>> flags.tolist(), bad.tolist()
     ([True, True, True, False, False, False], [False, False, False, False, False, True])
     """
-    text = series.astype("string").fillna("").str.strip().str.lower()
+    codes, text = _distinct_text(series)
     text = text.str.replace(r"\.0+$", "", regex=True)
-    is_true = text.isin(TRUE_VALUES).to_numpy()
-    is_false = text.isin(FALSE_VALUES).to_numpy()
+    is_true = _per_row(text.isin(TRUE_VALUES).to_numpy(), codes, "" in TRUE_VALUES)
+    is_false = _per_row(text.isin(FALSE_VALUES).to_numpy(), codes, "" in FALSE_VALUES)
     return is_true, ~(is_true | is_false)
+
+
+def _distinct_text(series: pd.Series) -> tuple[npt.NDArray[np.intp], pd.Series]:
+    """Each row's code and the distinct values as stripped lower-case text: a text column of
+    200,000 flags holds a handful of values, so the text is worked on once per value.
+    Missing values have code -1 (they read as ``""``). Other columns keep a row per value
+    (numbers that compare equal, such as 0.0 and -0.0, do not write the same)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(series.dtype, pd.StringDtype):
+        codes, uniques = pd.factorize(series)
+        values = pd.Series(uniques)
+    else:
+        codes, values = np.arange(len(series)), series.reset_index(drop=True)
+    return codes, values.astype("string").fillna("").str.strip().str.lower()
+
+
+def _per_row(
+    per_value: npt.NDArray[np.bool_], codes: npt.NDArray[np.intp], missing: bool
+) -> npt.NDArray[np.bool_]:
+    """A result per distinct value spread to the rows (``missing`` where a row has none)."""
+    import numpy as np
+
+    out = np.full(codes.size, missing, dtype=bool)
+    has = codes >= 0
+    out[has] = per_value[codes[has]]
+    return out
 
 
 def flag_rule(given: str | None) -> tuple[str | None, frozenset[str] | None]:
@@ -57,8 +85,8 @@ def read_flags(
         return parse_flags(series)
     import numpy as np
 
-    text = series.astype("string").fillna("").str.strip().str.lower()
-    return text.isin(values).to_numpy(), np.zeros(len(series), dtype=bool)
+    codes, text = _distinct_text(series)
+    return _per_row(text.isin(values).to_numpy(), codes, "" in values), np.zeros(len(series), dtype=bool)
 
 
 def unreadable_values(series: pd.Series, bad: npt.NDArray[np.bool_], limit: int = 5) -> str:
