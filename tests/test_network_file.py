@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from siting import _network_file, _routing, network
+from siting import _network_file, _routing, _snap, network
 from siting._errors import NetworkError
 from siting._routing import _Routing
 from siting.network import StreetNetwork
@@ -59,6 +59,14 @@ def _same_routing(a: _Routing, b: _Routing) -> None:
         np.testing.assert_array_equal(x, y, err_msg=name)
 
 
+def _same_grid(a: tuple[Any, ...], b: tuple[Any, ...]) -> None:
+    assert len(a) == len(b) == 8
+    for x, y in zip(a[:3], b[:3], strict=True):
+        assert x.dtype == y.dtype and x.shape == y.shape
+        np.testing.assert_array_equal(x, y)
+    assert a[3:] == b[3:] and [type(v) for v in a[3:]] == [float, float, float, int, int]
+
+
 @pytest.mark.parametrize("which", ["demo", "hand-made"])
 def test_a_saved_network_loads_as_built_without_deriving_its_arcs_or_junction_graph(
     which: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
@@ -76,11 +84,15 @@ def test_a_saved_network_loads_as_built_without_deriving_its_arcs_or_junction_gr
         msg = "derived again instead of read"
         raise AssertionError(msg)
 
+    fresh_grid = fresh._snap_grid()
     monkeypatch.setattr(network, "network_arcs", derived)
     monkeypatch.setattr(_Routing, "build", derived)
+    monkeypatch.setattr(_snap, "build_grid", derived)
     loaded = StreetNetwork.load(path)
     _same_network(loaded, fresh)
     _same_routing(_routing._routing(loaded), fresh_rt)
+    _same_grid(loaded._snap_grid(), fresh_grid)
+    assert not _network_file.is_stale(loaded)
     # used where they lie in the file, as any array: aligned, writable (the file is not changed)
     for name in FIELDS:
         a = getattr(loaded, name)
@@ -151,13 +163,7 @@ def test_an_old_or_incomplete_saved_network_is_refused_with_a_message(tmp_path: 
 def test_an_old_cache_is_built_again_and_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import geopandas as gpd
-    import shapely
-
-    src = tmp_path / "streets.gpkg"
-    lines = [shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(100, 0), (100, 100)]),
-             shapely.LineString([(100, 100), (0, 0)])]  # fmt: skip
-    gpd.GeoDataFrame({"highway": ["residential"] * 3}, geometry=lines, crs="EPSG:32635").to_file(src)
+    src = _streets(tmp_path / "streets.gpkg")
     cache = tmp_path / "cache"
     first = load_network(src, cache_folder=cache)
     (cached,) = cache.glob("network-*.npz")
@@ -169,27 +175,51 @@ def test_an_old_cache_is_built_again_and_replaced(
     _same_network(StreetNetwork.load(cached), first)  # written again, complete
 
 
-def test_arcs_and_junction_graph_saved_by_other_code_are_derived_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("part", ["routing", "snap"])
+def test_parts_saved_by_other_code_are_derived_again_and_the_cache_refreshed(
+    part: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "net.npz"
     _hand_made().save(path)
     fresh = _hand_made()
-    fresh_rt = _Routing.build(fresh)
+    fresh_rt, fresh_grid = _Routing.build(fresh), fresh._snap_grid()
 
     def scrambled(arrays: dict[str, Any]) -> None:  # what other code might have saved
-        for name in ("indices", "rt_node_orig", "rt_arc_w"):
+        for name in ("indices", "rt_node_orig", "rt_arc_w", "sg_cell_edge"):
             arrays[name] = arrays[name][::-1].copy()
 
     _rewrite(path, scrambled)
-    assert _network_file.derivation_code() == _network_file.derivation_code()  # stable
-    monkeypatch.setattr(_network_file, "derivation_code", lambda: "0123456789abcdef")  # other code
+    real = _network_file.derivation_code
+    assert real(part) == real(part) and real("routing") != real("snap")
+    monkeypatch.setattr(_network_file, "derivation_code", lambda p: "0123456789abcdef" if p == part else real(p))
     loaded = StreetNetwork.load(path)
-    _same_network(loaded, fresh)
-    _same_routing(_routing._routing(loaded), fresh_rt)
-    # and the cache key follows the code: a cache made by other code is not looked up
-    from siting import network_load
+    assert _network_file.is_stale(loaded)
+    if part == "routing":  # the other part is used as saved: here, scrambled
+        _same_network(loaded, fresh)
+        _same_routing(_routing._routing(loaded), fresh_rt)
+    else:
+        _same_grid(loaded._snap_grid(), fresh_grid)
+    # a cache saved by other code is written again when it is loaded
+    src = _streets(tmp_path / "streets.gpkg")
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(_network_file, "derivation_code", real)
+    load_network(src, cache_folder=cache)
+    (cached,) = cache.glob("network-*.npz")
+    monkeypatch.setattr(_network_file, "derivation_code", lambda p: "0123456789abcdef" if p == part else real(p))
+    with caplog.at_level(logging.INFO, logger="siting"):
+        load_network(src, cache_folder=cache)
+    assert any("refreshed the network cache" in r.getMessage() for r in caplog.records)
+    with np.load(cached, allow_pickle=False) as z:
+        assert json.loads(str(z["meta"]))["derived"][part] == "0123456789abcdef"
+    again = StreetNetwork.load(cached)
+    assert not _network_file.is_stale(again)
 
-    key = network_load._cache_key("file", "abc", {})
-    monkeypatch.setattr(network_load, "derivation_code", lambda: "fedcba9876543210")
-    assert network_load._cache_key("file", "abc", {}) != key
+
+def _streets(path: Path) -> Path:
+    import geopandas as gpd
+    import shapely
+
+    lines = [shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(100, 0), (100, 100)]),
+             shapely.LineString([(100, 100), (0, 0)])]  # fmt: skip
+    gpd.GeoDataFrame({"highway": ["residential"] * 3}, geometry=lines, crs="EPSG:32635").to_file(path)
+    return path

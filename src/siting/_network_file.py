@@ -1,9 +1,11 @@
 """A :class:`~siting.network.StreetNetwork` saved to and read from ``.npz`` (the network cache).
 
 The file holds the network's own arrays and what is derived from them on every run that
-searches it: the directed arcs (CSR) and the junction graph (:class:`siting._routing._Routing`).
-Reading them back is much cheaper than deriving them (on a county, a sort of 1.3 million
-arc keys and the chain decomposition), and gives the same arrays, value for value.
+searches it: the directed arcs (CSR), the junction graph (:class:`siting._routing._Routing`)
+and the snapping grid (:mod:`siting._snap`). Reading them back is much cheaper than
+deriving them (on a county, a sort of 1.3 million arc keys, the chain decomposition and
+the grid of 2 million segments), and gives the same arrays, value for value. Arrays are
+mapped from the file where they lie, not copied.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import mmap
 import os
 import struct
 import tempfile
+import weakref
 import zipfile
 from dataclasses import fields
 from pathlib import Path
@@ -30,23 +33,28 @@ from ._routing import ARC_ARRAYS, _attach, _Routing, _routing
 if TYPE_CHECKING:
     from .network import StreetNetwork
 
-#: Bump when the saved arrays change meaning (2: with the arcs and the junction graph).
-#: Part of the cache key (:mod:`siting.network_load`): a cache from another version is
-#: never looked up, and one given as a source is refused with a message.
+#: Bump when the network's own saved arrays change meaning (2: with derived parts; a
+#: change in the code deriving those is seen by :func:`derivation_code`). Part of the
+#: cache key (:mod:`siting.network_load`): a cache from another version is never looked
+#: up, and one given as a source is refused with a message.
 _CACHE_VERSION = 2
 
-#: The modules whose code derives the saved arcs and junction graph.
-_DERIVED_BY = ("_routing.py", "_chains.py")
+#: What the file holds besides the network, and the modules whose code derives it:
+#: ``routing`` the arcs and the junction graph, ``snap`` the snapping grid.
+_DERIVED_BY = {"routing": ("_routing.py", "_chains.py"), "snap": ("_snap.py",)}
+
+#: Networks read with a part saved by other code (derived again): their file is stale.
+_STALE: weakref.WeakSet[StreetNetwork] = weakref.WeakSet()
 
 
 @functools.cache
-def derivation_code() -> str:
-    """A fingerprint of the code that derives the arcs and the junction graph (the bytes of
-    :data:`_DERIVED_BY`). Saved with them and part of the cache key: arcs or a junction
-    graph saved by other code are derived again, never used (nobody has to remember to
-    bump :data:`_CACHE_VERSION` when editing that code)."""
+def derivation_code(part: str) -> str:
+    """A fingerprint of the code that derives ``part`` (the bytes of its modules in
+    :data:`_DERIVED_BY`), saved with it: a part saved by other code is derived again,
+    never used, so nobody has to remember to bump :data:`_CACHE_VERSION` when editing
+    that code."""
     h = hashlib.sha256()
-    for name in _DERIVED_BY:
+    for name in _DERIVED_BY[part]:
         try:
             h.update((Path(__file__).parent / name).read_bytes())
         except OSError:  # no sources installed: the package version stands for them
@@ -54,6 +62,13 @@ def derivation_code() -> str:
 
             h.update(f"{name} of siting {__version__}".encode())
     return h.hexdigest()[:16]
+
+
+def is_stale(net: StreetNetwork) -> bool:
+    """Whether ``net`` was read from a file holding parts saved by other code (see
+    :func:`derivation_code`): saving it again refreshes the file."""
+    return net in _STALE
+
 
 #: The kinds of the arcs' arrays (:data:`siting._routing.ARC_ARRAYS`).
 _ARC_KINDS = dict(zip(ARC_ARRAYS, (np.int64, np.int64, np.float64, np.int64), strict=True))
@@ -63,14 +78,16 @@ def save_network(net: StreetNetwork, path: str | os.PathLike[str]) -> None:
     """Write ``net`` (with its arcs and junction graph) to ``path``, atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    grid = net._snap_grid()
     arrays: dict[str, Any] = {
         "x": net.x, "y": net.y, "edge_u": net.edge_u, "edge_v": net.edge_v,
         "edge_length_m": net.edge_length_m, "edge_offsets": net.edge_offsets,
         "edge_coords": net.edge_coords,
         "meta": np.array(
             json.dumps({
-                "crs": net.crs, "source": net.source, "v": _CACHE_VERSION, "derived": derivation_code(),
-                "build": net.build_report,
+                "crs": net.crs, "source": net.source, "v": _CACHE_VERSION, "build": net.build_report,
+                "derived": {part: derivation_code(part) for part in _DERIVED_BY},
+                "snap_grid": [float(v) for v in grid[3:6]] + [int(v) for v in grid[6:]],
             })
         ),
     }
@@ -78,6 +95,7 @@ def save_network(net: StreetNetwork, path: str | os.PathLike[str]) -> None:
         arrays["node_osm_id"] = net.node_osm_id
     arrays.update({name: getattr(net, name) for name in _ARC_KINDS})
     arrays.update({f"rt_{name}": a for name, a in _routing(net).arrays().items()})
+    arrays.update(dict(zip(_GRID_ARRAYS, grid[:3], strict=True)))
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -89,8 +107,8 @@ def save_network(net: StreetNetwork, path: str | os.PathLike[str]) -> None:
 
 
 def load_network_file(cls: type[StreetNetwork], path: str | os.PathLike[str]) -> StreetNetwork:
-    """Read a network written by :func:`save_network`; its junction graph comes with it
-    (arcs and junction graph saved by other code are derived again instead)."""
+    """Read a network written by :func:`save_network`; its junction graph and snapping
+    grid come with it (parts saved by other code are derived again: see :func:`is_stale`)."""
     arrays = _read_npz(Path(path))
     meta = json.loads(str(arrays.pop("meta")))
     if meta.get("v") != _CACHE_VERSION:
@@ -104,15 +122,43 @@ def load_network_file(cls: type[StreetNetwork], path: str | os.PathLike[str]) ->
             "source": meta["source"], "node_osm_id": arrays.get("node_osm_id"),
             "build_report": meta.get("build", {}),
         }
-        if meta.get("derived") != derivation_code():
-            return cls(**values)
-        net = _restore(cls, values, {name: arrays[name] for name in _ARC_KINDS})
-        rt = {k[3:]: a for k, a in arrays.items() if k.startswith("rt_")}
-        _attach(net, _Routing.from_arrays(net.n_nodes, net.n_edges, rt))
+        saved_by = meta.get("derived")
+        saved_by = saved_by if isinstance(saved_by, dict) else {}
+        if saved_by.get("routing") == derivation_code("routing"):
+            net = _restore(cls, values, {name: arrays[name] for name in _ARC_KINDS})
+            rt = {k[3:]: a for k, a in arrays.items() if k.startswith("rt_")}
+            _attach(net, _Routing.from_arrays(net.n_nodes, net.n_edges, rt))
+        else:
+            net = cls(**values)
+            _STALE.add(net)
+        if saved_by.get("snap") == derivation_code("snap"):
+            grid = _snap_grid(meta["snap_grid"], *(arrays[name] for name in _GRID_ARRAYS))
+            object.__setattr__(net, "_snap_grid_arrays", grid)
+        else:
+            _STALE.add(net)
     except (KeyError, TypeError, ValueError) as exc:
         msg = f"{path}: not a complete siting network ({exc}); delete it and build the network again"
         raise NetworkError(msg) from exc
     return net
+
+
+#: The snapping grid's arrays (:meth:`siting.network.StreetNetwork._snap_grid`).
+_GRID_ARRAYS = ("sg_cell_ptr", "sg_cell_xy", "sg_cell_edge")
+
+
+def _snap_grid(shape: list[Any], cell_ptr: Any, cell_xy: Any, cell_edge: Any) -> tuple[Any, ...]:
+    """The snapping grid as :meth:`~siting.network.StreetNetwork._snap_grid` holds it, from
+    the file (sizes and kinds checked)."""
+    minx, miny, cell, nx, ny = (float(shape[0]), float(shape[1]), float(shape[2]), int(shape[3]), int(shape[4]))
+    total = cell_edge.size
+    if not (
+        cell_ptr.dtype == cell_edge.dtype == np.int64 and cell_xy.dtype == np.float64
+        and cell_ptr.shape == (nx * ny + 1,) and cell_xy.shape == (total, 4) and cell_edge.ndim == 1
+        and cell_ptr[0] == 0 and cell_ptr[-1] == total
+    ):
+        msg = "snapping grid arrays do not agree with each other"
+        raise ValueError(msg)
+    return (cell_ptr, cell_xy, cell_edge, minx, miny, cell, nx, ny)
 
 
 #: Where each array's data starts in the file (a multiple of this), so that it can be

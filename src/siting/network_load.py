@@ -22,7 +22,7 @@ import shapely
 
 from . import _file_digests, settings
 from ._errors import InputError, NetworkError, NoCrsError
-from ._network_file import _CACHE_VERSION, derivation_code
+from ._network_file import _CACHE_VERSION, is_stale
 from .network import StreetNetwork
 
 if TYPE_CHECKING:
@@ -63,9 +63,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 
 def _cache_key(kind: str, ident: str, options: dict[str, Any]) -> str:
-    blob = json.dumps(
-        {"kind": kind, "id": ident, "opts": options, "v": _CACHE_VERSION, "code": derivation_code()}, sort_keys=True
-    )
+    blob = json.dumps({"kind": kind, "id": ident, "opts": options, "v": _CACHE_VERSION}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -117,7 +115,7 @@ def load_network(
     if prefetched is not None:
         net, cache_file = prefetched
         log.info("loaded cached network %s", cache_file)
-        return net
+        return _refreshed(net, cache_file)
     cache, cache_file, loader = _plan(source, **options)
     if cache_file is None:  # a saved network given as the source
         return loader()
@@ -125,7 +123,7 @@ def load_network(
         try:
             net = StreetNetwork.load(cache_file)
             log.info("loaded cached network %s", cache_file)
-            return net
+            return _refreshed(net, cache_file)
         except Exception as exc:  # a corrupt cache is rebuilt, not fatal
             log.warning("ignoring unreadable network cache %s (%s)", cache_file, exc)
     net = loader()
@@ -137,6 +135,18 @@ def load_network(
     if cache:
         try:
             net.save(cache_file)
+        except OSError as exc:
+            log.warning("could not write network cache %s (%s)", cache_file, exc)
+    return net
+
+
+def _refreshed(net: StreetNetwork, cache_file: Path) -> StreetNetwork:
+    """``net``, its cache file written again if parts of it were saved by other code (they
+    were derived again while reading it: see :func:`siting._network_file.derivation_code`)."""
+    if is_stale(net):
+        try:
+            net.save(cache_file)
+            log.info("refreshed the network cache %s (saved by another version of siting)", cache_file)
         except OSError as exc:
             log.warning("could not write network cache %s (%s)", cache_file, exc)
     return net
