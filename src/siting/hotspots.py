@@ -443,7 +443,8 @@ def gi_star_hotspots(
     if hot.empty:
         return gpd.GeoDataFrame(cols, geometry=[], crs=points.crs)
     merged = shapely.get_parts(shapely.union_all(hot.geometry.values))
-    n_cells = [int(shapely.contains(p, shapely.centroid(hot.geometry.values)).sum()) for p in merged]
+    centres = shapely.centroid(hot.geometry.values)
+    n_cells = [int(shapely.contains(p, centres).sum()) for p in merged]
     out = gpd.GeoDataFrame(
         {"method": "gi_star", "class": "hot", "n_cells": n_cells, "params": params},
         geometry=merged,
