@@ -94,3 +94,19 @@ def test_cutoff_zero_and_seeds_beyond_it() -> None:
     # a cutoff so small that cutoff / buckets underflows
     dist = _run(4, arcs, [(0, 0.0)], 5e-324, N_BUCKETS)
     assert dist.tolist() == [0.0, 0.0, 0.0, np.inf]
+
+
+def test_radix_sort_of_rows_any_key_width() -> None:
+    from siting._dijkstra import SORT_COUNTS, _sort_pairs
+
+    rng = np.random.default_rng(3)
+    for bits in (0, 1, 5, 9, 11, 12, 18, 22, 23, 33, 45, 62):
+        for n in (0, 1, 63, 64, 65, 700, 5000):
+            # distinct keys (as the kernels' rows have), in random order
+            k = rng.permutation(np.unique(rng.integers(0, 2**bits, n, dtype=np.int64)))
+            v = rng.uniform(0, 1, k.size)
+            want = np.argsort(k, kind="stable")
+            kk, vv = k.copy(), v.copy()
+            _sort_pairs(kk, vv, k.size, np.empty_like(k), np.empty_like(v), np.empty(SORT_COUNTS, np.int64))
+            assert kk.tolist() == k[want].tolist(), (bits, n)
+            assert vv.tolist() == v[want].tolist(), (bits, n)

@@ -146,14 +146,21 @@ def _grow(a, need):  # type: ignore[no-untyped-def]
     return b
 
 
+#: size of the ``count`` scratch of :func:`_sort_pairs` (digits of at most 11 bits)
+SORT_COUNTS = 2048
+
+
 @njit(nogil=True, cache=True)
 def _sort_pairs(k, v, n, tk, tv, count):  # type: ignore[no-untyped-def]
     """Sort ``k[:n]`` (non-negative int64) in place, carrying ``v[:n]`` along.
 
-    An LSD radix sort (11-bit digits) for long rows, insertion sort for short ones:
-    numba's ``np.sort`` is about 10x slower than numpy's and was most of a search's
-    cost. ``tk``/``tv`` are scratch. Moving the values with the keys saves a random read
-    per entry after sorting (they are gathered in search order, close in memory).
+    An LSD radix sort for long rows, insertion sort for short ones: numba's ``np.sort``
+    is about 10x slower than numpy's and was most of a search's cost. The keys' bits
+    are split into as few digits of at most 11 bits as they need, of equal width (18
+    bits: two of 9, so each pass clears and scans 512 counters, not 2,048). ``tk``/``tv``
+    are scratch, ``count`` holds ``SORT_COUNTS``.
+    Moving the values with the keys saves a random read per entry after sorting (they
+    are gathered in search order, close in memory).
     """
     if n < 64:
         for i in range(1, n):
@@ -171,36 +178,43 @@ def _sort_pairs(k, v, n, tk, tv, count):  # type: ignore[no-untyped-def]
     for i in range(n):
         if k[i] > top:
             top = k[i]
+    bits = 0
+    while (top >> bits) > 0:
+        bits += 1
+    passes = (bits + 10) // 11
+    if passes == 0:  # every key is 0
+        return
+    width = (bits + passes - 1) // passes
+    nbk = 1 << width
+    mask = nbk - 1
     shift = 0
-    parity = 0
-    while (top >> shift) > 0:
-        count[:] = 0
-        if parity == 0:
+    for p in range(passes):
+        count[:nbk] = 0
+        if p % 2 == 0:
             for i in range(n):
-                count[(k[i] >> shift) & 2047] += 1
+                count[(k[i] >> shift) & mask] += 1
         else:
             for i in range(n):
-                count[(tk[i] >> shift) & 2047] += 1
+                count[(tk[i] >> shift) & mask] += 1
         total = 0
-        for d in range(2048):
+        for d in range(nbk):
             c = count[d]
             count[d] = total
             total += c
-        if parity == 0:
+        if p % 2 == 0:
             for i in range(n):
-                d = (k[i] >> shift) & 2047
+                d = (k[i] >> shift) & mask
                 tk[count[d]] = k[i]
                 tv[count[d]] = v[i]
                 count[d] += 1
         else:
             for i in range(n):
-                d = (tk[i] >> shift) & 2047
+                d = (tk[i] >> shift) & mask
                 k[count[d]] = tk[i]
                 v[count[d]] = tv[i]
                 count[d] += 1
-        parity ^= 1
-        shift += 11
-    if parity == 1:
+        shift += width
+    if passes % 2 == 1:
         for i in range(n):
             k[i] = tk[i]
             v[i] = tv[i]
@@ -265,7 +279,7 @@ def node_chunk(  # type: ignore[no-untyped-def]
     scratch = np.empty(touched.size, np.int64)
     vals = np.empty(touched.size, np.float64)
     svals = np.empty(touched.size, np.float64)
-    count = np.empty(2048, np.int64)
+    count = np.empty(SORT_COUNTS, np.int64)
     pos = 0
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
@@ -405,7 +419,7 @@ def target_chunk(  # type: ignore[no-untyped-def]
     scratch = np.empty(tseen.size, np.int64)
     vals = np.empty(tseen.size, np.float64)
     svals = np.empty(tseen.size, np.float64)
-    count = np.empty(2048, np.int64)
+    count = np.empty(SORT_COUNTS, np.int64)
     pos = 0
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
@@ -474,7 +488,7 @@ def totals_chunk(  # type: ignore[no-untyped-def]
     scratch = np.empty(tseen.size, np.int64)
     vals = np.empty(tseen.size, np.float64)
     svals = np.empty(tseen.size, np.float64)
-    cnt = np.empty(2048, np.int64)
+    cnt = np.empty(SORT_COUNTS, np.int64)
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
         nt = _search(

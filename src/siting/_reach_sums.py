@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._dijkstra import _search, _sort_pairs, _workspace
+from ._dijkstra import SORT_COUNTS, _search, _sort_pairs, _workspace
 from ._jit import njit
 
 _INF = np.inf
@@ -177,8 +177,10 @@ def sums_chunk(  # type: ignore[no-untyped-def]
     tdist = np.empty(tseen.size, np.float64)
     scratch = np.empty(tseen.size, np.int64)
     sint = np.empty(tseen.size, np.int64)
-    part = np.empty((nq, tseen.size), np.float64)
-    cnt = np.empty(2048, np.int64)
+    kept = np.empty(tseen.size, np.int64)
+    walk = np.empty(tseen.size, np.float64)
+    part = np.empty(tseen.size, np.float64)
+    cnt = np.empty(SORT_COUNTS, np.int64)
     for s in range(ns):
         a, b = seed_ptr[s], seed_ptr[s + 1]
         nt = _search(
@@ -233,23 +235,29 @@ def sums_chunk(  # type: ignore[no-untyped-def]
                     continue
                 if d < near:
                     near = d
-                for q in range(q0, q1):
-                    kind = ch_kind[q]
-                    if kind == 2:
-                        part[q, m] = d
-                    elif kind == 1:
-                        f = 1.0 - d / ch_t[q]
+                kept[m] = t
+                walk[m] = d
+                m += 1
+            count[s, lay] = m
+            nearest[s, lay] = near
+            # one channel at a time: its values in the entries' order, then their sum
+            for q in range(q0, q1):
+                kind = ch_kind[q]
+                if kind == 2:
+                    sums[s, q] = row_sum(walk, 0, m)
+                    continue
+                if kind == 1:
+                    big_t = ch_t[q]
+                    for j in range(m):
+                        f = 1.0 - walk[j] / big_t
                         if f < 0.0:
                             f = 0.0
                         elif f > 1.0:
                             f = 1.0
-                        part[q, m] = ch_w[t, q] * f
-                    else:
-                        part[q, m] = ch_w[t, q]
-                m += 1
-            count[s, lay] = m
-            nearest[s, lay] = near
-            for q in range(q0, q1):
-                sums[s, q] = row_sum(part[q], 0, m)
+                        part[j] = ch_w[kept[j], q] * f
+                else:
+                    for j in range(m):
+                        part[j] = ch_w[kept[j], q]
+                sums[s, q] = row_sum(part, 0, m)
             lo = hi
     return count, nearest, sums
