@@ -156,6 +156,8 @@ def _read_fast(path: Path, data: bytes, delimiter: str) -> _Table | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return None  # old Mac line ends (a lone carriage return; counted, without copying the file)
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     header = next(csv.reader(io.StringIO(body[: body.find(b"\n") + 1 or len(body)].decode("utf-8", "replace")),
                              delimiter=delimiter), [])  # fmt: skip
@@ -163,8 +165,6 @@ def _read_fast(path: Path, data: bytes, delimiter: str) -> _Table | None:
     if not header or len(set(header)) != n:
         return None  # duplicate or missing names: the row-by-row reader reports them
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if b"\r" in data.replace(b"\r\n", b""):
-        return None  # old Mac line ends
     r_rows = 0
     table = _arrow_table(body, delimiter, n)
     if table is None:  # an R export: every row one field longer, split at one column?
