@@ -110,3 +110,47 @@ def test_next_site_flags_a_best_larger_set_that_drops_a_chosen_site() -> None:
     assert nxt["chosen"] == "A" and "A" in nxt["best"].split(";")
     assert not nxt["flagged"] and nxt["dropped"] == ""
     assert nxt["chosen_share"] == 0.6 and nxt["best_share"] == 0.9
+
+
+def test_overlap_matches_sets_on_random_reach() -> None:
+    """overlap_with / overlap_share against Python sets: the chosen site sharing most of a
+    candidate's incidents (ties: the earlier row), stored zeros and repeated entries in a row
+    counting each incident once, rows reaching nothing."""
+    from types import SimpleNamespace
+    from typing import Any
+
+    rng = np.random.default_rng(7)
+    n_c, n_d = 40, 60
+    for trial in range(5):
+        rows = [np.sort(rng.choice(n_d, size=rng.integers(0, 12), replace=True)) for _ in range(n_c)]
+        indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])])
+        data = rng.choice([0.0, 1.0, 2.5], size=int(indptr[-1]))  # explicit zeros count
+        within = sparse.csr_matrix((data, np.concatenate(rows).astype(np.int32), indptr), shape=(n_c, n_d))
+        ids = [f"c{i}" for i in range(n_c)]
+        chosen = [ids[i] for i in rng.choice(n_c, size=1 + trial, replace=False)]
+        cands = gpd.GeoDataFrame(
+            {"candidate_id": ids, "rank": np.arange(n_c, dtype=float), "score": np.zeros(n_c)},
+            geometry=shapely.points(np.arange(n_c), np.zeros(n_c)),
+            crs=32635,
+        )
+        cands.loc[cands["candidate_id"].isin(chosen), "rank"] = n_c  # every other one ranks above
+        plan = Plan(name="t", network=None, candidates=cands, demand=None)  # type: ignore[arg-type]
+        result: Any = SimpleNamespace(chosen=chosen)
+        resolve: Any = None  # not called without quotas
+        explain_choice(
+            plan, result, SelectionSpec(p=len(chosen)), candidate_ids=ids, within=within,
+            weights=np.ones(n_d), regions=None, resolve=resolve,
+        )  # fmt: skip
+        nc = plan.not_chosen.set_index("candidate_id")
+        assert set(nc.index) == set(ids) - set(chosen)
+        sets = [set(r.tolist()) for r in rows]
+        crow = [ids.index(c) for c in chosen]
+        for i, cid in enumerate(ids):
+            if cid in chosen:
+                continue
+            if not sets[i]:
+                assert nc.loc[cid, "overlap_with"] == "" and np.isnan(nc.loc[cid, "overlap_share"])
+                continue
+            best = max(crow, key=lambda r: (len(sets[i] & sets[r]), -r))
+            assert nc.loc[cid, "overlap_with"] == ids[best]
+            assert nc.loc[cid, "overlap_share"] == len(sets[i] & sets[best]) / len(sets[i])

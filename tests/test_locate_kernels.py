@@ -62,6 +62,31 @@ def test_merge_rows_matches_brute_force(seed: int, by_distance: bool) -> None:
         assert rows.weight[r] == weight
 
 
+
+@pytest.mark.parametrize("repeat", [False, True])
+@pytest.mark.parametrize("by_distance", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_merge_rows_of_entries_given_in_candidate_order(seed: int, by_distance: bool, repeat: bool) -> None:
+    """Entries already in (candidate or distance, demand) order, as a canonical candidates x
+    demand matrix gives them (merged without the sort within rows), and the same with a
+    repeated (demand, candidate) pair whose copies come in falling distance (sorted anyway)."""
+    d_row, d_cand, d_dist, w = _random_pairs(seed)
+    if repeat:
+        d_row, d_cand = np.append(d_row, d_row[0]), np.append(d_cand, d_cand[0])
+        d_dist = np.append(d_dist, d_dist[0] + 1.0)
+    k1 = d_dist if by_distance else d_cand
+    order = np.lexsort((-d_dist, d_row, k1))  # k1, then demand, then falling distance
+    d_row, d_cand, d_dist = d_row[order], d_cand[order], d_dist[order]
+    rows, unreached = merge_rows(d_row, d_cand, d_dist, w, by_distance=by_distance)
+    expect, expect_unreached = _brute(d_row, d_cand, d_dist, w, by_distance)
+    assert unreached == expect_unreached
+    assert rows.n == len(expect)
+    for r, (cands, dists, weight) in enumerate(expect):
+        a, b = rows.ptr[r], rows.ptr[r + 1]
+        assert rows.cand[a:b].tolist() == cands
+        assert rows.dist[a:b].tolist() == dists
+        assert rows.weight[r] == weight
+
 def test_dominated_matches_brute_force() -> None:
     rng = np.random.default_rng(5)
     n_c, n_d = 30, 120

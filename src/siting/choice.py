@@ -135,8 +135,7 @@ def explain_choice(
     """
     ids = [str(i) for i in candidate_ids]
     row_of = {c: k for k, c in enumerate(ids)}
-    reach = sparse.csr_matrix(within, copy=True)
-    reach.data = np.ones_like(reach.data)
+    reach = sparse.csr_matrix(within)  # only its pattern is read
     w = np.asarray(weights, dtype=np.float64)
     total_w = float(w.sum())
     total_n = float(reach.shape[1])
@@ -149,7 +148,23 @@ def explain_choice(
             mask[reach.indices[reach.indptr[r] : reach.indptr[r + 1]]] = True
         return mask
 
+    def reached(r: int) -> np.ndarray:
+        """The demand points row ``r`` reaches, once each, sorted."""
+        return np.unique(reach.indices[reach.indptr[r] : reach.indptr[r + 1]])
+
     chosen_mask = covered(chosen_rows)
+    # demand point -> the chosen sites (positions in chosen_rows) reaching it, made once
+    chosen_pts = [reached(r) for r in chosen_rows]
+    by_point = sparse.csr_matrix(
+        (
+            np.ones(sum(len(c) for c in chosen_pts), dtype=np.int64),
+            (
+                np.concatenate([np.zeros(0, np.int64), *chosen_pts]),
+                np.repeat(np.arange(len(chosen_rows)), np.array([len(c) for c in chosen_pts], np.int64)),
+            ),
+        ),
+        shape=(reach.shape[1], max(len(chosen_rows), 1)),
+    )
     chosen_w = float(w[chosen_mask].sum())
 
     # the best set without the regional quotas (what the rules changed)
@@ -187,13 +202,15 @@ def explain_choice(
             if not above:
                 continue
             x = row_of[cid]
-            mine = covered([x])
-            mine_n = int(mine.sum())
+            mine = reached(x)
+            mine_n = len(mine)
             overlap_with, overlap_share = "", np.nan
             if mine_n:
-                best = max(chosen_rows, key=lambda r: (int((mine & covered([r])).sum()), -r))
-                overlap_with = ids[best]
-                overlap_share = float((mine & covered([best])).sum()) / mine_n
+                # points of x each chosen site also reaches (x's points are distinct)
+                shared = np.bincount(by_point[mine].indices, minlength=len(chosen_rows))
+                k = max(range(len(chosen_rows)), key=lambda k: (int(shared[k]), -chosen_rows[k]))
+                overlap_with = ids[chosen_rows[k]]
+                overlap_share = float(shared[k]) / mine_n
             rule = ""
             if is_ex:
                 why = "exclusion"

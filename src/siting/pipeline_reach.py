@@ -110,9 +110,10 @@ def within(metres: sparse.csr_matrix, cutoff_m: float) -> sparse.csr_matrix:
 
     m = sparse.csr_matrix(metres)
     keep = m.data <= cutoff_m
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
-    indptr = np.zeros(m.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=m.shape[0]), out=indptr[1:])
+    # entries kept before each position: a row's new start is the count before its old start
+    kept_before = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(keep, out=kept_before[1:])
+    indptr = kept_before[np.asarray(m.indptr, dtype=np.int64)]
     return sparse.csr_matrix((m.data[keep], m.indices[keep], indptr), shape=m.shape)
 
 

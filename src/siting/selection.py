@@ -313,7 +313,7 @@ def choose_sites(prep: Prepared, plan: Plan, spec: SelectionSpec, *, progress: A
 
     def minutes_within(cutoff_m: float) -> sparse.csr_matrix:
         m = within(prep.demand_metres_wide, cutoff_m)
-        m.data = m.data / speed
+        np.divide(m.data, speed, out=m.data)  # within's data is its own copy
         return m
 
     # --time-limit bounds all of it: the choice, the curve, the sensitivity and explain re-solves

@@ -102,10 +102,15 @@ def merge_rows(d_row: I64, d_cand: I64, d_dist: F64, w: F64, *, by_distance: boo
     d_row = np.asarray(d_row, np.int64)
     d_cand = np.asarray(d_cand, np.int64)
     d_dist = np.asarray(d_dist, np.float64)
-    order, ptr = _kernels.sort_by_row(d_row, n_d)
     k1, k2 = (d_dist, d_cand) if by_distance else (d_cand, d_dist)
-    _kernels.sort_within_rows(ptr, k1, k2, order)
-    d_cand, d_dist = d_cand[order], d_dist[order]
+    if _kernels.pairs_increasing(k1, d_row):
+        # entries in (k1, demand row) order, none repeated (a canonical candidates x demand
+        # matrix, covering): the stable sort by row leaves every row sorted by k1 alone
+        ptr, d_cand, d_dist = _kernels.scatter_by_row(d_row, n_d, d_cand, d_dist)
+    else:
+        order, ptr = _kernels.sort_by_row(d_row, n_d)
+        _kernels.sort_within_rows(ptr, k1, k2, order)
+        d_cand, d_dist = d_cand[order], d_dist[order]
     counts = np.diff(ptr)
     reached = np.flatnonzero(counts > 0)
     unreached_weight = float(w[counts == 0].sum())

@@ -34,6 +34,35 @@ def sort_by_row(row, n_rows):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def pairs_increasing(a, b):  # type: ignore[no-untyped-def]
+    """Are the pairs ``(a[k], b[k])`` strictly increasing in ``k`` (so none repeats)?"""
+    for k in range(a.size - 1):
+        if a[k + 1] < a[k] or (a[k + 1] == a[k] and b[k + 1] <= b[k]):
+            return False
+    return True
+
+
+@njit(cache=True)
+def scatter_by_row(row, n_rows, a, b):  # type: ignore[no-untyped-def]
+    """:func:`sort_by_row` applied: the row pointer and ``a``, ``b`` in the stable row order."""
+    ptr = np.zeros(n_rows + 1, np.int64)
+    for r in row:
+        ptr[r + 1] += 1
+    for r in range(n_rows):
+        ptr[r + 1] += ptr[r]
+    fill = ptr[:-1].copy()
+    oa = np.empty(row.size, a.dtype)
+    ob = np.empty(row.size, b.dtype)
+    for k in range(row.size):
+        r = row[k]
+        i = fill[r]
+        oa[i] = a[k]
+        ob[i] = b[k]
+        fill[r] = i + 1
+    return ptr, oa, ob
+
+
+@njit(cache=True)
 def sort_within_rows(ptr, key1, key2, order):  # type: ignore[no-untyped-def]
     """Sort ``order`` within each row by (``key1``, ``key2``) of its entries (insertion sort:
     rows are short, and usually already in order)."""
