@@ -17,13 +17,20 @@ F64 = npt.NDArray[np.float64]
 
 
 @njit(cache=True)
-def sort_by_row(row, n_rows):  # type: ignore[no-untyped-def]
-    """Stable counting sort of entries by ``row``: the permutation and the row pointer."""
+def _row_pointer(row, n_rows):  # type: ignore[no-untyped-def]
+    """Where each row's entries start (and the last ends) once sorted by ``row``."""
     ptr = np.zeros(n_rows + 1, np.int64)
     for r in row:
         ptr[r + 1] += 1
     for r in range(n_rows):
         ptr[r + 1] += ptr[r]
+    return ptr
+
+
+@njit(cache=True)
+def sort_by_row(row, n_rows):  # type: ignore[no-untyped-def]
+    """Stable counting sort of entries by ``row``: the permutation and the row pointer."""
+    ptr = _row_pointer(row, n_rows)
     fill = ptr[:-1].copy()
     order = np.empty(row.size, np.int64)
     for k in range(row.size):
@@ -45,11 +52,7 @@ def pairs_increasing(a, b):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def scatter_by_row(row, n_rows, a, b):  # type: ignore[no-untyped-def]
     """:func:`sort_by_row` applied: the row pointer and ``a``, ``b`` in the stable row order."""
-    ptr = np.zeros(n_rows + 1, np.int64)
-    for r in row:
-        ptr[r + 1] += 1
-    for r in range(n_rows):
-        ptr[r + 1] += ptr[r]
+    ptr = _row_pointer(row, n_rows)
     fill = ptr[:-1].copy()
     oa = np.empty(row.size, a.dtype)
     ob = np.empty(row.size, b.dtype)
