@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -399,16 +399,7 @@ def _branch(
         "" if tr.finished else " (stopped by the time)",
     )
     if tr.objective < fx.objective:
-        fx = Fixing(
-            bound=fx.bound,
-            mask=tr.mask,
-            objective=tr.objective,
-            closed=fx.closed,
-            opened=fx.opened,
-            forced_bound=fx.forced_bound,
-            steps=fx.steps,
-            lam=fx.lam,
-        )
+        fx = replace(fx, mask=tr.mask, objective=tr.objective)
     return fx, bound
 
 
